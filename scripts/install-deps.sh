@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Histo needs, once. Idempotent: packages already present are not touched.
+# Usage: scripts/install-deps.sh runtime|test|bench
+set -euo pipefail
+profile="${1:-runtime}"
+runtime=(libopenslide0 openslide-tools libtcmalloc-minimal4 libgtk-3-0)
+test_extra=(chromium libvips-tools)
+bench_extra=(libvips-tools python3-openslide python3-torch python3-torchvision python3-onnx python3-numpy)
+case "$profile" in
+  runtime) want=("${runtime[@]}") ;;
+  test) want=("${runtime[@]}" "${test_extra[@]}") ;;
+  bench) want=("${runtime[@]}" "${bench_extra[@]}") ;;
+  *) echo "error: unknown profile '$profile' (runtime, test or bench)" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}" >&2
+  apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "error: the .NET 10 SDK is required (dotnet not found on PATH)" >&2
+  exit 1
+fi

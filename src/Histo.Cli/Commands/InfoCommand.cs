@@ -1,0 +1,141 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Histo.Slides;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Histo.Cli.Commands;
+
+/// <summary><c>histo info SLIDE [--json]</c>.</summary>
+public sealed class InfoCommand : Command<InfoCommand.Settings>
+{
+    public sealed class Settings : CommonSettings
+    {
+        [CommandArgument(0, "<SLIDE>")]
+        [Description("Whole-slide image or plain image file.")]
+        public string Slide { get; set; } = "";
+
+        [CommandOption("--json")]
+        [Description("Print one JSON object.")]
+        public bool Json { get; set; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        using var slide = Slide.Open(settings.Slide);
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(ToJson(slide));
+            return 0;
+        }
+
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("[bold]file[/]", Markup.Escape(slide.Path));
+        grid.AddRow("[bold]vendor[/]", Markup.Escape(slide.Vendor));
+        grid.AddRow("[bold]size[/]", $"{slide.Width} x {slide.Height} px");
+        grid.AddRow("[bold]mpp[/]", slide.MppX is { } mx
+            ? string.Create(CultureInfo.InvariantCulture, $"{mx:0.####} x {slide.MppY:0.####} µm/px ({MppSourceName(slide.MppSource)})")
+            : "unknown");
+        if (slide.ObjectivePower is { } power)
+        {
+            grid.AddRow("[bold]objective[/]", string.Create(CultureInfo.InvariantCulture, $"{power:0.#}x"));
+        }
+
+        grid.AddRow("[bold]associated[/]", slide.AssociatedImageNames.Count == 0 ? "none" : Markup.Escape(string.Join(", ", slide.AssociatedImageNames)));
+        AnsiConsole.Write(grid);
+        var levels = new Table().AddColumns("level", "width", "height", "downsample");
+        for (int i = 0; i < slide.LevelCount; i++)
+        {
+            var l = slide.Levels[i];
+            levels.AddRow(i.ToString(CultureInfo.InvariantCulture), l.Width.ToString(CultureInfo.InvariantCulture),
+                l.Height.ToString(CultureInfo.InvariantCulture), l.Downsample.ToString("0.###", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(levels);
+        var props = new Table().AddColumns("property", "value");
+        foreach (var (key, value) in slide.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            string shown = value.Length > 120 ? value[..117] + "..." : value;
+            props.AddRow(Markup.Escape(key), Markup.Escape(shown.ReplaceLineEndings(" ")));
+        }
+
+        AnsiConsole.Write(props);
+        return 0;
+    }
+
+    /// <summary>The machine-readable name of an MPP source.</summary>
+    public static string? MppSourceName(MppSource source) => source switch
+    {
+        MppSource.Vendor => "vendor",
+        MppSource.TiffResolution => "tiff-resolution",
+        _ => null,
+    };
+
+    /// <summary>The <c>--json</c> document.</summary>
+    public static string ToJson(Slide slide)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("path", slide.Path);
+            w.WriteNumber("width", slide.Width);
+            w.WriteNumber("height", slide.Height);
+            w.WriteNumber("level_count", slide.LevelCount);
+            w.WriteStartArray("levels");
+            foreach (var l in slide.Levels)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("width", l.Width);
+                w.WriteNumber("height", l.Height);
+                w.WriteNumber("downsample", l.Downsample);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            WriteNullable(w, "mpp_x", slide.MppX);
+            WriteNullable(w, "mpp_y", slide.MppY);
+            if (MppSourceName(slide.MppSource) is { } source)
+            {
+                w.WriteString("mpp_source", source);
+            }
+            else
+            {
+                w.WriteNull("mpp_source");
+            }
+
+            WriteNullable(w, "objective_power", slide.ObjectivePower);
+            w.WriteString("vendor", slide.Vendor);
+            w.WriteStartArray("associated_images");
+            foreach (string name in slide.AssociatedImageNames)
+            {
+                w.WriteStringValue(name);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartObject("properties");
+            foreach (var (key, value) in slide.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                w.WriteString(key, value);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, v);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using Histo.Cli.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Histo.Cli;
+
+/// <summary>
+/// The <c>histo</c> command: registers the verbs and turns every failure into one <c>error:</c> line on stderr.
+/// Exit codes: 0 success, 1 failure, 2 usage error (bad command or option), 130 cancelled.
+/// </summary>
+public static class HistoCli
+{
+    /// <summary>Exit code of a usage error.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Runs the command line and returns the process exit code.</summary>
+    public static int Run(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        bool verbose = args.Contains("--verbose");
+        var app = new CommandApp();
+        app.Configure(Configure);
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+
+        try
+        {
+            return app.Run(args.Select(NormalizeArgument), cancel.Token);
+        }
+        catch (CommandParseException e)
+        {
+            return Fail(e.Message, e, verbose, UsageError);
+        }
+        catch (CommandRuntimeException e)
+        {
+            return Fail(e.Message, e, verbose, UsageError);
+        }
+        catch (UsageException e)
+        {
+            return Fail(e.Message, e, verbose, UsageError);
+        }
+        catch (HistoException e)
+        {
+            return Fail(e.Message, e, verbose, 1);
+        }
+        catch (OperationCanceledException e)
+        {
+            return Fail("cancelled", e, verbose, 130);
+        }
+        catch (Exception e)
+        {
+            return Fail($"unexpected {e.GetType().Name}: {e.Message} (run with --verbose for details)", e, verbose, 1);
+        }
+    }
+
+    private static void Configure(IConfigurator config)
+    {
+        config.SetApplicationName("histo");
+        config.SetApplicationVersion(typeof(HistoCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+        config.PropagateExceptions();
+        config.Settings.StrictParsing = true;
+        config.AddCommand<InfoCommand>("info").WithDescription("Show a slide's dimensions, levels, MPP, vendor and properties.")
+            .WithExample("info", "slide.svs", "--json");
+        config.AddCommand<ThumbnailCommand>("thumbnail").WithDescription("Write a thumbnail of a slide as PNG or JPEG.")
+            .WithExample("thumbnail", "slide.svs", "-o", "thumb.png", "--max-size", "1024");
+        config.AddCommand<RegionCommand>("region").WithDescription("Write one region of a slide as PNG or JPEG.")
+            .WithExample("region", "slide.svs", "--x", "1000", "--y", "2000", "--width", "512", "--height", "512", "-o", "region.png");
+    }
+
+    /// <summary>
+    /// Spectre.Console.Cli needs long option names of two or more characters; <c>--x</c> and <c>--y</c> (the names
+    /// users know from other tools) are passed on as the short options <c>-x</c> and <c>-y</c>.
+    /// </summary>
+    private static string NormalizeArgument(string arg) => arg switch
+    {
+        "--x" => "-x",
+        "--y" => "-y",
+        _ when arg.StartsWith("--x=", StringComparison.Ordinal) => "-x=" + arg[4..],
+        _ when arg.StartsWith("--y=", StringComparison.Ordinal) => "-y=" + arg[4..],
+        _ => arg,
+    };
+
+    private static int Fail(string message, Exception e, bool verbose, int code)
+    {
+        string line = message.ReplaceLineEndings(" ").Trim();
+        Console.Error.WriteLine($"error: {line}");
+        if (verbose)
+        {
+            Console.Error.WriteLine(e.ToString());
+        }
+
+        return code;
+    }
+}
+
+/// <summary>A wrong option value that the settings validation could not catch; exits with the usage error code.</summary>
+public sealed class UsageException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public UsageException(string message) : base(message) { }
+}

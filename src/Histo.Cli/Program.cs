@@ -1,0 +1,3 @@
+using Histo.Cli;
+
+return HistoCli.Run(args);

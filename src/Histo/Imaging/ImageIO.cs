@@ -1,0 +1,226 @@
+using Histo.IO;
+using OpenCvSharp;
+
+namespace Histo.Imaging;
+
+/// <summary>Decoding and encoding of ordinary image files (PNG, JPEG, TIFF, BMP) through OpenCV.</summary>
+public static class ImageIO
+{
+    /// <summary>File extensions read as images (lower case, with the dot).</summary>
+    public static readonly IReadOnlySet<string> ImageExtensions =
+        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp" };
+
+    /// <summary>True when the file name has an image extension.</summary>
+    public static bool HasImageExtension(string path) => ImageExtensions.Contains(Path.GetExtension(path));
+
+    /// <summary>Decodes an image file to RGBA. Grey, 16-bit and palette images are converted to 8-bit RGBA.</summary>
+    public static RgbaImage Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ImageFormatException(Directory.Exists(path) ? $"{path} is a directory, not an image" : $"{path}: file not found");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageFormatException($"{path}: cannot read ({e.Message})", e);
+        }
+
+        return Decode(bytes, path);
+    }
+
+    /// <summary>Decodes encoded image bytes to RGBA; <paramref name="name"/> is used in error messages.</summary>
+    public static RgbaImage Decode(byte[] bytes, string name = "image")
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (bytes.Length == 0)
+        {
+            throw new ImageFormatException($"{name}: empty file");
+        }
+
+        Mat decoded;
+        try
+        {
+            decoded = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
+        }
+        catch (OpenCVException e)
+        {
+            throw new ImageFormatException($"{name}: not a readable image ({e.Message.Split('\n')[0]})", e);
+        }
+
+        using (decoded)
+        {
+            if (decoded.Empty())
+            {
+                throw new ImageFormatException($"{name}: not a readable image (unsupported, truncated or corrupt)");
+            }
+
+            return FromMat(decoded);
+        }
+    }
+
+    /// <summary>Encodes and writes an image atomically; the format follows the extension (.png, .jpg, .tif).</summary>
+    public static void Save(string path, RgbaImage image, int jpegQuality = 90)
+    {
+        AtomicFile.WriteAllBytes(path, Encode(image, Path.GetExtension(path), jpegQuality));
+    }
+
+    /// <summary>Encodes an image in the format named by <paramref name="extension"/> (".png", ".jpg", ...).</summary>
+    public static byte[] Encode(RgbaImage image, string extension, int jpegQuality = 90)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        string ext = extension.ToLowerInvariant();
+        bool jpeg = ext is ".jpg" or ".jpeg";
+        if (!ImageExtensions.Contains(ext))
+        {
+            throw new ImageFormatException($"cannot write images with extension '{extension}' (use .png, .jpg or .tif)");
+        }
+
+        bool opaque = IsOpaque(image);
+        using var mat = jpeg || opaque ? ToBgrMat(image) : ToBgraMat(image);
+        var prms = jpeg ? new[] { new ImageEncodingParam(ImwriteFlags.JpegQuality, jpegQuality) } : Array.Empty<ImageEncodingParam>();
+        Cv2.ImEncode(ext, mat, out byte[] buffer, prms);
+        return buffer;
+    }
+
+    /// <summary>Writes a single-channel 8-bit image (mask or label map) as PNG, atomically.</summary>
+    public static void SaveGray(string path, byte[] pixels, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        using var mat = Mat.FromPixelData(height, width, MatType.CV_8UC1, pixels);
+        Cv2.ImEncode(Path.GetExtension(path), mat, out byte[] buffer);
+        AtomicFile.WriteAllBytes(path, buffer);
+    }
+
+    /// <summary>Reads a single-channel 8-bit image (mask or label map); colour images are rejected.</summary>
+    public static (byte[] Pixels, int Width, int Height) LoadGray(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ImageFormatException($"{path}: file not found");
+        }
+
+        using var mat = Cv2.ImDecode(File.ReadAllBytes(path), ImreadModes.Unchanged);
+        if (mat.Empty())
+        {
+            throw new ImageFormatException($"{path}: not a readable image (unsupported, truncated or corrupt)");
+        }
+
+        if (mat.Channels() != 1 || mat.Depth() != MatType.CV_8U)
+        {
+            throw new ImageFormatException($"{path}: expected an 8-bit single-channel (grey) image, got {mat.Channels()} channel(s)");
+        }
+
+        var pixels = new byte[mat.Rows * mat.Cols];
+        CopyOut(mat, pixels);
+
+        return (pixels, mat.Cols, mat.Rows);
+    }
+
+    /// <summary>True when every alpha value is 255.</summary>
+    public static bool IsOpaque(RgbaImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var p = image.Pixels;
+        for (int i = 3; i < p.Length; i += 4)
+        {
+            if (p[i] != 255)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Converts an OpenCV image of any common type to RGBA.</summary>
+    public static RgbaImage FromMat(Mat mat)
+    {
+        ArgumentNullException.ThrowIfNull(mat);
+        using var eight = new Mat();
+        if (mat.Depth() == MatType.CV_16U)
+        {
+            mat.ConvertTo(eight, MatType.CV_8U, 1.0 / 257.0);
+        }
+        else if (mat.Depth() == MatType.CV_8U)
+        {
+            mat.CopyTo(eight);
+        }
+        else
+        {
+            mat.ConvertTo(eight, MatType.CV_8U);
+        }
+
+        using var rgba = new Mat();
+        switch (eight.Channels())
+        {
+            case 1: Cv2.CvtColor(eight, rgba, ColorConversionCodes.GRAY2RGBA); break;
+            case 3: Cv2.CvtColor(eight, rgba, ColorConversionCodes.BGR2RGBA); break;
+            case 4: Cv2.CvtColor(eight, rgba, ColorConversionCodes.BGRA2RGBA); break;
+            default: throw new ImageFormatException($"unsupported image with {eight.Channels()} channels");
+        }
+
+        var image = new RgbaImage(rgba.Cols, rgba.Rows);
+        CopyOut(rgba, image.Pixels);
+        return image;
+    }
+
+    /// <summary>A new 3-channel BGR OpenCV image (alpha dropped) for OpenCV processing.</summary>
+    public static Mat ToBgrMat(RgbaImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        using var rgba = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
+        var bgr = new Mat();
+        Cv2.CvtColor(rgba, bgr, ColorConversionCodes.RGBA2BGR);
+        return bgr;
+    }
+
+    /// <summary>A new 4-channel BGRA OpenCV image.</summary>
+    public static Mat ToBgraMat(RgbaImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        using var rgba = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
+        var bgra = new Mat();
+        Cv2.CvtColor(rgba, bgra, ColorConversionCodes.RGBA2BGRA);
+        return bgra;
+    }
+
+    /// <summary>Resizes with area averaging when shrinking and bilinear interpolation when enlarging.</summary>
+    public static RgbaImage Resize(RgbaImage image, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (width == image.Width && height == image.Height)
+        {
+            return new RgbaImage(width, height, (byte[])image.Pixels.Clone());
+        }
+
+        using var src = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
+        using var dst = new Mat();
+        var interpolation = width < image.Width || height < image.Height ? InterpolationFlags.Area : InterpolationFlags.Linear;
+        Cv2.Resize(src, dst, new Size(width, height), 0, 0, interpolation);
+        var result = new RgbaImage(width, height);
+        CopyOut(dst, result.Pixels);
+        return result;
+    }
+
+    private static void CopyOut(Mat mat, byte[] destination)
+    {
+        if (mat.IsContinuous())
+        {
+            System.Runtime.InteropServices.Marshal.Copy(mat.Data, destination, 0, destination.Length);
+            return;
+        }
+
+        int rowBytes = mat.Cols * mat.ElemSize();
+        int rows = mat.Rows;
+        for (int y = 0; y < rows; y++)
+        {
+            System.Runtime.InteropServices.Marshal.Copy(mat.Ptr(y), destination, y * rowBytes, rowBytes);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using Histo.Imaging;
+
+namespace Histo.Slides;
+
+/// <summary>Chooses the reader for a file: OpenSlide when it recognises the file, the plain-image reader otherwise.</summary>
+internal static class SlideOpener
+{
+    public static Slide Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            throw new SlideOpenException(path, $"{path} is a directory, not a slide");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new SlideOpenException(path, $"{path}: file not found");
+        }
+
+        try
+        {
+            using var probe = File.OpenRead(path);
+            if (probe.Length == 0)
+            {
+                throw new SlideOpenException(path, $"{path}: empty file");
+            }
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new SlideOpenException(path, $"{path}: permission denied", e);
+        }
+        catch (IOException e)
+        {
+            throw new SlideOpenException(path, $"{path}: cannot read ({e.Message})", e);
+        }
+
+        string? vendor;
+        try
+        {
+            vendor = OpenSlideSlide.DetectVendor(path);
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new SlideOpenException(path, "libopenslide.so.0 is not installed (apt-get install libopenslide0)", e);
+        }
+
+        if (vendor != null)
+        {
+            try
+            {
+                return OpenSlideSlide.OpenFile(path);
+            }
+            catch (SlideOpenException) when (ImageIO.HasImageExtension(path))
+            {
+                // e.g. a flat, untiled TIFF: OpenSlide claims it but cannot read it; an image decoder can.
+                return ImageSlide.OpenFile(path);
+            }
+        }
+
+        if (ImageIO.HasImageExtension(path))
+        {
+            return ImageSlide.OpenFile(path);
+        }
+
+        throw new SlideOpenException(path, $"{path}: not a recognised slide or image format");
+    }
+}
