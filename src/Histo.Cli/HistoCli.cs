@@ -63,6 +63,7 @@ public static class HistoCli
         config.SetApplicationVersion(typeof(HistoCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
         config.PropagateExceptions();
         config.Settings.StrictParsing = true;
+        config.AddCommand<DemoCommand>("demo").WithDescription("Run the main job end to end on the bundled slide.");
         config.AddCommand<InfoCommand>("info").WithDescription("Show a slide's dimensions, levels, MPP, vendor and properties.")
             .WithExample("info", "slide.svs", "--json");
         config.AddCommand<ThumbnailCommand>("thumbnail").WithDescription("Write a thumbnail of a slide as PNG or JPEG.")
