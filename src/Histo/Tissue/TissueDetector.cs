@@ -27,7 +27,7 @@ public readonly record struct MaskPlan(int LevelIndex, int Width, int Height, do
 public sealed class TissueDetector
 {
     /// <summary>Largest side, in level pixels, of one region read from a slide.</summary>
-    private const int MaxReadSide = 4096;
+    private const int MaxReadSide = 2048;
 
     // Pen ink rules on 8-bit HSV with the full hue range (hue byte = degrees x 256 / 360). H&E tissue lies between
     // about 240 and 345 degrees; green and blue ink between 70 and 235; red ink from 342 through 0 to 20 degrees with
@@ -118,7 +118,7 @@ public sealed class TissueDetector
     }
 
     /// <summary>
-    /// Detects tissue on a slide. Reads the planned level (in tiles of at most 4096 x 4096 level pixels), composites
+    /// Detects tissue on a slide. Reads the planned level (in tiles of at most 2048 x 2048 level pixels, on all cores), composites
     /// it over white and runs the detection. Reports progress as a fraction 0..1 of the tiles read.
     /// </summary>
     public TissueResult Detect(Slide slide, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
@@ -153,7 +153,10 @@ public sealed class TissueDetector
         return Run(ImageIO.IsOpaque(image) ? image : image.CompositeOverWhite(), 0, 1, 1, micronsPerPixel, micronsPerPixel, []);
     }
 
-    /// <summary>Reads the planned mask image in tiles of at most <paramref name="maxReadSide"/> level pixels.</summary>
+    /// <summary>
+    /// Reads the planned mask image in tiles of at most <paramref name="maxReadSide"/> level pixels, on all cores
+    /// (slide reads are thread-safe; each tile fills its own rectangle of the output).
+    /// </summary>
     internal static RgbaImage ReadMaskImage(Slide slide, MaskPlan plan, IProgress<double>? progress, CancellationToken cancellationToken,
         int maxReadSide = MaxReadSide)
     {
@@ -163,37 +166,42 @@ public sealed class TissueDetector
         var output = new RgbaImage(plan.Width, plan.Height);
         int tilesX = (plan.Width + tile - 1) / tile, tilesY = (plan.Height + tile - 1) / tile;
         int done = 0;
-        for (int my = 0; my < plan.Height; my += tile)
+        var gate = new object();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
+        Parallel.For(0, tilesX * tilesY, parallel, t =>
         {
-            for (int mx = 0; mx < plan.Width; mx += tile)
+            int mx = t % tilesX * tile, my = t / tilesX * tile;
+            int tw = Math.Min(tile, plan.Width - mx), th = Math.Min(tile, plan.Height - my);
+            long lx0 = (long)Math.Floor(mx * levelPerMaskX), ly0 = (long)Math.Floor(my * levelPerMaskY);
+            long lx1 = Math.Min(level.Width, (long)Math.Ceiling((mx + tw) * levelPerMaskX));
+            long ly1 = Math.Min(level.Height, (long)Math.Ceiling((my + th) * levelPerMaskY));
+            if (plan.IsWholeLevel)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                int tw = Math.Min(tile, plan.Width - mx), th = Math.Min(tile, plan.Height - my);
-                long lx0 = (long)Math.Floor(mx * levelPerMaskX), ly0 = (long)Math.Floor(my * levelPerMaskY);
-                long lx1 = Math.Min(level.Width, (long)Math.Ceiling((mx + tw) * levelPerMaskX));
-                long ly1 = Math.Min(level.Height, (long)Math.Ceiling((my + th) * levelPerMaskY));
-                if (plan.IsWholeLevel)
-                {
-                    (lx0, ly0, lx1, ly1) = (mx, my, mx + tw, my + th);
-                }
-
-                int rw = (int)Math.Max(1, lx1 - lx0), rh = (int)Math.Max(1, ly1 - ly0);
-                var region = slide.ReadRegion((long)Math.Round(lx0 * level.Downsample), (long)Math.Round(ly0 * level.Downsample),
-                    plan.LevelIndex, rw, rh).CompositeOverWhite();
-                if (rw != tw || rh != th)
-                {
-                    region = ImageIO.Resize(region, tw, th);
-                }
-
-                for (int row = 0; row < th; row++)
-                {
-                    region.Row(row).CopyTo(output.Pixels.AsSpan(((my + row) * plan.Width + mx) * RgbaImage.Channels, tw * RgbaImage.Channels));
-                }
-
-                progress?.Report((double)++done / (tilesX * tilesY));
+                (lx0, ly0, lx1, ly1) = (mx, my, mx + tw, my + th);
             }
-        }
 
+            int rw = (int)Math.Max(1, lx1 - lx0), rh = (int)Math.Max(1, ly1 - ly0);
+            var region = slide.ReadRegion((long)Math.Round(lx0 * level.Downsample), (long)Math.Round(ly0 * level.Downsample),
+                plan.LevelIndex, rw, rh);
+            region = ImageIO.IsOpaque(region) ? region : region.CompositeOverWhite();
+            if (rw != tw || rh != th)
+            {
+                region = ImageIO.Resize(region, tw, th);
+            }
+
+            for (int row = 0; row < th; row++)
+            {
+                region.Row(row).CopyTo(output.Pixels.AsSpan(((my + row) * plan.Width + mx) * RgbaImage.Channels, tw * RgbaImage.Channels));
+            }
+
+            if (progress != null)
+            {
+                lock (gate)
+                {
+                    progress.Report((double)++done / (tilesX * tilesY));
+                }
+            }
+        });
         return output;
     }
 
@@ -211,16 +219,19 @@ public sealed class TissueDetector
         long penPixels = 0;
         if (Options.RejectPenMarks)
         {
-            using var rim = new Mat(height, width, MatType.CV_8UC1, Scalar.All(0));
-            ClassifyPen(hsv, pen, rim);
+            InkColours(hsv, pen, strict: true);
             if (KeepLargePieces(pen, sizes.PenOpenRadius, sizes.PenMinArea) > 0)
             {
+                using var rim = new Mat(height, width, MatType.CV_8UC1, Scalar.All(0));
+                InkColours(hsv, rim, strict: false);
                 penPixels = AddConnectedRim(pen, rim);
             }
         }
 
         using var mask = new Mat(height, width, MatType.CV_8UC1, Scalar.All(0));
-        double threshold = Options.Method == TissueMethod.Lab ? LabCandidates(rgb, pen, mask) : OtsuCandidates(hsv, pen, mask);
+        using var notPen = new Mat();
+        Cv2.BitwiseNot(pen, notPen);
+        double threshold = Options.Method == TissueMethod.Lab ? LabCandidates(rgb, notPen, mask) : OtsuCandidates(hsv, notPen, mask);
 
         if (sizes.CloseRadius > 0)
         {
@@ -248,7 +259,11 @@ public sealed class TissueDetector
         MatRows.CopyTo(mask, pixels);
         var raster = new RasterMask(width, height, level0PerPixelX, level0PerPixelY, pixels);
         var penPixelsOut = new byte[width * height];
-        MatRows.CopyTo(pen, penPixelsOut);
+        if (penPixels > 0)
+        {
+            MatRows.CopyTo(pen, penPixelsOut);
+        }
+
         var penRaster = new RasterMask(width, height, level0PerPixelX, level0PerPixelY, penPixelsOut);
         if (tissuePixels == 0)
         {
@@ -266,6 +281,11 @@ public sealed class TissueDetector
     /// </summary>
     private static long KeepLargePieces(Mat pen, int openRadius, double minArea)
     {
+        if (Cv2.CountNonZero(pen) == 0)
+        {
+            return 0;
+        }
+
         if (openRadius > 0)
         {
             using var kernel = Ellipse(openRadius);
@@ -285,7 +305,8 @@ public sealed class TissueDetector
         using var labels = new Mat();
         int count = Cv2.ConnectedComponents(rim, labels, PixelConnectivity.Connectivity8, MatType.CV_32S);
         var touches = new bool[count];
-        for (int y = 0; y < pen.Rows; y++)
+        int rows = pen.Rows;
+        for (int y = 0; y < rows; y++)
         {
             var label = MatRows.IntRow(labels, y);
             var stroke = MatRows.Row(pen, y);
@@ -298,8 +319,7 @@ public sealed class TissueDetector
             }
         }
 
-        long total = 0;
-        for (int y = 0; y < pen.Rows; y++)
+        for (int y = 0; y < rows; y++)
         {
             var label = MatRows.IntRow(labels, y);
             var stroke = MatRows.Row(pen, y);
@@ -308,109 +328,79 @@ public sealed class TissueDetector
                 if (label[x] != 0 && touches[label[x]])
                 {
                     stroke[x] = 255;
-                    total++;
                 }
             }
         }
 
-        return total;
+        return Cv2.CountNonZero(pen);
     }
 
     /// <summary>
-    /// Marks pixels of pen-ink colour (255) in <paramref name="pen"/> and pixels of a stroke's paler rim colour in
-    /// <paramref name="rim"/>, from 8-bit full-range HSV.
+    /// Marks (255) the pixels of pen-ink colour, with the strict stroke rules or the relaxed rim rules, from 8-bit
+    /// full-range HSV: vectorised range tests (black, green-blue hue band, and red hue on both sides of 0°).
     /// </summary>
-    private static void ClassifyPen(Mat hsv, Mat pen, Mat rim)
+    private static void InkColours(Mat hsv, Mat ink, bool strict)
     {
-        for (int y = 0; y < hsv.Rows; y++)
-        {
-            var src = MatRows.Row(hsv, y);
-            var dst = MatRows.Row(pen, y);
-            var pale = MatRows.Row(rim, y);
-            for (int x = 0, i = 0; x < dst.Length; x++, i += 3)
+        var ranges = strict
+            ? new[]
             {
-                int h = src[i], s = src[i + 1], v = src[i + 2];
-                bool red = h >= RedMinHue || h <= RedMaxHue;
-                bool ink = v < BlackMaxValue
-                    || (s >= PenMinSaturation && h is >= GreenBlueMinHue and <= GreenBlueMaxHue)
-                    || (s >= RedMinSaturation && red);
-                bool inkRim = v < RimBlackMaxValue
-                    || (s >= RimGreenBlueMinSaturation && h is >= RimGreenBlueMinHue and <= RimGreenBlueMaxHue)
-                    || (s >= RimRedMinSaturation && (h >= RimRedMinHue || h <= RedMaxHue));
-                dst[x] = ink ? (byte)255 : (byte)0;
-                pale[x] = inkRim ? (byte)255 : (byte)0;
+                (new Scalar(0, 0, 0), new Scalar(255, 255, BlackMaxValue - 1)),
+                (new Scalar(GreenBlueMinHue, PenMinSaturation, 0), new Scalar(GreenBlueMaxHue, 255, 255)),
+                (new Scalar(RedMinHue, RedMinSaturation, 0), new Scalar(255, 255, 255)),
+                (new Scalar(0, RedMinSaturation, 0), new Scalar(RedMaxHue, 255, 255)),
             }
+            : new[]
+            {
+                (new Scalar(0, 0, 0), new Scalar(255, 255, RimBlackMaxValue - 1)),
+                (new Scalar(RimGreenBlueMinHue, RimGreenBlueMinSaturation, 0), new Scalar(RimGreenBlueMaxHue, 255, 255)),
+                (new Scalar(RimRedMinHue, RimRedMinSaturation, 0), new Scalar(255, 255, 255)),
+                (new Scalar(0, RimRedMinSaturation, 0), new Scalar(RedMaxHue, 255, 255)),
+            };
+        using var part = new Mat();
+        foreach (var (low, high) in ranges)
+        {
+            Cv2.InRange(hsv, low, high, part);
+            Cv2.BitwiseOr(ink, part, ink);
         }
     }
 
     /// <summary>The seed's rule with a floor and a cap: a* &gt; clamp(factor x mean a*, floor, cap), pen excluded.</summary>
-    private double LabCandidates(Mat rgb, Mat pen, Mat mask)
+    private double LabCandidates(Mat rgb, Mat notPen, Mat mask)
     {
         using var lab = new Mat();
         Cv2.CvtColor(rgb, lab, ColorConversionCodes.RGB2Lab);
-        long sum = 0, n = 0;
-        for (int y = 0; y < lab.Rows; y++)
-        {
-            var src = MatRows.Row(lab, y);
-            var ink = MatRows.Row(pen, y);
-            for (int x = 0, i = 1; x < ink.Length; x++, i += 3)
-            {
-                if (ink[x] == 0)
-                {
-                    sum += src[i] - 128;
-                    n++;
-                }
-            }
-        }
-
-        double mean = n == 0 ? 0 : (double)sum / n;
+        using var a = new Mat();
+        Cv2.ExtractChannel(lab, a, 1);
+        double mean = Cv2.CountNonZero(notPen) == 0 ? 0 : Cv2.Mean(a, notPen).Val0 - 128;
         double threshold = Math.Clamp(Options.LabMeanFactor * mean, Options.LabMinThreshold, Options.LabMaxThreshold);
-        int cut = (int)Math.Floor(threshold) + 128; // a* > threshold  <=>  a8 > floor(threshold) + 128 for integer a8
-        for (int y = 0; y < lab.Rows; y++)
-        {
-            var src = MatRows.Row(lab, y);
-            var ink = MatRows.Row(pen, y);
-            var dst = MatRows.Row(mask, y);
-            for (int x = 0, i = 1; x < dst.Length; x++, i += 3)
-            {
-                dst[x] = src[i] > cut && ink[x] == 0 ? (byte)255 : (byte)0;
-            }
-        }
-
+        // a* > threshold  <=>  a8 > floor(threshold) + 128 for the integer a8 = a* + 128
+        Cv2.Threshold(a, mask, Math.Floor(threshold) + 128, 255, ThresholdTypes.Binary);
+        Cv2.BitwiseAnd(mask, notPen, mask);
         return threshold;
     }
 
     /// <summary>Otsu's threshold on saturation (over non-pen pixels), clamped to [floor, cap].</summary>
-    private double OtsuCandidates(Mat hsv, Mat pen, Mat mask)
+    private double OtsuCandidates(Mat hsv, Mat notPen, Mat mask)
     {
+        using var saturation = new Mat();
+        Cv2.ExtractChannel(hsv, saturation, 1);
         Span<long> histogram = stackalloc long[256];
         histogram.Clear();
-        for (int y = 0; y < hsv.Rows; y++)
+        int rows = saturation.Rows;
+        for (int y = 0; y < rows; y++)
         {
-            var src = MatRows.Row(hsv, y);
-            var ink = MatRows.Row(pen, y);
-            for (int x = 0, i = 1; x < ink.Length; x++, i += 3)
+            var s = MatRows.Row(saturation, y);
+            var keep = MatRows.Row(notPen, y);
+            for (int x = 0; x < s.Length; x++)
             {
-                if (ink[x] == 0)
-                {
-                    histogram[src[i]]++;
-                }
+                histogram[s[x]] += keep[x] & 1;
             }
         }
 
         int otsu = OtsuThreshold(histogram);
         int cut = Math.Clamp(otsu, (int)Math.Round(Options.OtsuMinSaturation * 255), (int)Math.Round(Options.OtsuMaxSaturation * 255));
-        for (int y = 0; y < hsv.Rows; y++)
-        {
-            var src = MatRows.Row(hsv, y);
-            var ink = MatRows.Row(pen, y);
-            var dst = MatRows.Row(mask, y);
-            for (int x = 0, i = 1; x < dst.Length; x++, i += 3)
-            {
-                dst[x] = src[i] > cut && ink[x] == 0 ? (byte)255 : (byte)0;
-            }
-        }
-
+        Cv2.Threshold(saturation, mask, cut, 255, ThresholdTypes.Binary);
+        Cv2.BitwiseAnd(mask, notPen, mask);
         return cut / 255.0;
     }
 
@@ -503,32 +493,29 @@ public sealed class TissueDetector
         using var stats = new Mat();
         using var centroids = new Mat();
         int count = Cv2.ConnectedComponentsWithStats(mask, labels, stats, centroids, PixelConnectivity.Connectivity8, MatType.CV_32S);
-        var keep = new bool[count];
         long kept = 0;
-        bool anyDropped = false;
         for (int i = 1; i < count; i++)
         {
             int area = stats.At<int>(i, (int)ConnectedComponentsTypes.Area);
-            keep[i] = area >= minArea;
-            if (keep[i])
+            if (area >= minArea)
             {
                 kept += area;
+                continue;
             }
-            else
-            {
-                anyDropped = true;
-            }
-        }
 
-        if (anyDropped)
-        {
-            for (int y = 0; y < mask.Rows; y++)
+            // Small pieces have small boxes: clear this label inside its bounding box only.
+            int left = stats.At<int>(i, (int)ConnectedComponentsTypes.Left), top = stats.At<int>(i, (int)ConnectedComponentsTypes.Top);
+            int boxWidth = stats.At<int>(i, (int)ConnectedComponentsTypes.Width), boxHeight = stats.At<int>(i, (int)ConnectedComponentsTypes.Height);
+            for (int y = top; y < top + boxHeight; y++)
             {
-                var label = MatRows.IntRow(labels, y);
-                var dst = MatRows.Row(mask, y);
-                for (int x = 0; x < dst.Length; x++)
+                var label = MatRows.IntRow(labels, y).Slice(left, boxWidth);
+                var dst = MatRows.Row(mask, y).Slice(left, boxWidth);
+                for (int x = 0; x < boxWidth; x++)
                 {
-                    dst[x] = keep[label[x]] ? (byte)255 : (byte)0;
+                    if (label[x] == i)
+                    {
+                        dst[x] = 0;
+                    }
                 }
             }
         }

@@ -121,7 +121,7 @@ public class TissueSlideTests
     {
         using var slide = Slide.Open(TestPaths.CmuSmall);
         var plan = TissueDetector.PlanMask(slide, new TissueOptions());
-        var whole = TissueDetector.ReadMaskImage(slide, plan, null, CancellationToken.None);
+        var whole = TissueDetector.ReadMaskImage(slide, plan, null, CancellationToken.None, maxReadSide: 100_000);
         var tiled = TissueDetector.ReadMaskImage(slide, plan, null, CancellationToken.None, maxReadSide: 300);
         double diff = 0;
         for (int i = 0; i < whole.Pixels.Length; i++)
@@ -129,7 +129,13 @@ public class TissueSlideTests
             diff += Math.Abs(whole.Pixels[i] - tiled.Pixels[i]);
         }
 
-        Assert.True(diff / whole.Pixels.Length < 1.0, $"mean absolute difference {diff / whole.Pixels.Length:0.000}");
+        // Tiles start on whole level pixels, so each is shifted by under a fifth of a mask pixel: small differences
+        // on the texture, none in the mask. A misplaced tile would differ by tens of levels.
+        Assert.True(diff / whole.Pixels.Length < 1.5, $"mean absolute difference {diff / whole.Pixels.Length:0.000}");
+        var detector = new TissueDetector();
+        var a = detector.DetectImage(whole, slide.MppX * plan.Level0PerPixelX).Mask;
+        var b = detector.DetectImage(tiled, slide.MppX * plan.Level0PerPixelX).Mask;
+        Assert.True(Agreement(a, b) >= 0.995, $"agreement {Agreement(a, b):0.0000}");
     }
 
     [Fact]
