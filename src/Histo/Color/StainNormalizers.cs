@@ -194,7 +194,8 @@ public sealed class ReinhardNormalizer : IStainNormalizer
         var offset = Target.Mean - stats.Mean * scale;
         var src = source.Pixels;
         const float blend = 1f / (GlassMinChannel - TissueMaxChannel);
-        for (int y = 0; y < lab.Rows; y++)
+        int labRows = lab.Rows;
+        for (int y = 0; y < labRows; y++)
         {
             var row = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Vector3>(MatRows.Row(lab, y));
             int o = y * source.Stride;
@@ -214,7 +215,8 @@ public sealed class ReinhardNormalizer : IStainNormalizer
         rgb.ConvertTo(bytes, MatType.CV_8UC3, 255.0); // rounds and saturates to 0..255
         var result = MacenkoNormalizer.Copy(source);
         var p = result.Pixels;
-        for (int y = 0; y < bytes.Rows; y++)
+        int bytesRows = bytes.Rows;
+        for (int y = 0; y < bytesRows; y++)
         {
             var row = MatRows.Row(bytes, y);
             int o = y * result.Stride;
@@ -260,7 +262,8 @@ public sealed class ReinhardNormalizer : IStainNormalizer
         var p = image.Pixels;
         int count = 0;
         double s0 = 0, s1 = 0, s2 = 0, q0 = 0, q1 = 0, q2 = 0;
-        for (int y = 0; y < lab.Rows; y++)
+        int labRows = lab.Rows;
+        for (int y = 0; y < labRows; y++)
         {
             var row = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Vector3>(MatRows.Row(lab, y));
             int o = y * image.Stride;

@@ -21,7 +21,8 @@ internal static class MatRows
     public static void CopyTo(Mat mat, byte[] destination)
     {
         int rowBytes = mat.Cols * mat.ElemSize();
-        for (int y = 0; y < mat.Rows; y++)
+        int matRows = mat.Rows;
+        for (int y = 0; y < matRows; y++)
         {
             Row(mat, y).CopyTo(destination.AsSpan(y * rowBytes, rowBytes));
         }
