@@ -101,7 +101,7 @@ public sealed class NormalizeCommand : Command<NormalizeCommand.Settings>
                 if (level.Width * level.Height > MaxWholeImagePixels)
                 {
                     throw new InvalidRegionException(
-                        $"{settings.Input} is {level.Width}x{level.Height} at level {settings.Level}: too large to normalise whole; give a region with --x --y --width --height");
+                        $"{settings.Input} is {level.Width}x{level.Height} at level {settings.Level}: too large to normalise whole; give a region with --x --y --width --height, or a smaller --level");
                 }
 
                 source = slide.ReadRegion(0, 0, settings.Level, (int)level.Width, (int)level.Height);

@@ -225,14 +225,13 @@ public sealed class PatchExporter
         Directory.CreateDirectory(directory);
         string folder = System.IO.Path.GetFileName(directory);
         string stem = System.IO.Path.GetFileNameWithoutExtension(slide.Path);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.MaxParallelism, CancellationToken = cancellationToken };
         var batch = new List<PatchPosition>(BatchSize);
         long written = 0;
 
         void Flush(long visited)
         {
             var files = new string[batch.Count];
-            Parallel.For(0, batch.Count, parallel, i =>
+            ParallelWork.For(batch.Count, Options.MaxParallelism, cancellationToken, i =>
             {
                 var p = batch[i];
                 files[i] = string.Create(CultureInfo.InvariantCulture, $"{stem}_x{p.Level0X}_y{p.Level0Y}.png");

@@ -167,8 +167,7 @@ public sealed class TissueDetector
         int tilesX = (plan.Width + tile - 1) / tile, tilesY = (plan.Height + tile - 1) / tile;
         int done = 0;
         var gate = new object();
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
-        Parallel.For(0, tilesX * tilesY, parallel, t =>
+        ParallelWork.For(tilesX * tilesY, Environment.ProcessorCount, cancellationToken, t =>
         {
             int mx = t % tilesX * tile, my = t / tilesX * tile;
             int tw = Math.Min(tile, plan.Width - mx), th = Math.Min(tile, plan.Height - my);

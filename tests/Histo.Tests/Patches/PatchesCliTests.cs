@@ -124,6 +124,27 @@ public class PatchesCliTests
         Assert.Equal(new[] { "keep.txt" }, Directory.GetFileSystemEntries(output).Select(Path.GetFileName));
     }
 
+    /// <summary>A read error inside the parallel patch reads surfaces as the slide's own one-line error.</summary>
+    [Fact]
+    public void A_corrupt_tile_is_one_error_line_and_no_output()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string slide = Path.Combine(dir, "corrupt.svs");
+        var bytes = File.ReadAllBytes(TestPaths.CmuSmall);
+        for (int i = 900_000; i < 940_000; i += 2)
+        {
+            (bytes[i], bytes[i + 1]) = (0xFF, 0xD9); // JPEG end markers over tile data in the middle of the file
+        }
+
+        File.WriteAllBytes(slide, bytes);
+        string output = Path.Combine(dir, "out");
+        var run = CliRunner.Run("patches", slide, "-o", output, "--size", "512", "--min-tissue", "0");
+        Assert.Equal(1, run.ExitCode);
+        CliRunner.AssertOneLineError(run, "corrupt.svs");
+        Assert.DoesNotContain("Aggregate", run.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
     [Theory]
     [InlineData("--size", "0", "size")]
     [InlineData("--stride", "0", "stride")]
