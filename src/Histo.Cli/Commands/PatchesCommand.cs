@@ -17,7 +17,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
     public sealed class Settings : CommonSettings
     {
         [CommandArgument(0, "<INPUT>")]
-        [Description("A slide, an image, or a folder of them.")]
+        [Description("A slide, an image, or a folder of them (searched with its sub-folders).")]
         public string Input { get; set; } = "";
 
         [CommandOption("-o|--output <DIR>")]
@@ -135,7 +135,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var inputs = PatchExporter.FindInputs(settings.Input);
+        var inputs = PatchExporter.FindInputs(settings.Input, excludeDirectory: settings.Output);
         var exporter = new PatchExporter(new PatchExportOptions
         {
             Resolution = settings.Resolution,

@@ -98,10 +98,11 @@ public sealed class PatchExporter
     public PatchExportOptions Options { get; }
 
     /// <summary>
-    /// The slides named by <paramref name="path"/>: the file itself, or the slide and image files directly inside a
-    /// folder (sorted by name). A missing path or a folder without slides raises <see cref="HistoException"/>.
+    /// The slides named by <paramref name="path"/>: the file itself, or the slide and image files in a folder and its
+    /// sub-folders (sorted by path; hidden files and folders and <paramref name="excludeDirectory"/>, typically the
+    /// output, are skipped). A missing path or a folder without slides raises <see cref="HistoException"/>.
     /// </summary>
-    public static IReadOnlyList<string> FindInputs(string path)
+    public static IReadOnlyList<string> FindInputs(string path, string? excludeDirectory = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (File.Exists(path))
@@ -114,14 +115,17 @@ public sealed class PatchExporter
             throw new SlideOpenException(path, $"{path}: file or folder not found");
         }
 
-        var files = Directory.EnumerateFiles(path)
+        string? excluded = excludeDirectory is null ? null : System.IO.Path.GetFullPath(excludeDirectory).TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
+        string root = System.IO.Path.GetFullPath(path);
+        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Where(f => SlideExtensions.Contains(System.IO.Path.GetExtension(f)) || ImageIO.HasImageExtension(f))
-            .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.'))
+            .Where(f => !System.IO.Path.GetRelativePath(root, f).Split(System.IO.Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
+            .Where(f => excluded is null || !f.StartsWith(excluded, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .ToList();
         if (files.Count == 0)
         {
-            throw new HistoException($"{path}: no slides or images in this folder (looked for {string.Join(", ", SlideExtensions.Concat(ImageIO.ImageExtensions).Distinct().Order())})");
+            throw new HistoException($"{path}: no slides or images in this folder or below (looked for {string.Join(", ", SlideExtensions.Concat(ImageIO.ImageExtensions).Distinct().Order())})");
         }
 
         return files;

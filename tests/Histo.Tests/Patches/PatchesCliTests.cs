@@ -83,7 +83,11 @@ public class PatchesCliTests
         File.Copy(TestPaths.Shared("tissue-tiles", "histolab", "tissue-level2-1784-6289-5880-10386.png"), Path.Combine(input, "a.png"));
         File.Copy(TestPaths.Shared("tissue-tiles", "histolab", "no-tissue.png"), Path.Combine(input, "b.png"));
         File.WriteAllText(Path.Combine(input, "notes.txt"), "not a slide");
-        string output = Path.Combine(dir, "out");
+        Directory.CreateDirectory(Path.Combine(input, ".hidden"));
+        File.Copy(TestPaths.Shared("tissue-tiles", "histolab", "no-tissue.png"), Path.Combine(input, ".hidden", "c.png"));
+        string output = Path.Combine(input, "out"); // inside the input folder: never read back as input
+        Directory.CreateDirectory(Path.Combine(output, "old"));
+        File.Copy(TestPaths.Shared("tissue-tiles", "histolab", "no-tissue.png"), Path.Combine(output, "old", "d.png"));
         var run = CliRunner.Run("patches", input, "-o", output, "--size", "128");
         Assert.True(run.ExitCode == 0, run.StdErr);
         var rows = ReadCsv(Path.Combine(output, "patches.csv"));
@@ -93,6 +97,16 @@ public class PatchesCliTests
         Assert.Empty(Directory.GetFiles(Path.Combine(output, "b")));
         Assert.Contains("warning: b.png: no tissue found", run.StdErr, StringComparison.Ordinal);
         Assert.Contains("has no MPP", run.StdErr, StringComparison.Ordinal); // the tissue masks' fallback
+        Assert.DoesNotContain("c.png", run.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("d.png", run.StdErr, StringComparison.Ordinal);
+        Assert.Equal(new[] { "a", "b", "old", "patches.csv" }, Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void Sub_folders_are_searched_like_the_bach_part_a_layout()
+    {
+        var inputs = PatchExporter.FindInputs(TestPaths.Shared("microscopy", "bach"));
+        Assert.Equal(new[] { "benign.png", "in_situ.png", "invasive.png", "normal.png" }, inputs.Select(Path.GetFileName));
     }
 
     [Fact]
