@@ -70,6 +70,12 @@ public static class HistoCli
             .WithExample("thumbnail", "slide.svs", "-o", "thumb.png", "--max-size", "1024");
         config.AddCommand<RegionCommand>("region").WithDescription("Write one region of a slide as PNG or JPEG.")
             .WithExample("region", "slide.svs", "--x", "1000", "--y", "2000", "--width", "512", "--height", "512", "-o", "region.png");
+        config.AddCommand<TissueCommand>("tissue").WithDescription("Detect tissue: write a mask PNG (255 = tissue), optionally an overlay.")
+            .WithExample("tissue", "slide.svs", "-o", "mask.png", "--overlay", "overlay.png");
+        config.AddCommand<PatchesCommand>("patches").WithDescription("Cut patches at a target resolution into PNGs plus patches.csv.")
+            .WithExample("patches", "slide.svs", "-o", "patches", "--size", "256", "--mpp", "0.5", "--min-tissue", "0.05");
+        config.AddCommand<NormalizeCommand>("normalize").WithDescription("Stain-normalise an image or slide region (Macenko or Reinhard) to a target.")
+            .WithExample("normalize", "tile.png", "--target", "target.png", "--method", "macenko", "-o", "out.png");
     }
 
     /// <summary>
