@@ -58,7 +58,6 @@ public static class MapStatistics
             ? map.Level0PerPixelX * level0MppX.Value * map.Level0PerPixelY * (level0MppY is > 0 ? level0MppY.Value : level0MppX.Value) / 1e6
             : null;
         var counts = new long[256];
-        long counted = 0;
         for (int y = 0; y < map.Height; y++)
         {
             var row = map.Row(y);
@@ -72,7 +71,7 @@ public static class MapStatistics
             }
         }
 
-        counted = counts.Sum();
+        long counted = counts.Sum();
         using var source = Mat.FromPixelData(map.Height, map.Width, MatType.CV_8UC1, map.Pixels);
         using var tissueMat = tissue is null ? null : Mat.FromPixelData(tissue.Height, tissue.Width, MatType.CV_8UC1, tissue.Pixels);
         using var binary = new Mat();
