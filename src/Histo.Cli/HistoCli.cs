@@ -76,6 +76,8 @@ public static class HistoCli
             .WithExample("patches", "slide.svs", "-o", "patches", "--size", "256", "--mpp", "0.5", "--min-tissue", "0.05");
         config.AddCommand<NormalizeCommand>("normalize").WithDescription("Stain-normalise an image or slide region (Macenko or Reinhard) to a target.")
             .WithExample("normalize", "tile.png", "--target", "target.png", "--method", "macenko", "-o", "out.png");
+        config.AddCommand<ScoreCommand>("score").WithDescription("BACH Part B score and per-class Dice of a BACH map against annotations or a label mask.")
+            .WithExample("score", "out/A01", "A01.xml", "--json");
     }
 
     /// <summary>

@@ -1,0 +1,24 @@
+namespace Histo.Annotations;
+
+/// <summary>An annotation file that cannot be read: missing, too large, not XML/JSON, or not a known layout.</summary>
+public sealed class AnnotationFormatException : HistoException
+{
+    /// <summary>Path (or name) of the file.</summary>
+    public string Path { get; }
+
+    /// <summary>Creates the exception.</summary>
+    public AnnotationFormatException(string path, string message) : base(message) => Path = path;
+
+    /// <summary>Creates the exception with its cause.</summary>
+    public AnnotationFormatException(string path, string message, Exception inner) : base(message, inner) => Path = path;
+}
+
+/// <summary>A label map (<c>--label-map</c>) that cannot be parsed or names a class that does not exist.</summary>
+public sealed class LabelMapException : HistoException
+{
+    /// <summary>Creates the exception.</summary>
+    public LabelMapException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with its cause.</summary>
+    public LabelMapException(string message, Exception inner) : base(message, inner) { }
+}

@@ -1,0 +1,131 @@
+using System.Globalization;
+using Histo.Masks;
+using OpenCvSharp;
+
+namespace Histo.Scoring;
+
+/// <summary>The largest 8-connected region (focus) of one class, in map pixels and level-0 coordinates.</summary>
+/// <param name="PixelCount">Map pixels in the region.</param>
+/// <param name="AreaMm2">Area in mm², when the level-0 µm/px is known.</param>
+/// <param name="Level0X">Left edge of its bounding box, level-0 px.</param>
+/// <param name="Level0Y">Top edge of its bounding box, level-0 px.</param>
+/// <param name="Level0Width">Bounding-box width, level-0 px.</param>
+/// <param name="Level0Height">Bounding-box height, level-0 px.</param>
+/// <param name="CentroidLevel0X">Centroid x, level-0 px.</param>
+/// <param name="CentroidLevel0Y">Centroid y, level-0 px.</param>
+public sealed record ConnectedFocus(long PixelCount, double? AreaMm2, double Level0X, double Level0Y, double Level0Width, double Level0Height,
+    double CentroidLevel0X, double CentroidLevel0Y);
+
+/// <summary>Per-class figures of a map.</summary>
+/// <param name="Code">Pixel value.</param>
+/// <param name="Name">Class name (or the code as text).</param>
+/// <param name="PixelCount">Map pixels of this class (inside the tissue, when a tissue mask was given).</param>
+/// <param name="AreaMm2">Area in mm², when the level-0 µm/px is known.</param>
+/// <param name="Fraction">Share of the counted pixels (tissue pixels when a tissue mask was given, else all map pixels), 0..1.</param>
+/// <param name="LargestFocus">The largest connected region, or null when the class is absent.</param>
+public sealed record ClassStatistics(int Code, string Name, long PixelCount, double? AreaMm2, double Fraction, ConnectedFocus? LargestFocus);
+
+/// <summary>The statistics of one map.</summary>
+/// <param name="CountedPixels">Pixels counted (tissue pixels when a tissue mask was given, else all).</param>
+/// <param name="CountedAreaMm2">Their area in mm², when the level-0 µm/px is known.</param>
+/// <param name="Classes">One entry per named class and per other value present, by code.</param>
+public sealed record MapStatisticsResult(long CountedPixels, double? CountedAreaMm2, IReadOnlyList<ClassStatistics> Classes);
+
+/// <summary>Area per class and largest connected focus per class of a class map, for a slide's summary.</summary>
+public static class MapStatistics
+{
+    /// <summary>
+    /// Computes per-class pixel counts, areas (mm², from the level-0 µm/px and the map's level-0 pixels per map
+    /// pixel), fractions and the largest 8-connected focus (OpenCV ConnectedComponentsWithStats).
+    /// </summary>
+    /// <param name="map">The class map (value = class code).</param>
+    /// <param name="classNames">Names by code; every named class is reported, present or not.</param>
+    /// <param name="level0MppX">Slide level-0 µm/px horizontally (null: areas are null).</param>
+    /// <param name="level0MppY">Slide level-0 µm/px vertically (null: same as x).</param>
+    /// <param name="tissue">Optional tissue mask of the same size: only pixels where it is non-zero count.</param>
+    /// <param name="cancellationToken">Cancels between classes.</param>
+    public static MapStatisticsResult Compute(RasterMask map, IReadOnlyList<string>? classNames, double? level0MppX, double? level0MppY = null,
+        RasterMask? tissue = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        classNames ??= [];
+        if (tissue != null && (tissue.Width != map.Width || tissue.Height != map.Height))
+        {
+            throw new ArgumentException($"tissue mask {tissue.Width}x{tissue.Height} does not match the map {map.Width}x{map.Height}", nameof(tissue));
+        }
+
+        double? pixelAreaMm2 = level0MppX is > 0
+            ? map.Level0PerPixelX * level0MppX.Value * map.Level0PerPixelY * (level0MppY is > 0 ? level0MppY.Value : level0MppX.Value) / 1e6
+            : null;
+        var counts = new long[256];
+        for (int y = 0; y < map.Height; y++)
+        {
+            var row = map.Row(y);
+            var tissueRow = tissue is null ? default : tissue.Row(y);
+            for (int x = 0; x < row.Length; x++)
+            {
+                if (tissue is null || tissueRow[x] != 0)
+                {
+                    counts[row[x]]++;
+                }
+            }
+        }
+
+        long counted = counts.Sum();
+        using var source = Mat.FromPixelData(map.Height, map.Width, MatType.CV_8UC1, map.Pixels);
+        using var tissueMat = tissue is null ? null : Mat.FromPixelData(tissue.Height, tissue.Width, MatType.CV_8UC1, tissue.Pixels);
+        using var binary = new Mat();
+        using var labels = new Mat();
+        using var stats = new Mat();
+        using var centroids = new Mat();
+        var classes = new List<ClassStatistics>();
+        for (int code = 0; code < 256; code++)
+        {
+            if (counts[code] == 0 && code >= classNames.Count)
+            {
+                continue;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            string name = code < classNames.Count ? classNames[code] : code.ToString(CultureInfo.InvariantCulture);
+            ConnectedFocus? largest = null;
+            if (counts[code] > 0)
+            {
+                Cv2.Compare(source, Scalar.All(code), binary, CmpTypes.EQ);
+                if (tissueMat != null)
+                {
+                    using var inTissue = new Mat();
+                    Cv2.Compare(tissueMat, Scalar.All(0), inTissue, CmpTypes.NE);
+                    Cv2.BitwiseAnd(binary, inTissue, binary);
+                }
+
+                int n = Cv2.ConnectedComponentsWithStats(binary, labels, stats, centroids, PixelConnectivity.Connectivity8, MatType.CV_32S);
+                int best = -1, bestArea = 0;
+                for (int label = 1; label < n; label++)
+                {
+                    int area = stats.At<int>(label, (int)ConnectedComponentsTypes.Area);
+                    if (area > bestArea)
+                    {
+                        (best, bestArea) = (label, area);
+                    }
+                }
+
+                if (best > 0)
+                {
+                    double ppx = map.Level0PerPixelX, ppy = map.Level0PerPixelY;
+                    largest = new ConnectedFocus(bestArea, bestArea * pixelAreaMm2,
+                        map.Level0X + (stats.At<int>(best, (int)ConnectedComponentsTypes.Left) * ppx),
+                        map.Level0Y + (stats.At<int>(best, (int)ConnectedComponentsTypes.Top) * ppy),
+                        stats.At<int>(best, (int)ConnectedComponentsTypes.Width) * ppx,
+                        stats.At<int>(best, (int)ConnectedComponentsTypes.Height) * ppy,
+                        map.Level0X + ((centroids.At<double>(best, 0) + 0.5) * ppx),
+                        map.Level0Y + ((centroids.At<double>(best, 1) + 0.5) * ppy));
+                }
+            }
+
+            classes.Add(new ClassStatistics(code, name, counts[code], counts[code] * pixelAreaMm2, counted == 0 ? 0 : (double)counts[code] / counted, largest));
+        }
+
+        return new MapStatisticsResult(counted, counted * pixelAreaMm2, classes);
+    }
+}
