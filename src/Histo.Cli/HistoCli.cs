@@ -69,6 +69,10 @@ public static class HistoCli
             .WithExample("thumbnail", "slide.svs", "-o", "thumb.png", "--max-size", "1024");
         config.AddCommand<RegionCommand>("region").WithDescription("Write one region of a slide as PNG or JPEG.")
             .WithExample("region", "slide.svs", "--x", "1000", "--y", "2000", "--width", "512", "--height", "512", "-o", "region.png");
+        config.AddCommand<DatasetCommand>("dataset").WithDescription("Show what was understood of a dataset: classes, groups, image sizes, problems.")
+            .WithExample("dataset", "../shared/data/idc", "--json");
+        config.AddCommand<LeakCheckCommand>("leakcheck").WithDescription("Check a grouped cross-validation split for leaks (exit 1 when leaks are found).")
+            .WithExample("leakcheck", "../shared/data/idc", "--folds", "3", "--seed", "42");
     }
 
     /// <summary>
