@@ -36,7 +36,7 @@ public sealed record DatasetLoadOptions
 /// Builds a <see cref="Dataset"/> from one or more paths. Each path is one of:
 /// <list type="bullet">
 /// <item>a folder of class folders, <c>DIR/&lt;class&gt;/...</c> (BACH Part A <c>Photos/{Normal,Benign,InSitu,Invasive}</c>);
-/// a folder holding nothing but one sub-folder is entered (so the BACH release folder works too);</item>
+/// a folder holding nothing but one sub-folder is entered (a download folder around <c>Photos/</c>);</item>
 /// <item>a folder of files whose names carry label and patient: IDC <c>&lt;patient&gt;_idx5_x.._y.._class&lt;0|1&gt;.png</c>
 /// and BreakHis <c>SOB_&lt;B|M&gt;_&lt;subtype&gt;-&lt;year&gt;-&lt;patient&gt;-&lt;mag&gt;-&lt;seq&gt;.png</c>, in any folder layout
 /// (the name wins over folder names);</item>
@@ -74,13 +74,14 @@ public static class DatasetLoader
         var problems = new List<DatasetProblem>();
         var candidates = new List<Candidate>();
         var sourcePaths = new List<string>();
+        var scannedRoots = new List<string>();
         for (int s = 0; s < paths.Count; s++)
         {
             string full = Path.GetFullPath(paths[s]);
             sourcePaths.Add(full);
             if (Directory.Exists(full))
             {
-                ScanFolder(full, s, options, candidates, problems, cancellationToken);
+                ScanFolder(full, s, options, candidates, problems, scannedRoots, cancellationToken);
             }
             else if (File.Exists(full))
             {
@@ -150,8 +151,14 @@ public static class DatasetLoader
             .ToArray();
         if (classes.Count == 1)
         {
-            throw new SingleClassDatasetException(classes[0].Name,
-                $"all {items.Length} images of {string.Join(", ", paths)} have the same label '{classes[0].Name}': a classifier needs at least two classes");
+            string name = classes[0].Name;
+            string hint = kept.Any(k => k.C.Scheme == "class-folders")
+                          && scannedRoots.Select(p => Path.Combine(p, name)).FirstOrDefault(Directory.Exists) is { } folder
+                          && Directory.EnumerateDirectories(folder).Any()
+                ? $" (the class folders may be one level down: try {folder})"
+                : "";
+            throw new SingleClassDatasetException(name,
+                $"all {items.Length} images of {string.Join(", ", paths)} have the same label '{name}': a classifier needs at least two classes{hint}");
         }
 
         return new Dataset(items, classes, sources, problems, options.SizePolicy);
@@ -183,15 +190,17 @@ public static class DatasetLoader
     };
 
     private static void ScanFolder(string root, int sourceIndex, DatasetLoadOptions options, List<Candidate> candidates,
-        List<DatasetProblem> problems, CancellationToken cancellationToken)
+        List<DatasetProblem> problems, List<string> scannedRoots, CancellationToken cancellationToken)
     {
-        // A folder holding nothing but one folder (the BACH release: ICIAR2018_BACH_Challenge/Photos/<class>) is entered.
-        while (Directory.EnumerateFiles(root).All(f => !ImageIO.HasImageExtension(f))
-               && Directory.GetDirectories(root) is [string only]
-               && Directory.EnumerateFiles(root).All(f => !string.Equals(Path.GetExtension(f), ".csv", StringComparison.OrdinalIgnoreCase)))
+        // A folder holding nothing but one folder that is not itself a class folder of images (e.g. a download folder
+        // around Photos/<class>/) is entered.
+        while (!Directory.EnumerateFiles(root).Any() && Directory.GetDirectories(root) is [string only]
+               && !Directory.EnumerateFiles(only).Any(ImageIO.HasImageExtension))
         {
             root = only;
         }
+
+        scannedRoots.Add(root);
 
         var enumeration = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true };
         var files = Directory.EnumerateFiles(root, "*", enumeration).Order(StringComparer.Ordinal).ToList();
