@@ -71,3 +71,16 @@ public sealed class SplitFormatException : DatasetException
     /// <summary>Creates the exception with its cause.</summary>
     public SplitFormatException(string message, Exception inner) : base(message, inner) { }
 }
+
+/// <summary>
+/// A cross-validation split that leaks (a patient or image on both sides, or duplicate images across folds), raised
+/// by <see cref="LeakChecker.EnsureClean"/> so that training refuses it unless the user explicitly allows leaks.
+/// </summary>
+public sealed class LeakFoundException : DatasetException
+{
+    /// <summary>The report that found the leak.</summary>
+    public LeakReport Report { get; }
+
+    /// <summary>Creates the exception.</summary>
+    public LeakFoundException(LeakReport report, string message) : base(message) => Report = report;
+}

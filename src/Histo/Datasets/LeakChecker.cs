@@ -330,25 +330,13 @@ public static class LeakChecker
         int threshold = options.HammingThreshold;
         var indexed = Enumerable.Range(0, fingerprints.Count).Where(i => fingerprints[i].IsHashed && !lowInformation[i]).ToArray();
 
-        // Multi-index hashing: cut the 64 bits into m = threshold / 2 + 1 chunks. Two hashes within `threshold` bits
-        // differ in at least one chunk by at most threshold / m <= 1 bit, so probing each chunk's table with the
-        // query's chunk and its one-bit neighbours finds every candidate; nothing else is compared.
+        // Multi-index hashing: cut the 64 bits into m = max(threshold / 2 + 1, 4) chunks. Two hashes within `threshold`
+        // bits differ in at least one chunk by at most threshold / m <= 1 bit, so probing each chunk's table with the
+        // query's chunk (and, when threshold >= m, its one-bit neighbours) finds every candidate; nothing else is compared.
         // Chunks interleave the bits (chunk c holds bits c, c + m, c + 2m...): the low DCT frequencies, whose bits
         // vary least between histology images, are spread over all chunks instead of filling one with a few huge buckets.
-        int chunkCount = threshold / 2 + 1;
+        int chunkCount = Math.Max(threshold / 2 + 1, 4);
         int radius = threshold / chunkCount;
-        var masks = new ulong[chunkCount];
-        for (int bit = 0; bit < 64; bit++)
-        {
-            masks[bit % chunkCount] |= 1UL << bit;
-        }
-
-        var tables = new Dictionary<ulong, List<int>>[chunkCount];
-        for (int c = 0; c < chunkCount; c++)
-        {
-            tables[c] = [];
-        }
-
         int transforms = options.MatchFlipsAndRotations ? 8 : 1;
         var hashOf = new ulong[fingerprints.Count];
         var variants = new ulong[fingerprints.Count * 8];
@@ -361,80 +349,81 @@ public static class LeakChecker
             }
         }
 
-        foreach (int i in indexed)
+        var tables = new ChunkTable[chunkCount];
+        for (int c = 0; c < chunkCount; c++)
         {
-            ulong hash = hashOf[i];
-            for (int c = 0; c < chunkCount; c++)
+            ulong mask = 0;
+            for (int bit = c; bit < 64; bit += chunkCount)
             {
-                ulong key = Chunk(hash, masks[c]);
-                if (!tables[c].TryGetValue(key, out var list))
-                {
-                    tables[c][key] = list = [];
-                }
-
-                list.Add(i);
+                mask |= 1UL << bit;
             }
+
+            tables[c] = new ChunkTable(mask, indexed, hashOf);
         }
 
-        var found = new Dictionary<(int, int), (int Distance, double Correlation, int Transform)>();
-        var rejected = new HashSet<(int, int)>();
-        var distances = new Dictionary<int, (int Distance, int Transform)>();
-        foreach (int i in indexed)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int foldOfQuery = folds[i];
-            distances.Clear();
-            for (int t = 0; t < transforms; t++)
+        // Candidates within the threshold, found in parallel; each pair is confirmed once afterwards.
+        var matches = new System.Collections.Concurrent.ConcurrentBag<(int I, int J, int Distance, int Transform)>();
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, indexed.Length),
+            new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Math.Max(1, options.MaxParallelism) },
+            range =>
             {
-                ulong query = variants[i * 8 + t];
-                for (int c = 0; c < chunkCount; c++)
+                var best = new Dictionary<int, (int Distance, int Transform)>();
+                for (int k = range.Item1; k < range.Item2; k++)
                 {
-                    var table = tables[c];
-                    ulong key = Chunk(query, masks[c]);
-                    int width = BitOperations.PopCount(masks[c]);
-                    for (int flip = -1; flip < (radius > 0 ? width : 0); flip++)
+                    int i = indexed[k];
+                    int foldOfQuery = folds[i];
+                    best.Clear();
+                    for (int t = 0; t < transforms; t++)
                     {
-                        ulong probe = flip < 0 ? key : key ^ (1UL << flip);
-                        if (!table.TryGetValue(probe, out var bucket))
+                        ulong query = variants[i * 8 + t];
+                        foreach (var table in tables)
                         {
-                            continue;
-                        }
-
-                        foreach (int j in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bucket))
-                        {
-                            if (folds[j] == foldOfQuery)
+                            int key = table.KeyOf(query);
+                            for (int flip = -1; flip < (radius > 0 ? table.Width : 0); flip++)
                             {
-                                continue;
-                            }
+                                foreach (int j in table.Bucket(flip < 0 ? key : key ^ (1 << flip)))
+                                {
+                                    if (folds[j] == foldOfQuery)
+                                    {
+                                        continue;
+                                    }
 
-                            int d = BitOperations.PopCount(query ^ hashOf[j]);
-                            if (d <= threshold && (!distances.TryGetValue(j, out var best) || d < best.Distance))
-                            {
-                                distances[j] = (d, t);
+                                    int d = BitOperations.PopCount(query ^ hashOf[j]);
+                                    if (d <= threshold && (!best.TryGetValue(j, out var seen) || d < seen.Distance))
+                                    {
+                                        best[j] = (d, t);
+                                    }
+                                }
                             }
                         }
                     }
-                }
-            }
 
-            foreach (var (j, (distance, transform)) in distances)
+                    foreach (var (j, (distance, transform)) in best)
+                    {
+                        matches.Add((i, j, distance, transform));
+                    }
+                }
+            });
+
+        var found = new Dictionary<(int, int), (int Distance, double Correlation, int Transform)>();
+        var rejected = new HashSet<(int, int)>();
+        foreach (var (i, j, distance, transform) in matches.OrderBy(m => m.Distance).ThenBy(m => m.I).ThenBy(m => m.J))
+        {
+            var key = (Math.Min(i, j), Math.Max(i, j));
+            if (exactPairs.Contains(key) || rejected.Contains(key) || found.ContainsKey(key))
             {
-                var key = (Math.Min(i, j), Math.Max(i, j));
-                if (exactPairs.Contains(key) || rejected.Contains(key) || (found.TryGetValue(key, out var seen) && seen.Distance <= distance))
-                {
-                    continue;
-                }
-
-                double correlation = fingerprints[i].Correlation(fingerprints[j], transform);
-                if (correlation < options.MinCorrelation)
-                {
-                    rejected.Add(key);
-                    continue;
-                }
-
-                // Stored as seen from the lower index: its transform maps that image onto the other.
-                found[key] = (distance, correlation, i < j ? transform : Inverse(transform));
+                continue;
             }
+
+            double correlation = fingerprints[i].Correlation(fingerprints[j], transform);
+            if (correlation < options.MinCorrelation)
+            {
+                rejected.Add(key);
+                continue;
+            }
+
+            // Stored as seen from the lower index: its transform maps that image onto the other.
+            found[key] = (distance, correlation, i < j ? transform : Inverse(transform));
         }
 
         count = found.Count;
@@ -446,26 +435,81 @@ public static class LeakChecker
             .ToList();
     }
 
+    /// <summary>
+    /// Throws <see cref="LeakFoundException"/> when <paramref name="report"/> found a leak: the guard training calls
+    /// before it starts (a user's explicit "allow leaks" skips the call).
+    /// </summary>
+    public static void EnsureClean(LeakReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (report.IsLeaky)
+        {
+            throw new LeakFoundException(report,
+                $"the cross-validation split leaks ({report.Verdict[6..]}): its scores would be optimistic; run histo leakcheck for details, or allow leaks explicitly");
+        }
+    }
+
     /// <summary>The transform that undoes transform <paramref name="t"/> (only the two quarter turns differ from themselves).</summary>
     private static int Inverse(int t) => t switch { 5 => 6, 6 => 5, _ => t };
 
-    /// <summary>The bits of <paramref name="hash"/> selected by <paramref name="mask"/>, packed to the low end.</summary>
-    private static ulong Chunk(ulong hash, ulong mask)
+    /// <summary>
+    /// One table of the multi-index: items bucketed by the value of one chunk of their hash, stored as one array of
+    /// item indexes with an offset per chunk value (chunks have at most 16 bits).
+    /// </summary>
+    private sealed class ChunkTable
     {
-        if (System.Runtime.Intrinsics.X86.Bmi2.X64.IsSupported)
+        private readonly ulong _mask;
+        private readonly int[] _offsets;
+        private readonly int[] _items;
+
+        public ChunkTable(ulong mask, int[] indexed, ulong[] hashOf)
         {
-            return System.Runtime.Intrinsics.X86.Bmi2.X64.ParallelBitExtract(hash, mask);
+            _mask = mask;
+            Width = BitOperations.PopCount(mask);
+            _offsets = new int[(1 << Width) + 1];
+            foreach (int i in indexed)
+            {
+                _offsets[KeyOf(hashOf[i]) + 1]++;
+            }
+
+            for (int k = 1; k < _offsets.Length; k++)
+            {
+                _offsets[k] += _offsets[k - 1];
+            }
+
+            _items = new int[indexed.Length];
+            var next = _offsets[..^1].ToArray();
+            foreach (int i in indexed)
+            {
+                _items[next[KeyOf(hashOf[i])]++] = i;
+            }
         }
 
-        ulong result = 0;
-        int position = 0;
-        while (mask != 0)
+        /// <summary>Bits in the chunk.</summary>
+        public int Width { get; }
+
+        /// <summary>The chunk of <paramref name="hash"/>, packed to the low bits.</summary>
+        public int KeyOf(ulong hash)
         {
-            int bit = BitOperations.TrailingZeroCount(mask);
-            result |= ((hash >> bit) & 1UL) << position++;
-            mask &= mask - 1;
+            if (System.Runtime.Intrinsics.X86.Bmi2.X64.IsSupported)
+            {
+                return (int)System.Runtime.Intrinsics.X86.Bmi2.X64.ParallelBitExtract(hash, _mask);
+            }
+
+            ulong mask = _mask;
+            int result = 0;
+            int position = 0;
+            while (mask != 0)
+            {
+                int bit = BitOperations.TrailingZeroCount(mask);
+                result |= (int)((hash >> bit) & 1UL) << position++;
+                mask &= mask - 1;
+            }
+
+            return result;
         }
 
-        return result;
+        /// <summary>Items whose chunk equals <paramref name="key"/>.</summary>
+        public ReadOnlySpan<int> Bucket(int key) => _items.AsSpan(_offsets[key], _offsets[key + 1] - _offsets[key]);
     }
 }

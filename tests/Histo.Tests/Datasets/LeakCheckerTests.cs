@@ -28,6 +28,12 @@ public class LeakCheckerTests
         // The 50 x 1 slivers and the mostly-white edge patches are set aside, not compared.
         Assert.InRange(grouped.LowInformationCount, 50, 500);
         Assert.StartsWith("clean", grouped.Verdict, StringComparison.Ordinal);
+
+        // The guard training calls: refuses the naive split, lets the grouped one through.
+        var refused = Assert.Throws<LeakFoundException>(() => LeakChecker.EnsureClean(naive));
+        Assert.Contains("groups on both sides", refused.Message, StringComparison.Ordinal);
+        Assert.Same(naive, refused.Report);
+        LeakChecker.EnsureClean(grouped);
     }
 
     [Fact]
