@@ -154,7 +154,7 @@ public sealed class ImageFingerprint
 
         try
         {
-            using var grey = DecodeGrey(bytes, path, out int width, out int height);
+            using var grey = DecodeGrey(bytes, out int width, out int height);
             if (grey.Empty())
             {
                 return Failed(path, sha, "not a readable image (unsupported, truncated or corrupt)");
@@ -179,10 +179,10 @@ public sealed class ImageFingerprint
     /// Decodes to 8-bit grey. Large images are decoded at reduced resolution where the codec supports it (JPEG):
     /// the hash only needs 32 x 32 pixels.
     /// </summary>
-    private static Mat DecodeGrey(byte[] bytes, string path, out int width, out int height)
+    private static Mat DecodeGrey(byte[] bytes, out int width, out int height)
     {
         var mode = ImreadModes.Grayscale;
-        bool known = ImageSizeReader.TryReadHeaderSize(path, out int w, out int h);
+        bool known = ImageSizeReader.TryReadHeaderSize(bytes.AsMemory(), out int w, out int h);
         if (known)
         {
             int side = Math.Min(w, h);

@@ -36,6 +36,29 @@ public static class ImageSizeReader
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 512);
+            return TryReadHeaderSize(stream, out widthPixels, out heightPixels);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Reads the size from the header of an encoded image held in memory (see the path overload).</summary>
+    public static bool TryReadHeaderSize(ReadOnlyMemory<byte> encoded, out int widthPixels, out int heightPixels)
+    {
+        using var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(encoded, out ArraySegment<byte> segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(encoded.ToArray(), writable: false);
+        return TryReadHeaderSize(stream, out widthPixels, out heightPixels);
+    }
+
+    private static bool TryReadHeaderSize(Stream stream, out int widthPixels, out int heightPixels)
+    {
+        widthPixels = 0;
+        heightPixels = 0;
+        try
+        {
             Span<byte> head = stackalloc byte[32];
             int read = ReadUpTo(stream, head);
             head = head[..read];
@@ -65,8 +88,9 @@ public static class ImageSizeReader
 
             return ok && widthPixels > 0 && heightPixels > 0;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or ArgumentException)
+        catch (Exception e) when (e is IOException or EndOfStreamException or ArgumentException or OverflowException)
         {
+            widthPixels = heightPixels = 0;
             return false;
         }
     }
@@ -93,7 +117,7 @@ public static class ImageSizeReader
         return true;
     }
 
-    private static bool TryJpeg(FileStream stream, out int width, out int height)
+    private static bool TryJpeg(Stream stream, out int width, out int height)
     {
         width = height = 0;
         stream.Position = 2;
@@ -155,7 +179,7 @@ public static class ImageSizeReader
         }
     }
 
-    private static bool TryTiff(FileStream stream, out int width, out int height)
+    private static bool TryTiff(Stream stream, out int width, out int height)
     {
         width = height = 0;
         stream.Position = 0;

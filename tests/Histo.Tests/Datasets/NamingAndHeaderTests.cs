@@ -88,6 +88,8 @@ public class ImageSizeReaderTests
             Assert.True(ImageSizeReader.TryReadHeaderSize(file, out int w, out int h), file);
             var decoded = ImageIO.Load(file);
             Assert.Equal((decoded.Width, decoded.Height), (w, h));
+            Assert.True(ImageSizeReader.TryReadHeaderSize(File.ReadAllBytes(file).AsMemory(), out int mw, out int mh));
+            Assert.Equal((w, h), (mw, mh));
         }
 
         Assert.True(ImageSizeReader.TryReadHeaderSize(files[0], out int bw, out int bh));
