@@ -11,7 +11,7 @@ namespace Histo.Cli.Commands;
 public class DatasetSettings : CommonSettings
 {
     [CommandArgument(0, "<PATHS>")]
-    [Description("Dataset folders (class folders, IDC or BreakHis names) or CSV manifests (path,label[,group]); several are combined.")]
+    [Description("Dataset folders (class folders, IDC or BreakHis names) or CSV manifests (path,label[[,group]]); several are combined.")]
     public string[] Paths { get; set; } = [];
 
     [CommandOption("--size-policy <POLICY>")]

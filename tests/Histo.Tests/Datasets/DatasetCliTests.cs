@@ -110,6 +110,18 @@ public class DatasetCliTests
         Assert.Contains("verdict: LEAK", text.StdOut, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("dataset", "--size-policy")]
+    [InlineData("leakcheck", "--min-correlation")]
+    public void Help_renders(string verb, string option)
+    {
+        var r = CliRunner.Run(verb, "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("path,label[,group]", r.StdOut, StringComparison.Ordinal);
+        Assert.Contains(option, r.StdOut, StringComparison.Ordinal);
+        Assert.Equal("", r.StdErr);
+    }
+
     [Fact]
     public void Leakcheck_bad_inputs_give_one_error_line()
     {
