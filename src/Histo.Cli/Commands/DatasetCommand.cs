@@ -1,0 +1,228 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Histo.Datasets;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Histo.Cli.Commands;
+
+/// <summary><c>histo dataset PATH... [--json]</c>: what was understood of a dataset.</summary>
+public sealed class DatasetCommand : Command<DatasetCommand.Settings>
+{
+    public sealed class Settings : DatasetSettings
+    {
+        [CommandOption("--verify")]
+        [Description("Decode every image instead of reading headers only (slower; finds truncated files).")]
+        public bool Verify { get; set; }
+
+        [CommandOption("--examples <N>")]
+        [Description("Problems listed per kind in the text output (default 3; --json lists all).")]
+        public int Examples { get; set; } = 3;
+
+        public override ValidationResult Validate()
+        {
+            if (Examples < 0)
+            {
+                return ValidationResult.Error($"--examples must be 0 or more, got {Examples}");
+            }
+
+            return base.Validate();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(settings.Verify), progress, cancellationToken));
+        var summary = DatasetSummary.Of(dataset);
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(ToJson(dataset, summary));
+            return 0;
+        }
+
+        Render(dataset, summary, settings.Examples);
+        return 0;
+    }
+
+    private static void Render(Dataset dataset, DatasetSummary summary, int examples)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.Out.WriteLine(string.Create(inv, $"{summary.ImageCount:N0} images, {dataset.Classes.Count} classes, {summary.GroupCount:N0} groups ({GroupKinds(summary)})"));
+        foreach (var source in dataset.Sources)
+        {
+            Console.Out.WriteLine(string.Create(inv, $"  {source.Path}: {source.Scheme}, {source.ItemCount:N0} images, usual size {source.UsualWidthPixels}x{source.UsualHeightPixels}"));
+        }
+
+        var classes = new Table().AddColumns("class", "BACH code", "images", "share");
+        for (int c = 0; c < dataset.Classes.Count; c++)
+        {
+            var cls = dataset.Classes[c];
+            int n = dataset.CountsPerClass[c];
+            classes.AddRow(Markup.Escape(cls.Name), cls.BachCode is { } code ? $"{code} ({NamingSchemes.BachClassNames[code]})" : "-",
+                n.ToString("N0", inv), (n / (double)summary.ImageCount).ToString("P1", inv));
+        }
+
+        AnsiConsole.Write(classes);
+        Console.Out.WriteLine(string.Create(inv,
+            $"images per group: min {summary.MinImagesPerGroup}, median {summary.MedianImagesPerGroup:0.#}, max {summary.MaxImagesPerGroup}"));
+        var sizes = summary.Sizes.Take(6).Select(s => string.Create(inv, $"{s.WidthPixels}x{s.HeightPixels}: {s.Count:N0}")).ToList();
+        if (summary.Sizes.Count > 6)
+        {
+            sizes.Add(string.Create(inv, $"{summary.Sizes.Count - 6} other sizes: {summary.Sizes.Skip(6).Sum(s => s.Count):N0}"));
+        }
+
+        Console.Out.WriteLine("image sizes: " + string.Join(", ", sizes));
+        Console.Out.WriteLine($"size policy: {PolicyText(dataset.SizePolicy)}");
+        if (dataset.Problems.Count == 0)
+        {
+            Console.Out.WriteLine("problems: none");
+            return;
+        }
+
+        Console.Out.WriteLine(string.Create(inv, $"problems: {dataset.Problems.Count:N0}"));
+        foreach (var group in dataset.Problems.GroupBy(p => p.Kind).OrderBy(g => g.Key))
+        {
+            Console.Out.WriteLine(string.Create(inv, $"  {group.Count():N0} {DatasetLoader.Describe(group.Key)}"));
+            foreach (var problem in group.Take(examples))
+            {
+                Console.Out.WriteLine("    " + problem.Message);
+            }
+
+            if (group.Count() > examples && examples > 0)
+            {
+                Console.Out.WriteLine(string.Create(inv, $"    ... and {group.Count() - examples:N0} more (--json lists all)"));
+            }
+        }
+    }
+
+    private static string GroupKinds(DatasetSummary summary) =>
+        string.Join(", ", summary.GroupCountsByKind.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value:N0} {KindText(kv.Key)}")));
+
+    private static string KindText(GroupKind kind) => kind switch
+    {
+        GroupKind.Patient => "patients",
+        GroupKind.ManifestGroup => "manifest groups",
+        _ => "source images",
+    };
+
+    private static string PolicyText(SizePolicy policy) => policy switch
+    {
+        SizePolicy.Pad => "pad (smaller images are padded with white to the usual size)",
+        SizePolicy.Resize => "resize (smaller images are stretched to the usual size)",
+        _ => "skip (smaller images are left out)",
+    };
+
+    /// <summary>Lower-case snake_case of an enum value name (SkippedNonImage → skipped_non_image).</summary>
+    internal static string Snake(Enum value)
+    {
+        string name = value.ToString();
+        var sb = new StringBuilder(name.Length + 8);
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                sb.Append('_');
+            }
+
+            sb.Append(char.ToLowerInvariant(name[i]));
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The <c>--json</c> document.</summary>
+    public static string ToJson(Dataset dataset, DatasetSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(summary);
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("images", summary.ImageCount);
+            w.WriteStartArray("sources");
+            foreach (var s in dataset.Sources)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", s.Path);
+                w.WriteString("scheme", s.Scheme);
+                w.WriteNumber("images", s.ItemCount);
+                w.WriteNumber("usual_width", s.UsualWidthPixels);
+                w.WriteNumber("usual_height", s.UsualHeightPixels);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("classes");
+            for (int c = 0; c < dataset.Classes.Count; c++)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", dataset.Classes[c].Name);
+                if (dataset.Classes[c].BachCode is { } code)
+                {
+                    w.WriteNumber("bach_code", code);
+                }
+                else
+                {
+                    w.WriteNull("bach_code");
+                }
+
+                w.WriteNumber("count", dataset.CountsPerClass[c]);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartObject("groups");
+            w.WriteNumber("count", summary.GroupCount);
+            w.WriteStartObject("by_kind");
+            foreach (var (kind, n) in summary.GroupCountsByKind)
+            {
+                w.WriteNumber(Snake(kind), n);
+            }
+
+            w.WriteEndObject();
+            w.WriteNumber("min_images", summary.MinImagesPerGroup);
+            w.WriteNumber("median_images", summary.MedianImagesPerGroup);
+            w.WriteNumber("max_images", summary.MaxImagesPerGroup);
+            w.WriteEndObject();
+            w.WriteStartArray("sizes");
+            foreach (var s in summary.Sizes)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("width", s.WidthPixels);
+                w.WriteNumber("height", s.HeightPixels);
+                w.WriteNumber("count", s.Count);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteString("size_policy", Snake(dataset.SizePolicy));
+            w.WriteStartObject("problems");
+            w.WriteNumber("count", dataset.Problems.Count);
+            w.WriteStartObject("by_kind");
+            foreach (var (kind, n) in summary.ProblemCounts)
+            {
+                w.WriteNumber(Snake(kind), n);
+            }
+
+            w.WriteEndObject();
+            w.WriteStartArray("items");
+            foreach (var p in dataset.Problems)
+            {
+                w.WriteStartObject();
+                w.WriteString("kind", Snake(p.Kind));
+                w.WriteString("path", p.Path);
+                w.WriteString("message", p.Message);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

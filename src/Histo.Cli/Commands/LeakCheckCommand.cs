@@ -1,0 +1,320 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Histo.Datasets;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Histo.Cli.Commands;
+
+/// <summary>
+/// <c>histo leakcheck PATH... [--folds K] [--seed S] [--split split.json] [--json]</c>: checks a cross-validation split
+/// for leaks. Exit code 0 = clean, 1 = leak found (or an error, which prints an <c>error:</c> line), 2 = usage error.
+/// </summary>
+public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
+{
+    /// <summary>Exit code when a leak is found.</summary>
+    public const int LeakFound = 1;
+
+    public sealed class Settings : DatasetSettings
+    {
+        [CommandOption("--folds <K>")]
+        [Description("Folds of the grouped split to check (default 5).")]
+        public int? Folds { get; set; }
+
+        [CommandOption("--seed <S>")]
+        [Description("Seed of the split (default 42).")]
+        public int? Seed { get; set; }
+
+        [CommandOption("--split <SPLIT_JSON>")]
+        [Description("Check this saved split instead of making one.")]
+        public string? Split { get; set; }
+
+        [CommandOption("--save-split <SPLIT_JSON>")]
+        [Description("Write the split that was checked, as JSON (to store with a model).")]
+        public string? SaveSplit { get; set; }
+
+        [CommandOption("--ungrouped")]
+        [Description("Make a naive split that ignores patients and source images, to see what it leaks.")]
+        public bool Ungrouped { get; set; }
+
+        [CommandOption("--hamming <BITS>")]
+        [Description("Near-duplicates: perceptual-hash distance at or below this, 0-16 (default 10).")]
+        public int Hamming { get; set; } = LeakCheckOptions.DefaultHammingThreshold;
+
+        [CommandOption("--min-correlation <R>")]
+        [Description("Near-duplicates: thumbnail correlation at or above this, 0-1 (default 0.95; 0 trusts the hash alone).")]
+        public double MinCorrelation { get; set; } = LeakCheckOptions.DefaultMinCorrelation;
+
+        [CommandOption("--no-flips")]
+        [Description("Do not match flipped or rotated copies.")]
+        public bool NoFlips { get; set; }
+
+        [CommandOption("--examples <N>")]
+        [Description("Examples listed per kind of leak (default 5 in text, 100 in JSON).")]
+        public int? Examples { get; set; }
+
+        public override ValidationResult Validate()
+        {
+            if (Split != null && (Folds != null || Seed != null || Ungrouped))
+            {
+                return ValidationResult.Error("--split takes folds and seed from the file: do not combine it with --folds, --seed or --ungrouped");
+            }
+
+            if (Folds is < 2)
+            {
+                return ValidationResult.Error($"--folds must be 2 or more, got {Folds}");
+            }
+
+            if (Hamming is < 0 or > LeakCheckOptions.MaxHammingThreshold)
+            {
+                return ValidationResult.Error($"--hamming must be between 0 and {LeakCheckOptions.MaxHammingThreshold}, got {Hamming}");
+            }
+
+            if (MinCorrelation is < 0 or > 1 || double.IsNaN(MinCorrelation))
+            {
+                return ValidationResult.Error($"--min-correlation must be between 0 and 1, got {MinCorrelation.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            if (Examples is < 0)
+            {
+                return ValidationResult.Error($"--examples must be 0 or more, got {Examples}");
+            }
+
+            if (SaveSplit != null)
+            {
+                string? dir = Path.GetDirectoryName(Path.GetFullPath(SaveSplit));
+                if (dir != null && !Directory.Exists(dir))
+                {
+                    return ValidationResult.Error($"--save-split directory '{dir}' does not exist");
+                }
+            }
+
+            return base.Validate();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var options = new LeakCheckOptions
+        {
+            HammingThreshold = settings.Hamming,
+            MinCorrelation = settings.MinCorrelation,
+            MatchFlipsAndRotations = !settings.NoFlips,
+        };
+        var split = settings.Split != null ? CrossValidationSplit.Load(settings.Split) : null;
+        var (dataset, report) = DatasetProgressDisplay.Run(progress =>
+        {
+            var ds = DatasetLoader.Load(settings.Paths, settings.LoadOptions(), progress, cancellationToken);
+            int folds = settings.Folds ?? GroupKFold.DefaultFoldCount;
+            int seed = settings.Seed ?? GroupKFold.DefaultSeed;
+            split ??= settings.Ungrouped ? GroupKFold.SplitUngrouped(ds, folds, seed) : GroupKFold.Split(ds, folds, seed);
+            split.FoldsOf(ds);
+            return (ds, LeakChecker.Check(ds, split, options, progress, cancellationToken));
+        });
+        if (settings.SaveSplit != null)
+        {
+            split!.Save(settings.SaveSplit, dataset);
+        }
+
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(ToJson(dataset, split!, report, settings.Examples ?? 100));
+        }
+        else
+        {
+            Render(dataset, split!, report, settings.Examples ?? 5, settings.SaveSplit);
+        }
+
+        return report.IsLeaky ? LeakFound : 0;
+    }
+
+    private static void Render(Dataset dataset, CrossValidationSplit split, LeakReport report, int examples, string? savedTo)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.Out.WriteLine(string.Create(inv,
+            $"{report.ItemCount:N0} images, {dataset.Groups.Count:N0} groups; split: {report.FoldCount} folds, seed {report.Seed}, {(report.Grouped ? "grouped" : "UNGROUPED (naive, per image)")}"));
+        var table = new Table().AddColumn("fold").AddColumn("images").AddColumn("groups");
+        foreach (var cls in dataset.Classes)
+        {
+            table.AddColumn(Markup.Escape(cls.Name));
+        }
+
+        foreach (var fold in report.Folds)
+        {
+            var cells = new List<string> { fold.Fold.ToString(inv), fold.ItemCount.ToString("N0", inv), fold.GroupCount.ToString("N0", inv) };
+            cells.AddRange(fold.CountsPerClass.Select(n => n.ToString("N0", inv)));
+            table.AddRow(cells.ToArray());
+        }
+
+        AnsiConsole.Write(table);
+        foreach (string warning in split.Warnings(dataset))
+        {
+            Console.Out.WriteLine("warning: " + warning);
+        }
+
+        Console.Out.WriteLine(string.Create(inv, $"1. groups on both sides of a fold: {report.GroupLeaks.Count:N0}; source images on both sides: {report.SourceImageLeaks.Count:N0}"));
+        foreach (var leak in report.GroupLeaks.Concat(report.SourceImageLeaks).Take(examples))
+        {
+            Console.Out.WriteLine($"   {leak.Group}: " + string.Join(", ", leak.ItemsPerFold.Select(kv => string.Create(inv, $"{kv.Value} in fold {kv.Key}"))));
+        }
+
+        Console.Out.WriteLine(string.Create(inv,
+            $"2. near-duplicate pairs across folds: {report.NearDuplicateCount:N0} (hash distance <= {report.HammingThreshold} bits, thumbnail correlation >= {report.MinCorrelation:0.##})"));
+        foreach (var pair in report.NearDuplicates.Take(examples))
+        {
+            Console.Out.WriteLine(string.Create(inv,
+                $"   {pair.PathA} (fold {pair.FoldA}) ~ {pair.PathB} (fold {pair.FoldB}): {pair.HammingDistance} bits, r {pair.Correlation:0.000}, {pair.Transform}"));
+        }
+
+        Console.Out.WriteLine(string.Create(inv, $"3. exact duplicate files across folds: {report.ExactDuplicateCount:N0}"));
+        foreach (var pair in report.ExactDuplicates.Take(examples))
+        {
+            Console.Out.WriteLine($"   {pair.PathA} (fold {pair.FoldA}) = {pair.PathB} (fold {pair.FoldB})");
+        }
+
+        Console.Out.WriteLine(string.Create(inv,
+            $"not evidence: {report.LowInformationCount:N0} blank, mostly white or sliver images left out of the duplicate checks"));
+        if (report.Unreadable.Count > 0)
+        {
+            Console.Out.WriteLine(string.Create(inv, $"unreadable: {report.Unreadable.Count:N0} (first: {report.Unreadable[0].Path}: {report.Unreadable[0].Error})"));
+        }
+
+        if (dataset.Problems.Count > 0)
+        {
+            Console.Out.WriteLine(string.Create(inv, $"dataset problems: {dataset.Problems.Count:N0} (see histo dataset)"));
+        }
+
+        if (savedTo != null)
+        {
+            Console.Out.WriteLine($"split written to {savedTo}");
+        }
+
+        Console.Out.WriteLine("verdict: " + report.Verdict);
+    }
+
+    /// <summary>The <c>--json</c> document.</summary>
+    public static string ToJson(Dataset dataset, CrossValidationSplit split, LeakReport report, int examples)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(report);
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("leaky", report.IsLeaky);
+            w.WriteString("verdict", report.Verdict);
+            w.WriteNumber("images", report.ItemCount);
+            w.WriteNumber("groups", dataset.Groups.Count);
+            w.WriteStartObject("split");
+            w.WriteNumber("folds", report.FoldCount);
+            w.WriteNumber("seed", report.Seed);
+            w.WriteBoolean("grouped", report.Grouped);
+            w.WriteEndObject();
+            w.WriteStartArray("classes");
+            foreach (var cls in dataset.Classes)
+            {
+                w.WriteStringValue(cls.Name);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("fold_summaries");
+            foreach (var fold in report.Folds)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("fold", fold.Fold);
+                w.WriteNumber("images", fold.ItemCount);
+                w.WriteNumber("groups", fold.GroupCount);
+                w.WriteStartArray("per_class");
+                foreach (int n in fold.CountsPerClass)
+                {
+                    w.WriteNumberValue(n);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("warnings");
+            foreach (string warning in split.Warnings(dataset))
+            {
+                w.WriteStringValue(warning);
+            }
+
+            w.WriteEndArray();
+            WriteGroupLeaks(w, "group_leaks", report.GroupLeaks, examples);
+            WriteGroupLeaks(w, "source_image_leaks", report.SourceImageLeaks, examples);
+            w.WriteStartObject("near_duplicates");
+            w.WriteNumber("count", report.NearDuplicateCount);
+            w.WriteNumber("hamming_threshold", report.HammingThreshold);
+            w.WriteNumber("min_correlation", report.MinCorrelation);
+            WritePairs(w, report.NearDuplicates, examples);
+            w.WriteEndObject();
+            w.WriteStartObject("exact_duplicates");
+            w.WriteNumber("count", report.ExactDuplicateCount);
+            WritePairs(w, report.ExactDuplicates, examples);
+            w.WriteEndObject();
+            w.WriteNumber("low_information_ignored", report.LowInformationCount);
+            w.WriteStartArray("unreadable");
+            foreach (var (path, error) in report.Unreadable)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", path);
+                w.WriteString("error", error);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("dataset_problems", dataset.Problems.Count);
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteGroupLeaks(Utf8JsonWriter w, string name, IReadOnlyList<GroupLeak> leaks, int examples)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("count", leaks.Count);
+        w.WriteStartArray("examples");
+        foreach (var leak in leaks.Take(examples))
+        {
+            w.WriteStartObject();
+            w.WriteString("group", leak.Group);
+            w.WriteString("kind", DatasetCommand.Snake(leak.Kind));
+            w.WriteStartObject("images_per_fold");
+            foreach (var (fold, n) in leak.ItemsPerFold)
+            {
+                w.WriteNumber(fold.ToString(CultureInfo.InvariantCulture), n);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WritePairs(Utf8JsonWriter w, IReadOnlyList<DuplicatePair> pairs, int examples)
+    {
+        w.WriteStartArray("examples");
+        foreach (var p in pairs.Take(examples))
+        {
+            w.WriteStartObject();
+            w.WriteString("path_a", p.PathA);
+            w.WriteNumber("fold_a", p.FoldA);
+            w.WriteString("path_b", p.PathB);
+            w.WriteNumber("fold_b", p.FoldB);
+            w.WriteNumber("hamming_distance", p.HammingDistance);
+            w.WriteNumber("correlation", p.Correlation);
+            w.WriteString("transform", p.Transform);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+}

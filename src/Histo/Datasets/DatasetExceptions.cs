@@ -1,0 +1,86 @@
+namespace Histo.Datasets;
+
+/// <summary>A dataset that cannot be used as given: missing path, nothing labelled, malformed manifest...</summary>
+public class DatasetException : HistoException
+{
+    /// <summary>Creates the exception.</summary>
+    public DatasetException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with its cause.</summary>
+    public DatasetException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>No labelled image was found (an empty folder, or only non-image or unreadable files).</summary>
+public sealed class EmptyDatasetException : DatasetException
+{
+    /// <summary>Creates the exception.</summary>
+    public EmptyDatasetException(string message) : base(message) { }
+}
+
+/// <summary>Every image carries the same label: there is nothing to tell apart.</summary>
+public sealed class SingleClassDatasetException : DatasetException
+{
+    /// <summary>The only class found.</summary>
+    public string ClassName { get; }
+
+    /// <summary>Creates the exception.</summary>
+    public SingleClassDatasetException(string className, string message) : base(message) => ClassName = className;
+}
+
+/// <summary>A CSV manifest that cannot be parsed; <see cref="LineNumber"/> says where (1-based).</summary>
+public sealed class ManifestFormatException : DatasetException
+{
+    /// <summary>The manifest file.</summary>
+    public string ManifestPath { get; }
+
+    /// <summary>The 1-based line where the problem is.</summary>
+    public int LineNumber { get; }
+
+    /// <summary>Creates the exception; the message is prefixed with the file and line.</summary>
+    public ManifestFormatException(string manifestPath, int lineNumber, string problem)
+        : base($"{manifestPath}, line {lineNumber}: {problem}")
+    {
+        ManifestPath = manifestPath;
+        LineNumber = lineNumber;
+    }
+}
+
+/// <summary>A grouped split asked for more folds than there are groups (patients or source images).</summary>
+public sealed class NotEnoughGroupsException : DatasetException
+{
+    /// <summary>Number of groups in the dataset.</summary>
+    public int GroupCount { get; }
+
+    /// <summary>Folds asked for.</summary>
+    public int FoldCount { get; }
+
+    /// <summary>Creates the exception.</summary>
+    public NotEnoughGroupsException(int groupCount, int foldCount, string message) : base(message)
+    {
+        GroupCount = groupCount;
+        FoldCount = foldCount;
+    }
+}
+
+/// <summary>A saved split file that is malformed or does not match the dataset it is applied to.</summary>
+public sealed class SplitFormatException : DatasetException
+{
+    /// <summary>Creates the exception.</summary>
+    public SplitFormatException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with its cause.</summary>
+    public SplitFormatException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>
+/// A cross-validation split that leaks (a patient or image on both sides, or duplicate images across folds), raised
+/// by <see cref="LeakChecker.EnsureClean"/> so that training refuses it unless the user explicitly allows leaks.
+/// </summary>
+public sealed class LeakFoundException : DatasetException
+{
+    /// <summary>The report that found the leak.</summary>
+    public LeakReport Report { get; }
+
+    /// <summary>Creates the exception.</summary>
+    public LeakFoundException(LeakReport report, string message) : base(message) => Report = report;
+}

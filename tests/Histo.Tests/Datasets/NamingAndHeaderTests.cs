@@ -1,0 +1,199 @@
+using System.Buffers.Binary;
+using Histo.Datasets;
+using Histo.Imaging;
+
+namespace Histo.Tests.Datasets;
+
+public class NamingSchemeTests
+{
+    [Fact]
+    public void Idc_names_parse_and_others_do_not()
+    {
+        var idc = NamingSchemes.TryParseIdc("10253_idx5_x1001_y751_class1.png");
+        Assert.Equal(new IdcName("10253", 1001, 751, 1), idc);
+        Assert.Null(NamingSchemes.TryParseIdc("10253_idx5_x1001_y751_class2.png"));
+        Assert.Null(NamingSchemes.TryParseIdc("10253_idx5_x1001_class1.png"));
+        Assert.Null(NamingSchemes.TryParseIdc("10253_idx5_x1001_y751_class1.jpg"));
+        Assert.Null(NamingSchemes.TryParseIdc("normal.png"));
+    }
+
+    [Fact]
+    public void BreakHis_names_of_the_real_files_parse_to_their_folder_labels_and_patients()
+    {
+        // labels.csv (written by whoever collected the files) gives label, subtype and patient per file.
+        var rows = File.ReadAllLines(TestPaths.Shared("microscopy", "labels.csv")).Skip(1)
+            .Select(l => l.Split(',')).Where(f => f[1] == "BreakHis").ToList();
+        Assert.Equal(8, rows.Count);
+        foreach (var f in rows)
+        {
+            var name = NamingSchemes.TryParseBreakHis(Path.GetFileName(f[0]));
+            Assert.NotNull(name);
+            Assert.Equal(f[2], name.Label);
+            Assert.Equal(f[4], name.Subtype);
+            Assert.Equal(f[5], name.PatientId);
+            Assert.Equal(40, name.Magnification);
+        }
+
+        var dc = NamingSchemes.TryParseBreakHis("SOB_M_DC-14-2523-40-010.png")!;
+        Assert.True(dc.Malignant);
+        Assert.Equal("DC", dc.SubtypeCode);
+        Assert.Equal(10, dc.Sequence);
+        Assert.Null(NamingSchemes.TryParseBreakHis("SOB_X_DC-14-2523-40-010.png"));
+        Assert.Null(NamingSchemes.TryParseBreakHis("SOB_M_DC-14-2523-40.png"));
+    }
+
+    [Theory]
+    [InlineData("Normal", 0)]
+    [InlineData("benign", 1)]
+    [InlineData("InSitu", 2)]
+    [InlineData("in_situ", 2)]
+    [InlineData("In Situ", 2)]
+    [InlineData("INVASIVE", 3)]
+    public void Bach_class_names_map_to_codes_ignoring_case_and_punctuation(string name, int code) =>
+        Assert.Equal(code, NamingSchemes.BachCodeOf(name));
+
+    [Theory]
+    [InlineData("Tumor")]
+    [InlineData("malignant")]
+    [InlineData("0")]
+    public void Other_class_names_have_no_bach_code(string name) => Assert.Null(NamingSchemes.BachCodeOf(name));
+
+    [Theory]
+    [InlineData("A01_x1000_y2000.png", "A01")]
+    [InlineData("b001_3.png", "b001")]
+    [InlineData("n001-tile12.png", "n001")]
+    [InlineData("iv001_r3_c4.tif", "iv001")]
+    [InlineData("iv001.tif", "iv001")]
+    [InlineData("12345.png", "12345")]
+    [InlineData("slide 7_patch12.jpg", "slide 7")]
+    public void Source_image_ids_drop_trailing_patch_tokens(string file, string source) =>
+        Assert.Equal(source, NamingSchemes.SourceImageIdOf(file));
+}
+
+public class ImageSizeReaderTests
+{
+    [Fact]
+    public void Header_sizes_of_real_png_and_tiff_match_the_decoded_images()
+    {
+        string[] files =
+        [
+            TestPaths.Shared("idc", "12748", "0", "12748_idx5_x1901_y1451_class0.png"),
+            TestPaths.Shared("idc", "12748", "1", "12748_idx5_x1351_y551_class1.png"),
+            TestPaths.Shared("microscopy", "bach", "Normal", "normal.png"),
+            TestPaths.Shared("microscopy", "breakhis", "benign", "adenosis", "SOB_B_A-14-22549AB-40-001.png"),
+            TestPaths.KidneyTif,
+        ];
+        foreach (string file in files)
+        {
+            Assert.True(ImageSizeReader.TryReadHeaderSize(file, out int w, out int h), file);
+            var decoded = ImageIO.Load(file);
+            Assert.Equal((decoded.Width, decoded.Height), (w, h));
+            Assert.True(ImageSizeReader.TryReadHeaderSize(File.ReadAllBytes(file).AsMemory(), out int mw, out int mh));
+            Assert.Equal((w, h), (mw, mh));
+        }
+
+        Assert.True(ImageSizeReader.TryReadHeaderSize(files[0], out int bw, out int bh));
+        Assert.Equal((50, 31), (bw, bh));
+    }
+
+    [Fact]
+    public void Header_size_of_a_pyramidal_tiff_is_its_full_resolution()
+    {
+        Assert.True(ImageSizeReader.TryReadHeaderSize(TestPaths.A01Window, out int w, out int h));
+        using var slide = Histo.Slides.Slide.Open(TestPaths.A01Window);
+        Assert.Equal((slide.Width, slide.Height), ((long)w, (long)h));
+    }
+
+    [Fact]
+    public void Jpeg_and_bmp_headers_are_read()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var image = ImageIO.Load(TestPaths.Shared("microscopy", "bach", "Benign", "benign.png"));
+        string jpeg = Path.Combine(dir, "b.jpg");
+        ImageIO.Save(jpeg, image);
+        string bmp = Path.Combine(dir, "b.bmp");
+        ImageIO.Save(bmp, ImageIO.Resize(image, 123, 45));
+        Assert.True(ImageSizeReader.TryReadHeaderSize(jpeg, out int jw, out int jh));
+        Assert.Equal((image.Width, image.Height), (jw, jh));
+        Assert.True(ImageSizeReader.TryReadHeaderSize(bmp, out int bw, out int bh));
+        Assert.Equal((123, 45), (bw, bh));
+    }
+
+    [Fact]
+    public void Big_endian_tiff_and_bigtiff_headers_are_read()
+    {
+        string dir = TestPaths.NewTempDirectory();
+
+        // Classic big-endian TIFF: header, one IFD with ImageWidth (SHORT 300) and ImageLength (LONG 200).
+        var classic = new byte[8 + 2 + 2 * 12 + 4];
+        "MM"u8.CopyTo(classic);
+        BinaryPrimitives.WriteUInt16BigEndian(classic.AsSpan(2), 42);
+        BinaryPrimitives.WriteUInt32BigEndian(classic.AsSpan(4), 8);
+        BinaryPrimitives.WriteUInt16BigEndian(classic.AsSpan(8), 2);
+        WriteEntry(classic.AsSpan(10), 256, 3, 300);
+        WriteEntry(classic.AsSpan(22), 257, 4, 200);
+        string classicPath = Path.Combine(dir, "be.tif");
+        File.WriteAllBytes(classicPath, classic);
+        Assert.True(ImageSizeReader.TryReadHeaderSize(classicPath, out int w, out int h));
+        Assert.Equal((300, 200), (w, h));
+
+        // Little-endian BigTIFF: 16-byte header, 8-byte entry count, 20-byte entries.
+        var big = new byte[16 + 8 + 2 * 20 + 8];
+        "II"u8.CopyTo(big);
+        BinaryPrimitives.WriteUInt16LittleEndian(big.AsSpan(2), 43);
+        BinaryPrimitives.WriteUInt16LittleEndian(big.AsSpan(4), 8);
+        BinaryPrimitives.WriteUInt64LittleEndian(big.AsSpan(8), 16);
+        BinaryPrimitives.WriteUInt64LittleEndian(big.AsSpan(16), 2);
+        WriteBigEntry(big.AsSpan(24), 256, 16, 70000);
+        WriteBigEntry(big.AsSpan(44), 257, 4, 50000);
+        string bigPath = Path.Combine(dir, "big.tif");
+        File.WriteAllBytes(bigPath, big);
+        Assert.True(ImageSizeReader.TryReadHeaderSize(bigPath, out w, out h));
+        Assert.Equal((70000, 50000), (w, h));
+    }
+
+    [Fact]
+    public void Garbage_and_empty_files_are_not_images()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string garbage = Path.Combine(dir, "garbage.png");
+        File.WriteAllText(garbage, "this is not a png at all");
+        string empty = Path.Combine(dir, "empty.png");
+        File.WriteAllBytes(empty, []);
+        Assert.False(ImageSizeReader.TryReadHeaderSize(garbage, out _, out _));
+        Assert.False(ImageSizeReader.TryReadHeaderSize(empty, out _, out _));
+        Assert.False(ImageSizeReader.TryReadHeaderSize(Path.Combine(dir, "missing.png"), out _, out _));
+        Assert.Throws<ImageFormatException>(() => ImageSizeReader.ReadSize(garbage));
+        Assert.Throws<ImageFormatException>(() => ImageSizeReader.ReadSize(empty));
+    }
+
+    private static void WriteEntry(Span<byte> entry, ushort tag, ushort type, uint value)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(entry, tag);
+        BinaryPrimitives.WriteUInt16BigEndian(entry[2..], type);
+        BinaryPrimitives.WriteUInt32BigEndian(entry[4..], 1);
+        if (type == 3)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(entry[8..], (ushort)value);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(entry[8..], value);
+        }
+    }
+
+    private static void WriteBigEntry(Span<byte> entry, ushort tag, ushort type, ulong value)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(entry, tag);
+        BinaryPrimitives.WriteUInt16LittleEndian(entry[2..], type);
+        BinaryPrimitives.WriteUInt64LittleEndian(entry[4..], 1);
+        if (type == 16)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(entry[12..], value);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(entry[12..], (uint)value);
+        }
+    }
+}
