@@ -69,6 +69,8 @@ public static class HistoCli
             .WithExample("thumbnail", "slide.svs", "-o", "thumb.png", "--max-size", "1024");
         config.AddCommand<RegionCommand>("region").WithDescription("Write one region of a slide as PNG or JPEG.")
             .WithExample("region", "slide.svs", "--x", "1000", "--y", "2000", "--width", "512", "--height", "512", "-o", "region.png");
+        config.AddCommand<ServeCommand>("serve").WithDescription("Browse slides and prediction overlays in a web browser (Deep Zoom viewer).")
+            .WithExample("serve", "slides/", "--predictions", "out/", "--port", "8080");
     }
 
     /// <summary>
