@@ -200,6 +200,11 @@ internal sealed class SlideLibrary : IDisposable
     {
         Slides.TryResolveFile(name, out string real);
         var info = new FileInfo(real);
+        if (!info.Exists)
+        {
+            return new SlideSummary(name, 0, 0, null, null, "", 0, 0, false, "file not found (removed while listing)");
+        }
+
         string key = string.Create(CultureInfo.InvariantCulture, $"{real}\n{info.LastWriteTimeUtc.Ticks}-{info.Length}");
         bool hasPredictions = FindPredictionFolder(name) != null;
         var summary = _summaries.GetOrAdd(key, _ =>

@@ -54,6 +54,11 @@ internal sealed class SlidePool : IDisposable
     public Lease Acquire(string realPath)
     {
         var info = new FileInfo(realPath);
+        if (!info.Exists)
+        {
+            throw new SlideOpenException(realPath, $"{realPath}: file not found");
+        }
+
         string stamp = string.Create(CultureInfo.InvariantCulture, $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}");
         string key = realPath + "\n" + stamp;
         Entry entry;

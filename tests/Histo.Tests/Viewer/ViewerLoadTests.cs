@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Histo.Viewer;
+using Xunit.Abstractions;
 
 namespace Histo.Tests.Viewer;
 
@@ -10,7 +11,7 @@ namespace Histo.Tests.Viewer;
 /// so the process memory it measures is its own.
 /// </summary>
 [Collection(ViewerLoadCollection.Name)]
-public class ViewerLoadTests
+public class ViewerLoadTests(ITestOutputHelper output)
 {
     private const int Requests = 1000;
 
@@ -87,6 +88,7 @@ public class ViewerLoadTests
             Assert.True(distinctBytes > 4 * cacheLimit, $"the tiles ({distinctBytes} bytes) overflow the cache bound several times");
 
             var stats = server.Statistics;
+            output.WriteLine($"{Requests} requests, {distinct.Count} distinct tiles of {distinctBytes} bytes; cache {stats.CachedBytes} / {stats.CacheLimitBytes} bytes in {stats.CachedEntries} entries; {stats.Renders} renders; peak working-set growth {(peakWorkingSet - workingSetBefore) >> 20} MiB");
             Assert.Equal(cacheLimit, stats.CacheLimitBytes);
             Assert.InRange(stats.CachedBytes, 1, cacheLimit);
             Assert.True(stats.Renders >= distinct.Count, "each distinct tile was rendered at least once");
@@ -94,6 +96,7 @@ public class ViewerLoadTests
             GC.Collect();
             GC.WaitForPendingFinalizers();
             long managedAfter = GC.GetTotalMemory(forceFullCollection: true);
+            output.WriteLine($"managed heap growth after the burst {(managedAfter - managedBefore) >> 10} KiB");
             Assert.True(managedAfter - managedBefore < 64L << 20, $"managed heap grew by {(managedAfter - managedBefore) >> 20} MiB after the burst");
             Assert.True(peakWorkingSet - workingSetBefore < 1L << 30, $"working set grew by {(peakWorkingSet - workingSetBefore) >> 20} MiB during the burst");
         }
