@@ -1,0 +1,301 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Xml;
+
+namespace Histo.Viewer;
+
+/// <summary>One polygon to draw: its label, colour and rings (outer ring first, then holes) in level-0 pixels.</summary>
+/// <param name="Label">Class or label text.</param>
+/// <param name="Color">Outline colour, <c>#rrggbb</c>.</param>
+/// <param name="Rings">Each ring as x0, y0, x1, y1, ... in level-0 pixels.</param>
+public sealed record AnnotationPolygon(string Label, string Color, IReadOnlyList<double[]> Rings);
+
+/// <summary>A set of polygons read from one file.</summary>
+/// <param name="Name">What the layer shows (e.g. "prediction", "annotation").</param>
+/// <param name="Source">The file's name.</param>
+/// <param name="Polygons">The polygons.</param>
+/// <param name="Skipped">Geometries that were not polygons (points, lines) or had fewer than three vertices.</param>
+public sealed record AnnotationLayer(string Name, string Source, IReadOnlyList<AnnotationPolygon> Polygons, int Skipped);
+
+/// <summary>
+/// Reads annotation polygons for display, in level-0 pixels: GeoJSON (QuPath FeatureCollection: Polygon and
+/// MultiPolygon, holes as interior rings, <c>properties.classification.name/color</c>), Aperio ImageScope XML
+/// (<c>Annotations/Annotation/Regions/Region[@Text]/Vertices/Vertex[@X,@Y]</c>) and ASAP XML
+/// (<c>ASAP_Annotations/Annotations/Annotation[@PartOfGroup,@Color]/Coordinates/Coordinate[@X,@Y]</c>).
+/// Deliberately minimal: display only, no label mapping or rasterisation (the pipeline's annotation reader does that).
+/// </summary>
+public static class AnnotationReader
+{
+    /// <summary>Most vertices read from one file; a larger file is refused rather than sent to a browser.</summary>
+    public const int MaxVertices = 2_000_000;
+
+    /// <summary>Most bytes read from one file.</summary>
+    public const long MaxFileBytes = 256L * 1024 * 1024;
+
+    /// <summary>Reads a file by its extension (.geojson/.json or .xml).</summary>
+    public static AnnotationLayer Read(string path, string layerName)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+        {
+            throw new PredictionFormatException($"{Path.GetFileName(path)} is {length} bytes, more than the {MaxFileBytes} an annotation file may have");
+        }
+
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".xml" => ReadXml(path, layerName),
+            _ => ReadGeoJson(path, layerName),
+        };
+    }
+
+    /// <summary>Reads a GeoJSON FeatureCollection, Feature or bare geometry.</summary>
+    public static AnnotationLayer ReadGeoJson(string path, string layerName)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string name = Path.GetFileName(path);
+        JsonDocument doc;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            doc = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            throw new PredictionFormatException($"{name}: not valid GeoJSON ({e.Message})", e);
+        }
+
+        using (doc)
+        {
+            var polygons = new List<AnnotationPolygon>();
+            int skipped = 0, vertices = 0;
+            IEnumerable<JsonElement> features = doc.RootElement switch
+            {
+                { ValueKind: JsonValueKind.Array } a => a.EnumerateArray(),
+                var o when TypeOf(o) == "FeatureCollection" && o.TryGetProperty("features", out var f) && f.ValueKind == JsonValueKind.Array => f.EnumerateArray(),
+                var o when o.ValueKind == JsonValueKind.Object => [o],
+                _ => throw new PredictionFormatException($"{name}: expected a GeoJSON FeatureCollection"),
+            };
+
+            int index = 0;
+            foreach (var feature in features)
+            {
+                var geometry = TypeOf(feature) == "Feature" ? (feature.TryGetProperty("geometry", out var g) ? g : default) : feature;
+                var (label, color) = FeatureLabel(feature, index++);
+                switch (TypeOf(geometry))
+                {
+                    case "Polygon":
+                        AddPolygon(Coordinates(geometry, name), label, color, polygons, ref skipped, ref vertices, name);
+                        break;
+                    case "MultiPolygon":
+                        foreach (var polygon in Coordinates(geometry, name).EnumerateArray())
+                        {
+                            AddPolygon(polygon, label, color, polygons, ref skipped, ref vertices, name);
+                        }
+
+                        break;
+                    default:
+                        skipped++;
+                        break;
+                }
+            }
+
+            return new AnnotationLayer(layerName, name, polygons, skipped);
+        }
+    }
+
+    /// <summary>Reads Aperio ImageScope XML or ASAP XML (told apart by the root element).</summary>
+    public static AnnotationLayer ReadXml(string path, string layerName)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string name = Path.GetFileName(path);
+        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true, IgnoreWhitespace = true };
+        var polygons = new List<AnnotationPolygon>();
+        int skipped = 0, vertices = 0;
+        try
+        {
+            using var reader = XmlReader.Create(path, settings);
+            reader.MoveToContent();
+            bool asap = reader.LocalName == "ASAP_Annotations";
+            if (!asap && reader.LocalName != "Annotations")
+            {
+                throw new PredictionFormatException($"{name}: not ImageScope (<Annotations>) or ASAP (<ASAP_Annotations>) XML; root is <{reader.LocalName}>");
+            }
+
+            string annotationLabel = "", annotationColor = "";
+            string? regionLabel = null;
+            List<double>? ring = null;
+            while (reader.Read())
+            {
+                if (reader.NodeType == XmlNodeType.Element)
+                {
+                    switch (reader.LocalName)
+                    {
+                        case "Annotation":
+                            annotationLabel = asap ? reader.GetAttribute("PartOfGroup") ?? reader.GetAttribute("Name") ?? "" : reader.GetAttribute("Name") ?? "";
+                            annotationColor = asap ? ClassColors.Parse(reader.GetAttribute("Color")) ?? "" : ImageScopeColor(reader.GetAttribute("LineColor"));
+                            if (asap)
+                            {
+                                ring = [];
+                            }
+
+                            break;
+                        case "Attribute" when !asap && ring == null && reader.GetAttribute("Value") is { Length: > 0 } value:
+                            // Some BACH files keep the label in Annotation/Attributes/Attribute[@Value].
+                            annotationLabel = value;
+                            break;
+                        case "Region" when !asap:
+                            regionLabel = reader.GetAttribute("Text");
+                            ring = [];
+                            break;
+                        case "Vertex" or "Coordinate" when ring != null:
+                            ring.Add(Coordinate(reader, "X", name));
+                            ring.Add(Coordinate(reader, "Y", name));
+                            if (++vertices > MaxVertices)
+                            {
+                                throw new PredictionFormatException($"{name}: more than {MaxVertices} vertices, too many to draw");
+                            }
+
+                            break;
+                    }
+                }
+                else if (reader.NodeType == XmlNodeType.EndElement && ring != null
+                    && ((asap && reader.LocalName == "Annotation") || (!asap && reader.LocalName == "Region")))
+                {
+                    string label = !string.IsNullOrWhiteSpace(regionLabel) ? regionLabel : annotationLabel;
+                    if (ring.Count >= 6)
+                    {
+                        polygons.Add(new AnnotationPolygon(label, ColorFor(label, annotationColor, polygons.Count), [ring.ToArray()]));
+                    }
+                    else
+                    {
+                        skipped++;
+                    }
+
+                    ring = null;
+                    regionLabel = null;
+                }
+            }
+        }
+        catch (XmlException e)
+        {
+            throw new PredictionFormatException($"{name}: not well-formed XML (line {e.LineNumber}: {e.Message.Split('\n')[0]})", e);
+        }
+
+        return new AnnotationLayer(layerName, name, polygons, skipped);
+    }
+
+    private static string ColorFor(string label, string fileColor, int index)
+    {
+        // Class colours keep one meaning across layers; a file's own colour is used for labels that are no known class.
+        return ClassColors.Known(label) ?? (fileColor.Length > 0 ? fileColor : ClassColors.Default(label, index));
+    }
+
+    private static string ImageScopeColor(string? lineColor)
+    {
+        // ImageScope writes LineColor as a decimal 0x00BBGGRR.
+        if (int.TryParse(lineColor, NumberStyles.Integer, CultureInfo.InvariantCulture, out int bgr) && bgr >= 0)
+        {
+            return ClassColors.Hex(bgr & 255, (bgr >> 8) & 255, (bgr >> 16) & 255);
+        }
+
+        return "";
+    }
+
+    private static double Coordinate(XmlReader reader, string attribute, string name)
+    {
+        string? text = reader.GetAttribute(attribute);
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+        {
+            throw new PredictionFormatException($"{name}: <{reader.LocalName}> has a missing or non-numeric {attribute} ('{text}')");
+        }
+
+        return v;
+    }
+
+    private static string? TypeOf(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+
+    private static JsonElement Coordinates(JsonElement geometry, string name) =>
+        geometry.TryGetProperty("coordinates", out var c) && c.ValueKind == JsonValueKind.Array
+            ? c
+            : throw new PredictionFormatException($"{name}: a {TypeOf(geometry)} without a coordinates array");
+
+    private static (string Label, string? Color) FeatureLabel(JsonElement feature, int index)
+    {
+        if (feature.ValueKind != JsonValueKind.Object || !feature.TryGetProperty("properties", out var props) || props.ValueKind != JsonValueKind.Object)
+        {
+            return ("", null);
+        }
+
+        string label = "";
+        string? color = null;
+        if (props.TryGetProperty("classification", out var cls) && cls.ValueKind == JsonValueKind.Object)
+        {
+            label = cls.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() ?? "" : "";
+            color = cls.TryGetProperty("color", out var c) ? ClassColors.Parse(c) : null;
+        }
+        else if (props.TryGetProperty("classification", out cls) && cls.ValueKind == JsonValueKind.String)
+        {
+            label = cls.GetString() ?? "";
+        }
+
+        if (label.Length == 0 && props.TryGetProperty("name", out var nm) && nm.ValueKind == JsonValueKind.String)
+        {
+            label = nm.GetString() ?? "";
+        }
+
+        return (label, color ?? ClassColors.Default(label, index));
+    }
+
+    private static void AddPolygon(JsonElement rings, string label, string? color, List<AnnotationPolygon> polygons, ref int skipped, ref int vertices, string name)
+    {
+        if (rings.ValueKind != JsonValueKind.Array)
+        {
+            throw new PredictionFormatException($"{name}: polygon coordinates must be an array of rings");
+        }
+
+        var result = new List<double[]>();
+        foreach (var ring in rings.EnumerateArray())
+        {
+            if (ring.ValueKind != JsonValueKind.Array)
+            {
+                throw new PredictionFormatException($"{name}: a polygon ring must be an array of [x, y] positions");
+            }
+
+            var xy = new double[ring.GetArrayLength() * 2];
+            int i = 0;
+            foreach (var position in ring.EnumerateArray())
+            {
+                if (position.ValueKind != JsonValueKind.Array || position.GetArrayLength() < 2
+                    || position[0].ValueKind != JsonValueKind.Number || position[1].ValueKind != JsonValueKind.Number
+                    || !position[0].TryGetDouble(out double x) || !position[1].TryGetDouble(out double y) || !double.IsFinite(x) || !double.IsFinite(y))
+                {
+                    throw new PredictionFormatException($"{name}: a polygon position must be [x, y] numbers");
+                }
+
+                xy[i++] = x;
+                xy[i++] = y;
+            }
+
+            vertices += xy.Length / 2;
+            if (vertices > MaxVertices)
+            {
+                throw new PredictionFormatException($"{name}: more than {MaxVertices} vertices, too many to draw");
+            }
+
+            if (xy.Length >= 6)
+            {
+                result.Add(xy);
+            }
+        }
+
+        if (result.Count == 0)
+        {
+            skipped++;
+            return;
+        }
+
+        polygons.Add(new AnnotationPolygon(label, color ?? ClassColors.Default(label, polygons.Count), result));
+    }
+}
