@@ -39,7 +39,9 @@ public sealed class RegionReadBenchmark : IBenchmark
             ("tcga", Path.Combine(context.SharedData, "slides", "tcga-cr-7395-01a-01-ts1.svs")),
             ("a01", Path.Combine(context.SharedData, "bach-a01", "A01-window.tif")),
         };
-        foreach (var (key, path) in slides)
+        // HISTO_BENCH_SLIDES=large,cmu limits the run to some slides (for quicker experiments).
+        var only = Environment.GetEnvironmentVariable("HISTO_BENCH_SLIDES")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var (key, path) in slides.Where(s => only is not { Length: > 0 } || only.Contains(s.Key)))
         {
             foreach (bool aligned in new[] { true, false })
             {
