@@ -13,8 +13,8 @@ namespace Histo.Bench.Benchmarks;
 /// <c>read_region</c> (bench/python/openslide_read.py, a PIL RGBA image per read), on the same positions, 1 and 2
 /// threads, on the fixture slides and the large generated one. Aligned positions are a sample of the slide's tile
 /// grid; unaligned ones are as many random offsets. Every repetition opens fresh handles (untimed), so each starts
-/// with OpenSlide's tile cache empty. Histo and raw are interleaved chunk by chunk (see <see cref="Measure"/>);
-/// Python runs in its own process, with its own repetitions. Headline rows <c>read_aligned</c> /
+/// with OpenSlide's tile cache empty. All readers, Python included (a <see cref="PythonReadServer"/> process), are
+/// interleaved chunk by chunk (see <see cref="Measure"/>), so a busy machine slows them alike. Headline rows <c>read_aligned</c> /
 /// <c>read_unaligned</c>: the large slide, 2 threads, Histo vs raw; <c>*_into</c> rows: Histo reading into a reused
 /// <see cref="RgbaImage"/> (<see cref="Slide.ReadRegion(long, long, int, RgbaImage)"/>).
 /// </summary>
@@ -51,17 +51,15 @@ public sealed class RegionReadBenchmark : IBenchmark
                 foreach (int threads in new[] { 2, 1 })
                 {
                     bool large = key == "large";
-                    Reader[] readers = large ? [Reader.Histo, Reader.HistoInto, Reader.Raw] : [Reader.Histo, Reader.Raw];
-                    var rates = Measure(path, positions, threads, reps, readers);
+                    Reader[] readers = large ? [Reader.Histo, Reader.HistoInto, Reader.Raw, Reader.Python] : [Reader.Histo, Reader.Raw, Reader.Python];
+                    using var python = new PythonReadServer(context, path, positionsFile, RegionSize, threads);
+                    var rates = Measure(path, positions, threads, reps, readers, python);
                     double histo = rates[Reader.Histo], raw = rates[Reader.Raw];
-                    var py = PythonBaseline.Run(context, "openslide_read.py",
-                        [path, positionsFile, "--size", $"{RegionSize}", "--threads", $"{threads}", "--warmup", "1", "--reps", $"{reps}"]);
-                    double python = py.GetProperty("reads_per_s").GetDouble();
                     string mode = aligned ? "read_aligned" : "read_unaligned";
                     string name = key == "large" && threads == 2 ? mode : $"{mode}_{key}_{threads}t";
                     string where = $"{key} {Path.GetFileName(path)}, {threads} thread{(threads > 1 ? "s" : "")}, {positions.Count} reads x {reps}";
                     yield return new BenchResult(name, histo, raw, "reads/s", "raw libopenslide", Notes: where);
-                    yield return new BenchResult(name + "_vs_python", histo, python, "reads/s", "python3-openslide", Notes: where);
+                    yield return new BenchResult(name + "_vs_python", histo, rates[Reader.Python], "reads/s", "python3-openslide", Notes: where);
                     if (large)
                     {
                         string intoName = threads == 2 ? mode + "_into" : $"{mode}_into_large_{threads}t";
@@ -115,6 +113,9 @@ public sealed class RegionReadBenchmark : IBenchmark
 
         /// <summary><see cref="RawOpenSlide.ReadRegion"/>: one reused premultiplied-ARGB buffer per thread.</summary>
         Raw,
+
+        /// <summary>python3-openslide <c>read_region</c> in a <see cref="PythonReadServer"/> (its own threads).</summary>
+        Python,
     }
 
     private const int ChunkReads = 16;
@@ -126,12 +127,12 @@ public sealed class RegionReadBenchmark : IBenchmark
     /// phase to the reader that ran it, so the readers are timed within milliseconds of each other and the noise of
     /// a shared machine hits them alike.
     /// </summary>
-    private static Dictionary<Reader, double> Measure(string path, List<(long X, long Y)> positions, int threads, int reps, Reader[] readers)
+    private static Dictionary<Reader, double> Measure(string path, List<(long X, long Y)> positions, int threads, int reps, Reader[] readers, PythonReadServer python)
     {
         var rates = readers.ToDictionary(r => r, _ => new double[reps]);
         for (int rep = -1; rep < reps; rep++)
         {
-            var seconds = ReadInterleaved(path, positions, threads, readers);
+            var seconds = ReadInterleaved(path, positions, threads, readers, python);
             if (rep >= 0)
             {
                 for (int k = 0; k < readers.Length; k++)
@@ -144,12 +145,13 @@ public sealed class RegionReadBenchmark : IBenchmark
         return rates.ToDictionary(kv => kv.Key, kv => Median(kv.Value));
     }
 
-    private static double[] ReadInterleaved(string path, List<(long X, long Y)> positions, int threads, Reader[] readers)
+    private static double[] ReadInterleaved(string path, List<(long X, long Y)> positions, int threads, Reader[] readers, PythonReadServer python)
     {
         int n = readers.Length;
         using var histoSlide = Slide.Open(path);
         using var histoIntoSlide = Slide.Open(path);
         using var rawSlide = new RawOpenSlide(path);
+        python.Open();
         int chunks = (positions.Count + ChunkReads - 1) / ChunkReads;
         var seconds = new double[n];
         int phase = 0;
@@ -183,23 +185,17 @@ public sealed class RegionReadBenchmark : IBenchmark
                         var reader = readers[(c + k) % n];
                         try
                         {
-                            for (int i = from + index; i < to; i += threads)
+                            if (reader == Reader.Python)
                             {
-                                var (x, y) = positions[i];
-                                switch (reader)
+                                // Python reads the chunk with its own threads; thread 0 waits for it, the rest idle.
+                                if (index == 0)
                                 {
-                                    case Reader.Histo:
-                                        local += histoSlide.ReadRegion(x, y, 0, RegionSize, RegionSize).Pixels[0];
-                                        break;
-                                    case Reader.HistoInto:
-                                        histoIntoSlide.ReadRegion(x, y, 0, destination);
-                                        local += destination.Pixels[0];
-                                        break;
-                                    default:
-                                        rawSlide.ReadRegion(buffer, x, y, 0, RegionSize, RegionSize);
-                                        local += (int)buffer[0];
-                                        break;
+                                    python.Read(from, to);
                                 }
+                            }
+                            else
+                            {
+                                ReadChunk(reader, from + index, to);
                             }
                         }
                         catch (Exception e)
@@ -212,6 +208,28 @@ public sealed class RegionReadBenchmark : IBenchmark
                 }
 
                 Interlocked.Add(ref sink, local);
+
+                void ReadChunk(Reader reader, int first, int end)
+                {
+                    for (int i = first; i < end; i += threads)
+                    {
+                        var (x, y) = positions[i];
+                        switch (reader)
+                        {
+                            case Reader.Histo:
+                                local += histoSlide.ReadRegion(x, y, 0, RegionSize, RegionSize).Pixels[0];
+                                break;
+                            case Reader.HistoInto:
+                                histoIntoSlide.ReadRegion(x, y, 0, destination);
+                                local += destination.Pixels[0];
+                                break;
+                            default:
+                                rawSlide.ReadRegion(buffer, x, y, 0, RegionSize, RegionSize);
+                                local += (int)buffer[0];
+                                break;
+                        }
+                    }
+                }
             });
         }
 
