@@ -19,8 +19,15 @@ public interface IBenchmark
 /// <summary>One row of the results table.</summary>
 public sealed record BenchResult(string Name, double Histo, double Baseline, string Unit, string BaselineName, bool LowerIsBetter = false, string Notes = "")
 {
-    /// <summary>Above 1 means Histo is ahead of the baseline.</summary>
+    /// <summary>Above 1 means Histo is ahead of the baseline; NaN for a baseline-only row.</summary>
     public double Ratio => LowerIsBetter ? Baseline / Histo : Histo / Baseline;
+
+    /// <summary>True when the row carries only the baseline's figure (Histo's side not measured yet).</summary>
+    public bool IsBaselineOnly => double.IsNaN(Histo);
+
+    /// <summary>A row with the baseline's figure only (Histo is NaN, written as null), until Histo's side exists.</summary>
+    public static BenchResult BaselineOnly(string name, double baseline, string unit, string baselineName, string notes = "") =>
+        new(name, double.NaN, baseline, unit, baselineName, Notes: notes);
 }
 
 /// <summary>Shared settings and helpers for benchmarks.</summary>
@@ -35,8 +42,26 @@ public sealed class BenchContext
     /// <summary>Fewer repetitions for a quick smoke run.</summary>
     public bool Quick { get; init; }
 
-    /// <summary>Shared data (../shared/data).</summary>
-    public string SharedData => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));
+    /// <summary>
+    /// Shared data: the nearest shared/data folder beside the repository or beside one of its parents (../shared/data
+    /// for a checkout, ../../shared/data for a worktree under wt/).
+    /// </summary>
+    public string SharedData
+    {
+        get
+        {
+            for (var dir = Directory.GetParent(RepoRoot); dir != null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "shared", "data");
+                if (Directory.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+
+            return Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="action"/> <paramref name="warmup"/> times unmeasured, then <paramref name="repetitions"/>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Histo.Imaging;
 using Histo.Native;
 
@@ -131,28 +132,47 @@ public sealed class OpenSlideSlide : Slide
             throw new SlideReadException($"{Path}: associated image '{name}' has invalid size {w}x{h}");
         }
 
-        var argb = new uint[w * h];
-        fixed (uint* dest = argb)
+        // OpenSlide writes premultiplied ARGB straight into the image's own buffer, converted in place: one
+        // allocation, no second full-size copy.
+        byte[] pixels = GC.AllocateUninitializedArray<byte>(checked((int)(w * h * RgbaImage.Channels)));
+        fixed (byte* dest = pixels)
         {
-            OpenSlideNative.ReadAssociatedImage(_handle, name, dest);
+            OpenSlideNative.ReadAssociatedImage(_handle, name, (uint*)dest);
         }
 
         CheckError();
-        return PremultipliedArgbToRgba(argb, (int)w, (int)h);
+        PremultipliedArgbToRgbaInPlace(pixels);
+        return new RgbaImage((int)w, (int)h, pixels);
     }
 
     /// <inheritdoc />
-    protected override unsafe RgbaImage ReadRegionCore(long level0X, long level0Y, int levelIndex, int width, int height)
+    protected override RgbaImage ReadRegionCore(long level0X, long level0Y, int levelIndex, int width, int height)
     {
         ThrowIfLatched();
-        var argb = new uint[(long)width * height];
-        fixed (uint* dest = argb)
+
+        // The hot path of every patch read. OpenSlide fills every pixel of the destination (transparent outside the
+        // slide), so the buffer need not be zeroed; it is the returned image's own buffer, converted in place.
+        var image = new RgbaImage(width, height, GC.AllocateUninitializedArray<byte>(width * height * RgbaImage.Channels));
+        ReadInto(level0X, level0Y, levelIndex, image);
+        return image;
+    }
+
+    /// <inheritdoc />
+    protected override void ReadRegionCore(long level0X, long level0Y, int levelIndex, RgbaImage destination)
+    {
+        ThrowIfLatched();
+        ReadInto(level0X, level0Y, levelIndex, destination);
+    }
+
+    private unsafe void ReadInto(long level0X, long level0Y, int levelIndex, RgbaImage destination)
+    {
+        fixed (byte* dest = destination.Pixels)
         {
-            OpenSlideNative.ReadRegion(_handle, dest, level0X, level0Y, levelIndex, width, height);
+            OpenSlideNative.ReadRegion(_handle, (uint*)dest, level0X, level0Y, levelIndex, destination.Width, destination.Height);
         }
 
         CheckError();
-        return PremultipliedArgbToRgba(argb, width, height);
+        PremultipliedArgbToRgbaInPlace(destination.Pixels);
     }
 
     /// <inheritdoc />
@@ -164,32 +184,95 @@ public sealed class OpenSlideSlide : Slide
         }
     }
 
-    /// <summary>Converts OpenSlide's premultiplied native-endian ARGB to straight RGBA.</summary>
-    internal static RgbaImage PremultipliedArgbToRgba(ReadOnlySpan<uint> argb, int width, int height)
+    /// <summary>
+    /// Converts OpenSlide's premultiplied native-endian ARGB (one uint32 per pixel) to straight RGBA bytes in place.
+    /// Opaque pixels (nearly all of a slide) only swap R and B, eight or sixteen at a time; a block with any
+    /// non-opaque pixel goes through the scalar path, which un-premultiplies (c x 255 / a, clamped) and leaves
+    /// fully transparent pixels as transparent black.
+    /// </summary>
+    internal static void PremultipliedArgbToRgbaInPlace(Span<byte> pixels)
     {
-        var image = new RgbaImage(width, height);
-        var dst = image.Pixels.AsSpan();
-        for (int i = 0, j = 0; i < argb.Length; i++, j += 4)
+        if (pixels.Length % RgbaImage.Channels != 0)
         {
-            uint p = argb[i];
-            uint a = p >> 24;
-            if (a == 255)
+            throw new ArgumentException($"pixel buffer length {pixels.Length} is not a multiple of 4", nameof(pixels));
+        }
+
+        Span<uint> words = MemoryMarshal.Cast<byte, uint>(pixels);
+        if (!BitConverter.IsLittleEndian)
+        {
+            ConvertScalar(words);
+            return;
+        }
+
+        // Little-endian: the uint 0xAARRGGBB is stored as bytes B G R A; RGBA bytes are the uint 0xAABBGGRR.
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var alpha = Vector512.Create(0xFF000000u);
+            var keep = Vector512.Create(0xFF00FF00u);
+            var low = Vector512.Create(0xFFu);
+            for (; i <= words.Length - Vector512<uint>.Count; i += Vector512<uint>.Count)
             {
-                dst[j] = (byte)(p >> 16);
-                dst[j + 1] = (byte)(p >> 8);
-                dst[j + 2] = (byte)p;
-                dst[j + 3] = 255;
+                var p = Vector512.LoadUnsafe(ref words[i]);
+                if (Vector512.EqualsAll(p & alpha, alpha))
+                {
+                    ((p & keep) | ((p >> 16) & low) | ((p & low) << 16)).StoreUnsafe(ref words[i]);
+                }
+                else
+                {
+                    ConvertScalar(words.Slice(i, Vector512<uint>.Count));
+                }
             }
-            else if (a != 0)
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var alpha = Vector256.Create(0xFF000000u);
+            var keep = Vector256.Create(0xFF00FF00u);
+            var low = Vector256.Create(0xFFu);
+            for (; i <= words.Length - Vector256<uint>.Count; i += Vector256<uint>.Count)
             {
-                dst[j] = (byte)Math.Min(255, ((p >> 16) & 0xFF) * 255 / a);
-                dst[j + 1] = (byte)Math.Min(255, ((p >> 8) & 0xFF) * 255 / a);
-                dst[j + 2] = (byte)Math.Min(255, (p & 0xFF) * 255 / a);
-                dst[j + 3] = (byte)a;
+                var p = Vector256.LoadUnsafe(ref words[i]);
+                if (Vector256.EqualsAll(p & alpha, alpha))
+                {
+                    ((p & keep) | ((p >> 16) & low) | ((p & low) << 16)).StoreUnsafe(ref words[i]);
+                }
+                else
+                {
+                    ConvertScalar(words.Slice(i, Vector256<uint>.Count));
+                }
             }
         }
 
-        return image;
+        ConvertScalar(words[i..]);
+    }
+
+    /// <summary>The per-pixel conversion, for any byte order (writes bytes, not words).</summary>
+    private static void ConvertScalar(Span<uint> words)
+    {
+        Span<byte> bytes = MemoryMarshal.AsBytes(words);
+        for (int i = 0, j = 0; i < words.Length; i++, j += 4)
+        {
+            uint p = words[i];
+            uint a = p >> 24;
+            if (a == 255)
+            {
+                bytes[j] = (byte)(p >> 16);
+                bytes[j + 1] = (byte)(p >> 8);
+                bytes[j + 2] = (byte)p;
+                bytes[j + 3] = 255;
+            }
+            else if (a == 0)
+            {
+                words[i] = 0;
+            }
+            else
+            {
+                bytes[j] = (byte)Math.Min(255, ((p >> 16) & 0xFF) * 255 / a);
+                bytes[j + 1] = (byte)Math.Min(255, ((p >> 8) & 0xFF) * 255 / a);
+                bytes[j + 2] = (byte)Math.Min(255, (p & 0xFF) * 255 / a);
+                bytes[j + 3] = (byte)a;
+            }
+        }
     }
 
     private static (double?, double?, MppSource) ResolveMpp(IReadOnlyDictionary<string, string> props)

@@ -23,14 +23,16 @@ public enum MppSource
 
 /// <summary>
 /// A whole-slide image or a plain microscopy image seen as a pyramid of levels, the shape of openslide-python's
-/// <c>AbstractSlide</c>. Coordinates passed to <see cref="ReadRegion"/> are level-0 pixels. Reads are thread-safe.
+/// <c>AbstractSlide</c>. Coordinates passed to the ReadRegion methods are level-0 pixels. Reads are thread-safe.
 /// </summary>
 public abstract class Slide : IDisposable
 {
     /// <summary>Plausible microns per pixel: anything outside is treated as unknown.</summary>
     public const double MinPlausibleMpp = 0.1, MaxPlausibleMpp = 20.0;
 
-    /// <summary>Largest region one <see cref="ReadRegion"/> call may return, in pixels (1 GiB of RGBA).</summary>
+    /// <summary>
+    /// Largest region one <see cref="ReadRegion(long, long, int, int, int)"/> call may return, in pixels (1 GiB of RGBA).
+    /// </summary>
     public const long MaxRegionPixels = 1L << 28;
 
     /// <summary>The file this slide was opened from.</summary>
@@ -106,8 +108,30 @@ public abstract class Slide : IDisposable
         return ReadRegionCore(level0X, level0Y, levelIndex, width, height);
     }
 
+    /// <summary>
+    /// Reads a region into an existing image, whose size is the region's size in pixels of the level: the same
+    /// pixels as <see cref="ReadRegion(long, long, int, int, int)"/> without allocating a new image per read, for
+    /// loops that read many patches into reused buffers. Same validation and errors.
+    /// </summary>
+    public void ReadRegion(long level0X, long level0Y, int levelIndex, RgbaImage destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ValidateRegion(level0X, level0Y, levelIndex, destination.Width, destination.Height);
+        ReadRegionCore(level0X, level0Y, levelIndex, destination);
+    }
+
     /// <summary>Reads a validated region; implementations return straight-alpha RGBA.</summary>
     protected abstract RgbaImage ReadRegionCore(long level0X, long level0Y, int levelIndex, int width, int height);
+
+    /// <summary>
+    /// Reads a validated region into <paramref name="destination"/> (every pixel overwritten). The default reads a
+    /// new image and copies it; readers that can decode in place override this.
+    /// </summary>
+    protected virtual void ReadRegionCore(long level0X, long level0Y, int levelIndex, RgbaImage destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ReadRegionCore(level0X, level0Y, levelIndex, destination.Width, destination.Height).Pixels.CopyTo(destination.Pixels, 0);
+    }
 
     /// <summary>
     /// A thumbnail whose longer side is at most <paramref name="maxSize"/> pixels, composited over white,

@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""PyTorch baseline for Histo's model benchmarks (Debian python3-torch / python3-torchvision).
+
+Builds the same network as Histo: torchvision's ResNet with BasicBlock and layers [2, 2, 2, 3] (the ImageNet
+ResNet18 variant Histo fine-tunes: 512-d pooled features, then a linear head of --classes outputs), random weights
+(speed does not depend on their values), eval mode. Measures, with torch.set_num_threads(--threads):
+
+  inference  images/s under torch.no_grad(), for every --batches x --sizes, fp32, and bf16 (weights and input cast
+             to bfloat16, the same scheme as Histo's bf16 inference) unless --no-bf16;
+  training   images/s of one fine-tuning step (forward, cross-entropy, backward, SGD momentum 0.9 Nesterov,
+             weight decay 1e-4) in train mode for --train-batch at each of --train-sizes, fp32.
+
+Each figure: --warmup untimed runs, then the median of --reps timed runs. Prints one JSON object.
+
+Usage: torch_bench.py --batches 16,64 --sizes 224 --train-batch 16 --train-sizes 224 --classes 4 --threads 2
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torchvision
+from torchvision.models.resnet import BasicBlock, ResNet
+
+
+def build(classes):
+    return ResNet(BasicBlock, [2, 2, 2, 3], num_classes=classes)
+
+
+def median_seconds(fn, warmup, reps):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def bf16_works(model, size):
+    """True when this torch build runs a bf16 convolution on this CPU (no exception)."""
+    try:
+        m = build(2).eval().to(torch.bfloat16)
+        with torch.no_grad():
+            m(torch.randn(1, 3, size, size).to(torch.bfloat16))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not supported here"
+        return False
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--batches", default="16,64")
+    p.add_argument("--sizes", default="224")
+    p.add_argument("--train-batch", type=int, default=16)
+    p.add_argument("--train-sizes", default="224")
+    p.add_argument("--classes", type=int, default=4)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--no-bf16", action="store_true")
+    p.add_argument("--no-train", action="store_true")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    batches = [int(b) for b in a.batches.split(",") if b]
+    sizes = [int(s) for s in a.sizes.split(",") if s]
+    train_sizes = [int(s) for s in a.train_sizes.split(",") if s]
+
+    model = build(a.classes).eval()
+    dtypes = [("fp32", torch.float32)]
+    bf16 = not a.no_bf16 and bf16_works(model, min(sizes))
+    if bf16:
+        dtypes.append(("bf16", torch.bfloat16))
+    infer = []
+    for name, dtype in dtypes:
+        m = build(a.classes).eval().to(dtype)
+        for size in sizes:
+            for batch in batches:
+                x = torch.randn(batch, 3, size, size).to(dtype)
+
+                def run():
+                    with torch.no_grad():
+                        m(x)
+
+                sec, times = median_seconds(run, a.warmup, a.reps)
+                infer.append({"dtype": name, "batch": batch, "size": size, "img_per_s": batch / sec,
+                              "seconds": times})
+
+    train = []
+    if not a.no_train:
+        for size in train_sizes:
+            m = build(a.classes).train()
+            opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4)
+            loss_fn = nn.CrossEntropyLoss()
+            x = torch.randn(a.train_batch, 3, size, size)
+            y = torch.randint(0, a.classes, (a.train_batch,))
+
+            def step():
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(m(x), y)
+                loss.backward()
+                opt.step()
+
+            sec, times = median_seconds(step, a.warmup, a.reps)
+            train.append({"dtype": "fp32", "batch": a.train_batch, "size": size, "img_per_s": a.train_batch / sec,
+                          "seconds": times})
+
+    print(json.dumps({
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "python": sys.version.split()[0],
+        "threads": torch.get_num_threads(),
+        "mkldnn": torch.backends.mkldnn.is_available(),
+        "bf16": bf16,
+        "network": "torchvision ResNet(BasicBlock, [2, 2, 2, 3]), %d classes" % a.classes,
+        "infer": infer,
+        "train": train,
+    }))
+
+
+if __name__ == "__main__":
+    main()
