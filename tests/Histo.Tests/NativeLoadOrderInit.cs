@@ -6,5 +6,5 @@ namespace Histo.Tests;
 internal static class NativeLoadOrderInit
 {
     [ModuleInitializer]
-    internal static void Initialize() => Histo.Native.NativeLoadOrder.Ensure();
+    internal static void Initialize() => Histo.Native.NativeLoadOrder.LoadOpenSlideFirst();
 }
