@@ -4,7 +4,7 @@ namespace Histo.Learning;
 /// A model file or a model definition could not be used: the file is missing, truncated or malformed, or its
 /// structure is not the one the caller expects. The message names the file and what was wrong with it.
 /// </summary>
-public sealed class HistoModelException : Exception
+public sealed class HistoModelException : HistoException
 {
     /// <summary>Creates the exception with a default message.</summary>
     public HistoModelException()
