@@ -30,35 +30,14 @@ internal sealed class SafeRoot
     /// True when <paramref name="relativeName"/> (segments separated by '/') is a well-formed name and names an
     /// existing regular file whose real path lies under the root; <paramref name="realPath"/> is then that path.
     /// </summary>
-    public bool TryResolveFile(string relativeName, out string realPath)
-    {
-        realPath = "";
-        if (!IsWellFormed(relativeName))
-        {
-            return false;
-        }
-
-        string real;
-        try
-        {
-            real = RealPath(Path.Join(RealFolder, relativeName));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-
-        if (!IsInside(real) || !File.Exists(real))
-        {
-            return false;
-        }
-
-        realPath = real;
-        return true;
-    }
+    public bool TryResolveFile(string relativeName, out string realPath) =>
+        TryResolve(relativeName, File.Exists, out realPath);
 
     /// <summary>Like <see cref="TryResolveFile"/> for a folder.</summary>
-    public bool TryResolveFolder(string relativeName, out string realPath)
+    public bool TryResolveFolder(string relativeName, out string realPath) =>
+        TryResolve(relativeName, Directory.Exists, out realPath);
+
+    private bool TryResolve(string relativeName, Func<string, bool> exists, out string realPath)
     {
         realPath = "";
         if (!IsWellFormed(relativeName))
@@ -76,7 +55,7 @@ internal sealed class SafeRoot
             return false;
         }
 
-        if (!IsInside(real) || !Directory.Exists(real))
+        if (!IsInside(real) || !exists(real))
         {
             return false;
         }
