@@ -104,7 +104,7 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         }
 
         AnsiConsole.Write(perClass);
-        var confusion = new Table().AddColumn("truth \\ predicted");
+        var confusion = new Table().AddColumn("truth / predicted");
         foreach (string label in m.Labels)
         {
             confusion.AddColumn(Markup.Escape(label));
@@ -120,5 +120,5 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 
     private static string F(double value) => double.IsFinite(value) ? value.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a";
 
-    private static string I(ConfidenceInterval interval) => double.IsFinite(interval.Low) ? $"[{F(interval.Low)}, {F(interval.High)}]" : "n/a";
+    private static string I(ConfidenceInterval interval) => double.IsFinite(interval.Low) ? Markup.Escape($"[{F(interval.Low)}, {F(interval.High)}]") : "n/a";
 }

@@ -26,7 +26,7 @@ public static class ReportPlots
 
         var plot = new Plot();
         var heatmap = plot.Add.Heatmap(shares);
-        heatmap.Colormap = new ScottPlot.Colormaps.Blues();
+        heatmap.Colormap = new LightToDark(new ScottPlot.Colormaps.Blues());
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
         heatmap.Extent = new CoordinateRect(-0.5, k - 0.5, -0.5, k - 0.5);
         for (int r = 0; r < k; r++)
@@ -101,5 +101,13 @@ public static class ReportPlots
         accuracy.ShowLegend();
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
         multiplot.SavePng(path, 1200, 480);
+    }
+
+    /// <summary>A colormap read backwards, so that a share of 0 is light and 1 is dark.</summary>
+    private sealed class LightToDark(IColormap inner) : IColormap
+    {
+        public string Name => inner.Name + " (reversed)";
+
+        public ScottPlot.Color GetColor(double position) => inner.GetColor(1 - position);
     }
 }
