@@ -28,14 +28,14 @@ public static class ReportPlots
         var heatmap = plot.Add.Heatmap(shares);
         heatmap.Colormap = new LightToDark(new ScottPlot.Colormaps.Blues());
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
-        heatmap.Extent = new CoordinateRect(-0.5, k - 0.5, -0.5, k - 0.5);
+        heatmap.Extent = new CoordinateRect(0, k - 1, 0, k - 1); // ScottPlot places the outer cells' centres on the extent: cell (r, c) is centred on (c, k - 1 - r)
         for (int r = 0; r < k; r++)
         {
             for (int c = 0; c < k; c++)
             {
                 // Row 0 of the data is drawn at the top.
-                var text = plot.Add.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{matrix[r][c]}\n{shares[r, c]:P0}"), c, k - 1 - r);
-                text.LabelFontSize = k <= 4 ? 18 : 12;
+                var text = plot.Add.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{matrix[r][c]} ({shares[r, c]:P0})"), c, k - 1 - r);
+                text.LabelFontSize = k <= 4 ? 16 : 11;
                 text.LabelAlignment = Alignment.MiddleCenter;
                 text.LabelFontColor = shares[r, c] > 0.5 ? Colors.White : Colors.Black;
             }
