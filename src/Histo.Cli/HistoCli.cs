@@ -82,6 +82,14 @@ public static class HistoCli
             .WithExample("dataset", "../shared/data/idc", "--json");
         config.AddCommand<LeakCheckCommand>("leakcheck").WithDescription("Check a grouped cross-validation split for leaks (exit 1 when leaks are found).")
             .WithExample("leakcheck", "../shared/data/idc", "--folds", "3", "--seed", "42");
+        config.AddCommand<EvaluateCommand>("evaluate").WithDescription("Measure a model on a labelled dataset: accuracy, balanced accuracy, macro F1, per class, confusion.")
+            .WithExample("evaluate", "model", "../shared/data/idc", "--json");
+        config.AddCommand<PredictCommand>("predict").WithDescription("Class and probabilities per image (large images are tiled, patch probabilities averaged).")
+            .WithExample("predict", "model", "images/", "--csv", "-o", "predictions.csv");
+        config.AddCommand<EmbedCommand>("embed").WithDescription("Pooled 512-d network features per image as CSV or NPY.")
+            .WithExample("embed", "model", "../shared/data/idc", "-o", "features.npy");
+        config.AddCommand<ReportCommand>("report").WithDescription("Write a training report: confusion.png, curves.png and index.html.")
+            .WithExample("report", "model", "-o", "model/report");
         config.AddCommand<ServeCommand>("serve").WithDescription("Browse slides and prediction overlays in a web browser (Deep Zoom viewer).")
             .WithExample("serve", "slides/", "--predictions", "out/", "--port", "8080");
     }

@@ -1,0 +1,95 @@
+using System.ComponentModel;
+using Histo.Datasets;
+using Histo.Learning.Evaluation;
+using Histo.Learning.Models;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Histo.Cli.Commands;
+
+/// <summary><c>histo embed MODEL DATASET|FOLDER... -o features.csv|features.npy</c>: pooled features per image.</summary>
+public sealed class EmbedCommand : Command<EmbedCommand.Settings>
+{
+    public sealed class Settings : ModelSettings
+    {
+        [CommandArgument(1, "<PATHS>")]
+        [Description("A labelled dataset (class folders, IDC/BreakHis names, CSV manifest) or any folder of images; several are combined.")]
+        public string[] Paths { get; set; } = [];
+
+        [CommandOption("-o|--output <FILE>")]
+        [Description("features.csv (path,label,group,f0..f511) or features.npy (float32 [N,512]) with features.paths.csv beside it.")]
+        public string? Output { get; set; }
+
+        [CommandOption("--size-policy <POLICY>")]
+        [Description("Dataset images smaller than their dataset's usual size: pad (default, white), resize, or skip.")]
+        public string SizePolicy { get; set; } = "pad";
+
+        public override ValidationResult Validate()
+        {
+            if (Paths.Length == 0)
+            {
+                return ValidationResult.Error("give at least one dataset or folder");
+            }
+
+            if (string.IsNullOrWhiteSpace(Output))
+            {
+                return ValidationResult.Error("an output file is required: -o features.csv or -o features.npy");
+            }
+
+            string extension = Path.GetExtension(Output).ToLowerInvariant();
+            if (extension is not (".csv" or ".npy"))
+            {
+                return ValidationResult.Error($"output '{Output}' must end in .csv or .npy");
+            }
+
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(Output));
+            if (dir != null && !Directory.Exists(dir))
+            {
+                return ValidationResult.Error($"output directory '{dir}' does not exist");
+            }
+
+            if (ParsePolicy(SizePolicy) is null)
+            {
+                return ValidationResult.Error($"--size-policy must be pad, resize or skip, got '{SizePolicy}'");
+            }
+
+            return base.Validate();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        settings.ApplyThreads();
+        using var classifier = PatchClassifier.Load(settings.Model);
+        var predictor = new ImagePredictor(classifier, settings.PredictionOptions);
+        List<FeatureRow> rows = DatasetProgressDisplay.Run(progress =>
+        {
+            var (inputs, labels, groups) = Inputs(settings, progress, cancellationToken);
+            float[][] features = predictor.Embed(inputs, progress, cancellationToken);
+            return inputs.Select((input, i) => new FeatureRow(input.Path, labels[i], groups[i], features[i])).ToList();
+        });
+        OutputTables.WriteFeatures(settings.Output!, rows);
+        return 0;
+    }
+
+    /// <summary>
+    /// The images to embed: a labelled dataset when the paths read as one (labels and groups kept), else every image
+    /// file under the paths (no label or group).
+    /// </summary>
+    private static (List<ImageInput> Inputs, List<string> Labels, List<string> Groups) Inputs(
+        Settings settings, IProgress<DatasetProgress> progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Dataset dataset = DatasetLoader.Load(settings.Paths, ModelSettings.LoadOptions(settings.SizePolicy), progress, cancellationToken);
+            return ([.. dataset.Items.Select(item => new ImageInput(item.Path, () => dataset.LoadImage(item)))],
+                [.. dataset.Items.Select(item => dataset.Classes[item.LabelIndex].Name)],
+                [.. dataset.Items.Select(item => item.Group)]);
+        }
+        catch (Exception e) when (e is EmptyDatasetException or SingleClassDatasetException)
+        {
+            List<string> files = [.. settings.Paths.SelectMany(ModelSettings.ImageFiles).Distinct(StringComparer.Ordinal)];
+            return ([.. files.Select(f => new ImageInput(f))], [.. files.Select(_ => "")], [.. files.Select(_ => "")]);
+        }
+    }
+}

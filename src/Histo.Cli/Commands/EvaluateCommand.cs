@@ -1,0 +1,124 @@
+using System.ComponentModel;
+using System.Globalization;
+using Histo.Datasets;
+using Histo.Evaluation;
+using Histo.Learning.Evaluation;
+using Histo.Learning.Models;
+using Histo.Learning.Reports;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Histo.Cli.Commands;
+
+/// <summary><c>histo evaluate MODEL DATASET... [--json] [--tta] [--report DIR]</c>: a model's metrics on a labelled dataset.</summary>
+public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
+{
+    public sealed class Settings : ModelSettings
+    {
+        [CommandArgument(1, "<PATHS>")]
+        [Description("Labelled dataset: class folders, IDC or BreakHis names, or CSV manifests (path,label[[,group]]); several are combined.")]
+        public string[] Paths { get; set; } = [];
+
+        [CommandOption("--json")]
+        [Description("Print one JSON object (accuracy, balanced_accuracy, macro_f1, binary_accuracy, per_class, confusion, auc, bootstrap).")]
+        public bool Json { get; set; }
+
+        [CommandOption("--report <DIR>")]
+        [Description("Also write confusion.png and index.html into DIR (replaced atomically).")]
+        public string? Report { get; set; }
+
+        [CommandOption("--size-policy <POLICY>")]
+        [Description("Images smaller than their dataset's usual size: pad (default, white), resize, or skip.")]
+        public string SizePolicy { get; set; } = "pad";
+
+        public override ValidationResult Validate()
+        {
+            if (Paths.Length == 0)
+            {
+                return ValidationResult.Error("give at least one dataset path");
+            }
+
+            if (ParsePolicy(SizePolicy) is null)
+            {
+                return ValidationResult.Error($"--size-policy must be pad, resize or skip, got '{SizePolicy}'");
+            }
+
+            if (Report is not null && string.IsNullOrWhiteSpace(Report))
+            {
+                return ValidationResult.Error("--report needs a folder");
+            }
+
+            return base.Validate();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        settings.ApplyThreads();
+        using var classifier = PatchClassifier.Load(settings.Model);
+        EvaluationResult result = DatasetProgressDisplay.Run(progress =>
+        {
+            Dataset dataset = DatasetLoader.Load(settings.Paths, ModelSettings.LoadOptions(settings.SizePolicy), progress, cancellationToken);
+            return Evaluator.Evaluate(classifier, dataset, settings.PredictionOptions, progress, cancellationToken);
+        });
+        if (settings.Report is not null)
+        {
+            EvaluationReport.Write(settings.Report, result, classifier.Card, settings.Model, string.Join(", ", settings.Paths), settings.Tta);
+        }
+
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(result.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
+
+        Render(result);
+        return 0;
+    }
+
+    private static void Render(EvaluationResult result)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        ClassificationMetrics m = result.Metrics;
+        var metrics = new Table().AddColumns("metric", "value", "95 % bootstrap interval");
+        metrics.AddRow("images", m.Count.ToString("N0", inv), "");
+        metrics.AddRow("accuracy", F(m.Accuracy), "");
+        metrics.AddRow("balanced accuracy", F(m.BalancedAccuracy), I(result.BalancedAccuracyInterval));
+        metrics.AddRow("macro F1", F(m.MacroF1), I(result.MacroF1Interval));
+        if (m.BinaryAccuracy is { } binary)
+        {
+            metrics.AddRow("binary accuracy (carcinoma vs not)", F(binary), "");
+        }
+
+        if (m.Auc is { } auc)
+        {
+            metrics.AddRow("ROC AUC", F(auc), "");
+        }
+
+        AnsiConsole.Write(metrics);
+        var perClass = new Table().AddColumns("class", "sensitivity", "specificity", "precision", "F1", "support");
+        for (int c = 0; c < m.Labels.Count; c++)
+        {
+            ClassMetrics k = m.PerClass[c];
+            perClass.AddRow(Markup.Escape(m.Labels[c]), F(k.Sensitivity), F(k.Specificity), F(k.Precision), F(k.F1), k.Support.ToString("N0", inv));
+        }
+
+        AnsiConsole.Write(perClass);
+        var confusion = new Table().AddColumn("truth / predicted");
+        foreach (string label in m.Labels)
+        {
+            confusion.AddColumn(Markup.Escape(label));
+        }
+
+        for (int r = 0; r < m.Labels.Count; r++)
+        {
+            confusion.AddRow([Markup.Escape(m.Labels[r]), .. m.Confusion[r].Select(v => v.ToString("N0", inv))]);
+        }
+
+        AnsiConsole.Write(confusion);
+    }
+
+    private static string F(double value) => double.IsFinite(value) ? value.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a";
+
+    private static string I(ConfidenceInterval interval) => double.IsFinite(interval.Low) ? Markup.Escape($"[{F(interval.Low)}, {F(interval.High)}]") : "n/a";
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Histo.Evaluation;
+using Histo.Learning.Evaluation;
+using Histo.Models;
+
+namespace Histo.Learning.Reports;
+
+/// <summary>A small self-contained HTML page (inline CSS, images referenced by relative file name).</summary>
+internal sealed class HtmlReport
+{
+    private readonly StringBuilder body = new();
+    private readonly string title;
+
+    public HtmlReport(string title) => this.title = title;
+
+    public static string Format(double value) => double.IsFinite(value) ? value.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a";
+
+    public static string Format(double? value) => value is { } v ? Format(v) : "n/a";
+
+    public static string Interval(ConfidenceInterval interval) =>
+        double.IsFinite(interval.Low) ? $"[{Format(interval.Low)}, {Format(interval.High)}]" : "n/a";
+
+    public HtmlReport Heading(string text, int level = 2)
+    {
+        body.Append(CultureInfo.InvariantCulture, $"<h{level}>{WebUtility.HtmlEncode(text)}</h{level}>\n");
+        return this;
+    }
+
+    public HtmlReport Paragraph(string text)
+    {
+        body.Append("<p>").Append(WebUtility.HtmlEncode(text)).Append("</p>\n");
+        return this;
+    }
+
+    public HtmlReport Image(string fileName, string alt)
+    {
+        body.Append(CultureInfo.InvariantCulture, $"<p><img src=\"{WebUtility.HtmlEncode(fileName)}\" alt=\"{WebUtility.HtmlEncode(alt)}\"></p>\n");
+        return this;
+    }
+
+    public HtmlReport Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        body.Append("<table>\n<tr>");
+        foreach (string h in header)
+        {
+            body.Append("<th>").Append(WebUtility.HtmlEncode(h)).Append("</th>");
+        }
+
+        body.Append("</tr>\n");
+        foreach (IReadOnlyList<string> row in rows)
+        {
+            body.Append("<tr>");
+            foreach (string cell in row)
+            {
+                body.Append("<td>").Append(WebUtility.HtmlEncode(cell)).Append("</td>");
+            }
+
+            body.Append("</tr>\n");
+        }
+
+        body.Append("</table>\n");
+        return this;
+    }
+
+    public HtmlReport Preformatted(string text)
+    {
+        body.Append("<pre>").Append(WebUtility.HtmlEncode(text)).Append("</pre>\n");
+        return this;
+    }
+
+    /// <summary>Headline metrics with their bootstrap intervals.</summary>
+    public HtmlReport Metrics(EvaluationResult result)
+    {
+        ClassificationMetrics m = result.Metrics;
+        var rows = new List<IReadOnlyList<string>>
+        {
+            new[] { "images", m.Count.ToString(CultureInfo.InvariantCulture), "" },
+            new[] { "accuracy", Format(m.Accuracy), "" },
+            new[] { "balanced accuracy", Format(m.BalancedAccuracy), Interval(result.BalancedAccuracyInterval) },
+            new[] { "macro F1", Format(m.MacroF1), Interval(result.MacroF1Interval) },
+        };
+        if (m.BinaryAccuracy is { } binary)
+        {
+            rows.Add(["binary accuracy (carcinoma vs not)", Format(binary), ""]);
+        }
+
+        if (m.Auc is { } auc)
+        {
+            rows.Add(["ROC AUC", Format(auc), ""]);
+        }
+
+        return Table(["metric", "value", "95 % bootstrap interval"], rows);
+    }
+
+    /// <summary>Per-class figures.</summary>
+    public HtmlReport PerClass(ClassificationMetrics metrics)
+    {
+        return Table(["class", "sensitivity", "specificity", "precision", "F1", "support"],
+            metrics.Labels.Select((label, c) => (IReadOnlyList<string>)
+            [
+                label, Format(metrics.PerClass[c].Sensitivity), Format(metrics.PerClass[c].Specificity), Format(metrics.PerClass[c].Precision),
+                Format(metrics.PerClass[c].F1), metrics.PerClass[c].Support.ToString(CultureInfo.InvariantCulture),
+            ]));
+    }
+
+    /// <summary>The model card's essentials and its training record.</summary>
+    public HtmlReport Card(ModelCard card)
+    {
+        Heading("Model card");
+        string codes = card.HasBachCodes ? string.Join(", ", card.Classes.Select((c, i) => $"{c} → {card.BachCodes![i]}")) : "none";
+        Table(["field", "value"],
+        [
+            ["classes", string.Join(", ", card.Classes)],
+            ["BACH codes", codes],
+            ["architecture", card.Architecture],
+            ["patch size (px)", card.PatchSizePixels.ToString(CultureInfo.InvariantCulture)],
+            ["network input (px)", card.InputSizePixels.ToString(CultureInfo.InvariantCulture)],
+            ["µm/px", card.Mpp is { } mpp ? mpp.ToString("0.###", CultureInfo.InvariantCulture) : "unknown"],
+            ["stain normalisation", card.StainNormalization],
+            ["software version", card.SoftwareVersion],
+            ["terms", card.Terms ?? ""],
+        ]);
+        if (card.Training is not null)
+        {
+            Heading("Training record", 3);
+            Preformatted(card.Training.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+
+        return this;
+    }
+
+    public override string ToString() =>
+        $$"""
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <title>{{WebUtility.HtmlEncode(title)}}</title>
+        <style>
+        body { font-family: sans-serif; margin: 2em; max-width: 1300px; }
+        table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+        th, td { border: 1px solid #bbb; padding: 0.25em 0.7em; text-align: right; }
+        th:first-child, td:first-child { text-align: left; }
+        img { max-width: 100%; }
+        pre { background: #f4f4f4; padding: 0.7em; overflow-x: auto; }
+        </style>
+        </head>
+        <body>
+        <h1>{{WebUtility.HtmlEncode(title)}}</h1>
+        {{body}}
+        </body>
+        </html>
+
+        """;
+}
