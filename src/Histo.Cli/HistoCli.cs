@@ -82,6 +82,8 @@ public static class HistoCli
             .WithExample("dataset", "../shared/data/idc", "--json");
         config.AddCommand<LeakCheckCommand>("leakcheck").WithDescription("Check a grouped cross-validation split for leaks (exit 1 when leaks are found).")
             .WithExample("leakcheck", "../shared/data/idc", "--folds", "3", "--seed", "42");
+        config.AddCommand<TrainCommand>("train").WithDescription("Fine-tune the ImageNet ResNet18 with grouped cross-validation; write a model directory.")
+            .WithExample("train", "../shared/data/idc", "-o", "models/idc");
         config.AddCommand<ServeCommand>("serve").WithDescription("Browse slides and prediction overlays in a web browser (Deep Zoom viewer).")
             .WithExample("serve", "slides/", "--predictions", "out/", "--port", "8080");
     }
