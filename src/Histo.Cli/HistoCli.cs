@@ -90,6 +90,8 @@ public static class HistoCli
             .WithExample("embed", "model", "../shared/data/idc", "-o", "features.npy");
         config.AddCommand<ReportCommand>("report").WithDescription("Write a training report: confusion.png, curves.png and index.html.")
             .WithExample("report", "model", "-o", "model/report");
+        config.AddCommand<TrainCommand>("train").WithDescription("Fine-tune the ImageNet ResNet18 with grouped cross-validation; write a model directory.")
+            .WithExample("train", "../shared/data/idc", "-o", "models/idc");
         config.AddCommand<ServeCommand>("serve").WithDescription("Browse slides and prediction overlays in a web browser (Deep Zoom viewer).")
             .WithExample("serve", "slides/", "--predictions", "out/", "--port", "8080");
     }

@@ -1,0 +1,317 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using Histo.Color;
+using Histo.Datasets;
+using Histo.Learning.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Histo.Cli.Commands;
+
+/// <summary>
+/// <c>histo train DATASET... -o MODEL</c>: grouped cross-validation of the ImageNet ResNet18 fine-tuned on the
+/// dataset, then the final model; prints the per-fold table and the CV summary.
+/// </summary>
+public sealed class TrainCommand : Command<TrainCommand.Settings>
+{
+    public sealed class Settings : DatasetSettings
+    {
+        [CommandOption("-o|--output <MODEL>")]
+        [Description("Model directory to write (weights.bin, model.json, split.json, history.csv, cv_predictions.csv).")]
+        public string? Output { get; set; }
+
+        [CommandOption("--folds <K>")]
+        [Description("Cross-validation folds, grouped by patient or source image (default 3).")]
+        public int Folds { get; set; } = TrainingOptions.DefaultFolds;
+
+        [CommandOption("--epochs <E>")]
+        [Description("Epochs per fold (default 6).")]
+        public int Epochs { get; set; } = TrainingOptions.DefaultEpochs;
+
+        [CommandOption("--batch <N>")]
+        [Description("Batch size (default 64).")]
+        public int Batch { get; set; } = TrainingOptions.DefaultBatchSize;
+
+        [CommandOption("--input <PX>")]
+        [Description("Network input side in pixels (default: follows the data, e.g. 64 for IDC's 50 px patches, 224 for large images).")]
+        public int? Input { get; set; }
+
+        [CommandOption("--mpp <M>")]
+        [Description("Microns per pixel of the images, recorded in the model card (unknown unless given).")]
+        public double? Mpp { get; set; }
+
+        [CommandOption("--lr <RATE>")]
+        [Description("Base learning rate (default 0.01 for sgd, 0.0003 for adamw); cosine schedule with warm-up.")]
+        public double? LearningRate { get; set; }
+
+        [CommandOption("--schedule <NAME>")]
+        [Description("Learning-rate schedule after warm-up: cosine (default) or step.")]
+        public string Schedule { get; set; } = "cosine";
+
+        [CommandOption("--optimizer <NAME>")]
+        [Description("sgd (Nesterov momentum 0.9, default) or adamw.")]
+        public string Optimizer { get; set; } = "sgd";
+
+        [CommandOption("--freeze-epochs <E>")]
+        [Description("Epochs at the start with the backbone frozen (only the head learns; default 0).")]
+        public int FreezeEpochs { get; set; }
+
+        [CommandOption("--balance <HOW>")]
+        [Description("Class imbalance: loss (class-weighted loss, default), sampling, or none.")]
+        public string Balance { get; set; } = "loss";
+
+        [CommandOption("--seed <S>")]
+        [Description("Seed of the split, head, shuffling, augmentation and dropout (default 42).")]
+        public int Seed { get; set; } = TrainingOptions.DefaultSeed;
+
+        [CommandOption("--threads <N>")]
+        [Description("CPU threads (default: all cores).")]
+        public int? Threads { get; set; }
+
+        [CommandOption("--init <MODEL>")]
+        [Description("Start from a trained model's weights instead of ImageNet (its classes must match).")]
+        public string? Init { get; set; }
+
+        [CommandOption("--resume")]
+        [Description("Continue the interrupted run in the model directory (same arguments).")]
+        public bool Resume { get; set; }
+
+        [CommandOption("--force")]
+        [Description("Replace an existing model directory.")]
+        public bool Force { get; set; }
+
+        [CommandOption("--allow-leaks")]
+        [Description("Train even if the leak check finds patients or duplicate images across folds.")]
+        public bool AllowLeaks { get; set; }
+
+        [CommandOption("--stain-target <IMAGE>")]
+        [Description("Stain-normalise every image to this target (also applied at inference).")]
+        public string? StainTarget { get; set; }
+
+        [CommandOption("--stain-method <METHOD>")]
+        [Description("Stain normalisation with --stain-target: macenko (default) or reinhard.")]
+        public string StainMethodName { get; set; } = "macenko";
+
+        [CommandOption("--no-augment")]
+        [Description("No dihedral, HSV or stain jitter augmentation.")]
+        public bool NoAugment { get; set; }
+
+        [CommandOption("--final <CHOICE>")]
+        [Description("Final model: all (train on all data for the mean best epoch count, default) or best-fold.")]
+        public string Final { get; set; } = "all";
+
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrWhiteSpace(Output))
+            {
+                return ValidationResult.Error("a model directory is required: -o MODEL");
+            }
+
+            string? parent = Path.GetDirectoryName(Path.GetFullPath(Output));
+            if (parent != null && !Directory.Exists(parent))
+            {
+                return ValidationResult.Error($"output parent directory '{parent}' does not exist");
+            }
+
+            if (Optimizer is not ("sgd" or "adamw"))
+            {
+                return ValidationResult.Error($"--optimizer must be sgd or adamw, got '{Optimizer}'");
+            }
+
+            if (Schedule is not ("cosine" or "step"))
+            {
+                return ValidationResult.Error($"--schedule must be cosine or step, got '{Schedule}'");
+            }
+
+            if (Balance is not ("loss" or "sampling" or "none"))
+            {
+                return ValidationResult.Error($"--balance must be loss, sampling or none, got '{Balance}'");
+            }
+
+            if (Final is not ("all" or "best-fold"))
+            {
+                return ValidationResult.Error($"--final must be all or best-fold, got '{Final}'");
+            }
+
+            if (StainMethodName is not ("macenko" or "reinhard"))
+            {
+                return ValidationResult.Error($"--stain-method must be macenko or reinhard, got '{StainMethodName}'");
+            }
+
+            if (StainTarget != null && !File.Exists(StainTarget))
+            {
+                return ValidationResult.Error($"--stain-target '{StainTarget}' not found");
+            }
+
+            if (Resume && Force)
+            {
+                return ValidationResult.Error("--resume continues a run and --force replaces it: give one of them");
+            }
+
+            try
+            {
+                ToOptions().Validate();
+            }
+            catch (ArgumentException e)
+            {
+                return ValidationResult.Error(e.Message);
+            }
+
+            return base.Validate();
+        }
+
+        /// <summary>The recipe these options ask for.</summary>
+        public TrainingOptions ToOptions() => new()
+        {
+            Folds = Folds,
+            Epochs = Epochs,
+            BatchSize = Batch,
+            InputSizePixels = Input,
+            Mpp = Mpp,
+            LearningRate = LearningRate,
+            Schedule = Schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
+            Optimizer = Optimizer == "adamw" ? OptimizerKind.AdamW : OptimizerKind.SgdNesterov,
+            FrozenBackboneEpochs = FreezeEpochs,
+            Balancing = Balance switch { "sampling" => ClassBalancing.Sampling, "none" => ClassBalancing.None, _ => ClassBalancing.LossWeights },
+            Seed = Seed,
+            Threads = Threads ?? Environment.ProcessorCount,
+            Augment = !NoAugment,
+            StainNormalization = StainTarget == null ? null : StainNormalizer.ParseMethod(StainMethodName),
+            Final = Final == "best-fold" ? FinalModelChoice.BestFold : FinalModelChoice.AllData,
+        };
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var trainer = new Trainer(settings.ToOptions());
+        var run = new TrainingRunOptions
+        {
+            Resume = settings.Resume,
+            Force = settings.Force,
+            AllowLeaks = settings.AllowLeaks,
+            InitModelDirectory = settings.Init,
+            StainTargetPath = settings.StainTarget,
+        };
+        Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(), progress, cancellationToken));
+        TrainingResult result = TrainingProgressDisplay.Run(progress => trainer.Run(dataset, settings.Output!, run, progress, cancellationToken));
+        Render(result, dataset);
+        return 0;
+    }
+
+    private static void Render(TrainingResult result, Dataset dataset)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var table = new Table().AddColumn("fold").AddColumn("train").AddColumn("val").AddColumn("best epoch")
+            .AddColumn("balanced acc").AddColumn("macro F1").AddColumn("accuracy");
+        foreach (FoldResult f in result.Folds)
+        {
+            table.AddRow(f.Fold.ToString(inv), f.TrainCount.ToString("N0", inv), f.ValidationCount.ToString("N0", inv), f.BestEpoch.ToString(inv),
+                f.Metrics.BalancedAccuracy.ToString("0.0000", inv), f.Metrics.MacroF1.ToString("0.0000", inv), f.Metrics.Accuracy.ToString("0.0000", inv));
+        }
+
+        AnsiConsole.Write(table);
+        CrossValidationSummary cv = result.CrossValidation;
+        Console.Out.WriteLine(string.Create(inv,
+            $"CV ({result.Folds.Count}-fold, grouped by {GroupWord(dataset)}): balanced accuracy {cv.BalancedAccuracyMean:0.0000} ± {cv.BalancedAccuracySd:0.0000}, macro F1 {cv.MacroF1Mean:0.0000} ± {cv.MacroF1Sd:0.0000} (mean ± sd over folds)"));
+        Console.Out.WriteLine(string.Create(inv,
+            $"pooled out-of-fold ({cv.Pooled.Count:N0} images): balanced accuracy {cv.Pooled.BalancedAccuracy:0.0000} [95% CI {cv.BalancedAccuracyInterval.Low:0.0000}-{cv.BalancedAccuracyInterval.High:0.0000}], macro F1 {cv.Pooled.MacroF1:0.0000} [95% CI {cv.MacroF1Interval.Low:0.0000}-{cv.MacroF1Interval.High:0.0000}]{(cv.Pooled.Auc is { } auc ? $", AUC {auc:0.0000}" : "")}"));
+        string final = result.Final == FinalModelChoice.BestFold
+            ? $"final model: weights of fold {result.BestFold} at its best epoch"
+            : $"final model: trained on all {dataset.Items.Count:N0} images for {result.FinalEpochs} epochs (the folds' mean best epoch)";
+        Console.Out.WriteLine(string.Create(inv, $"{final}; input {result.InputSizePixels} px; {result.Elapsed.TotalMinutes:0.0} min{(result.Resumed ? " (resumed)" : "")}"));
+        Console.Out.WriteLine($"model written to {result.ModelDirectory}");
+    }
+
+    private static string GroupWord(Dataset dataset) =>
+        dataset.Items.All(i => i.GroupKind == GroupKind.Patient) ? "patient" : dataset.Items.All(i => i.GroupKind == GroupKind.SourceImage) ? "source image" : "group";
+}
+
+/// <summary>Training progress on stderr: a live Spectre bar per fold on a terminal, one plain line per epoch when redirected.</summary>
+internal static class TrainingProgressDisplay
+{
+    public static T Run<T>(Func<IProgress<TrainingProgress>, T> work)
+    {
+        if (Console.IsErrorRedirected)
+        {
+            return work(new PlainProgress());
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        T result = default!;
+        console.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
+            .Start(context => result = work(new LiveProgress(context)));
+        return result;
+    }
+
+    /// <summary>One line describing a report.</summary>
+    public static string Describe(TrainingProgress p)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string eta = p.Eta is { } e ? $", ETA {(int)e.TotalMinutes}:{e.Seconds:00}" : "";
+        string val = p.ValBalancedAccuracy is { } v ? string.Create(inv, $", val bal.acc {v:0.000}") : "";
+        string loss = double.IsFinite(p.TrainLoss) ? string.Create(inv, $", loss {p.TrainLoss:0.000}") : "";
+        string rss = string.Create(inv, $", RSS {p.ResidentBytes / (1024.0 * 1024 * 1024):0.00} GiB");
+        return p.Stage switch
+        {
+            TrainingStage.Preparing => string.Create(inv, $"preparing images {p.Batch:N0}/{p.BatchCount:N0}{rss}"),
+            TrainingStage.Validating => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount} validating{eta}{rss}"),
+            TrainingStage.EpochDone => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount} done: {p.ImagesPerSecond:0} images/s{loss}{val}{eta}{rss}"),
+            _ => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount}: {p.ImagesPerSecond:0} images/s{loss}{val}{eta}{rss}"),
+        };
+    }
+
+    private sealed class PlainProgress : IProgress<TrainingProgress>
+    {
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private double nextPreparingLine = 5;
+
+        public void Report(TrainingProgress value)
+        {
+            if (value.Stage == TrainingStage.EpochDone)
+            {
+                Console.Error.WriteLine(Describe(value));
+            }
+            else if (value.Stage == TrainingStage.Preparing && clock.Elapsed.TotalSeconds >= nextPreparingLine)
+            {
+                nextPreparingLine = clock.Elapsed.TotalSeconds + 10;
+                Console.Error.WriteLine(Describe(value));
+            }
+        }
+    }
+
+    private sealed class LiveProgress(ProgressContext context) : IProgress<TrainingProgress>
+    {
+        private readonly Dictionary<int, ProgressTask> tasks = [];
+        private ProgressTask? preparing;
+
+        public void Report(TrainingProgress value)
+        {
+            if (value.Stage == TrainingStage.Preparing)
+            {
+                preparing ??= context.AddTask("preparing images", maxValue: Math.Max(1, value.BatchCount));
+                preparing.Value = value.Batch;
+                preparing.Description = Markup.Escape(Describe(value));
+                return;
+            }
+
+            preparing?.StopTask();
+            if (!tasks.TryGetValue(value.Fold, out ProgressTask? task))
+            {
+                task = context.AddTask(Markup.Escape(value.PhaseName), maxValue: Math.Max(1, value.EpochCount));
+                tasks[value.Fold] = task;
+            }
+
+            double fraction = value.BatchCount > 0 ? (double)value.Batch / value.BatchCount : 1;
+            task.Value = value.Stage == TrainingStage.EpochDone ? value.Epoch : value.Epoch - 1 + (value.Stage == TrainingStage.Training ? fraction : 1);
+            task.Description = Markup.Escape(Describe(value));
+            if (value.Stage == TrainingStage.EpochDone && value.Epoch == value.EpochCount)
+            {
+                task.StopTask();
+            }
+        }
+    }
+}

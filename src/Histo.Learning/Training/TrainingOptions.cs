@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Histo.Color;
+
+namespace Histo.Learning.Training;
+
+/// <summary>The optimiser of a training run.</summary>
+public enum OptimizerKind
+{
+    /// <summary>SGD with Nesterov momentum (the seed's choice).</summary>
+    SgdNesterov,
+
+    /// <summary>AdamW (decoupled weight decay).</summary>
+    AdamW,
+}
+
+/// <summary>How the learning rate changes after the warm-up.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>Cosine decay from the base rate to zero over the run.</summary>
+    Cosine,
+
+    /// <summary>Multiply by <see cref="TrainingOptions.StepGamma"/> every <see cref="TrainingOptions.StepEpochs"/> epochs.</summary>
+    Step,
+}
+
+/// <summary>How unequal class sizes are compensated.</summary>
+public enum ClassBalancing
+{
+    /// <summary>No compensation.</summary>
+    None,
+
+    /// <summary>Cross-entropy weighted by inverse class frequency (each class contributes equally).</summary>
+    LossWeights,
+
+    /// <summary>Each epoch draws images with probability inversely proportional to their class size.</summary>
+    Sampling,
+}
+
+/// <summary>Which weights the final model directory holds.</summary>
+public enum FinalModelChoice
+{
+    /// <summary>A model trained on all data for the mean best epoch count of the folds.</summary>
+    AllData,
+
+    /// <summary>The weights of the fold with the best validation balanced accuracy, at its best epoch.</summary>
+    BestFold,
+}
+
+/// <summary>
+/// The recipe of a training run: cross-validation, optimisation, augmentation and preprocessing. Every default is the
+/// measured default recipe (README, "Training"); the seed alone decides every random choice.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Default number of cross-validation folds.</summary>
+    public const int DefaultFolds = 3;
+
+    /// <summary>Default epochs per fold.</summary>
+    public const int DefaultEpochs = 6;
+
+    /// <summary>Default batch size.</summary>
+    public const int DefaultBatchSize = 64;
+
+    /// <summary>Default seed.</summary>
+    public const int DefaultSeed = 42;
+
+    /// <summary>Cross-validation folds (grouped by patient or source image).</summary>
+    public int Folds { get; init; } = DefaultFolds;
+
+    /// <summary>Epochs per fold.</summary>
+    public int Epochs { get; init; } = DefaultEpochs;
+
+    /// <summary>Images per optimisation step.</summary>
+    public int BatchSize { get; init; } = DefaultBatchSize;
+
+    /// <summary>The optimiser.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.SgdNesterov;
+
+    /// <summary>Base learning rate, or null for the optimiser's default (SGD 0.01, AdamW 0.0003).</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>The learning rate actually used.</summary>
+    public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.AdamW ? 3e-4 : 0.01);
+
+    /// <summary>SGD momentum (Nesterov).</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>Weight decay (L2 for SGD, decoupled for AdamW).</summary>
+    public double WeightDecay { get; init; } = 1e-4;
+
+    /// <summary>Schedule after the warm-up.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
+
+    /// <summary>Linear learning-rate warm-up from 0, in epochs (fractions allowed).</summary>
+    public double WarmupEpochs { get; init; } = 0.5;
+
+    /// <summary>Step schedule: epochs between decays.</summary>
+    public int StepEpochs { get; init; } = 3;
+
+    /// <summary>Step schedule: factor applied at every step.</summary>
+    public double StepGamma { get; init; } = 0.1;
+
+    /// <summary>Epochs at the start of each run during which only the head learns (the backbone is frozen).</summary>
+    public int FrozenBackboneEpochs { get; init; }
+
+    /// <summary>Class-imbalance compensation.</summary>
+    public ClassBalancing Balancing { get; init; } = ClassBalancing.LossWeights;
+
+    /// <summary>Dropout before the linear head.</summary>
+    public double Dropout { get; init; } = 0.5;
+
+    /// <summary>Random dihedral transform plus HSV and stain jitter on training images.</summary>
+    public bool Augment { get; init; } = true;
+
+    /// <summary>Stain normalisation applied to every image (training and, through the card, inference).</summary>
+    public StainMethod? StainNormalization { get; init; }
+
+    /// <summary>Network input side in pixels, or null to follow the data (see <see cref="DefaultInputSize"/>).</summary>
+    public int? InputSizePixels { get; init; }
+
+    /// <summary>Microns per pixel of the training images, when the user knows it (recorded in the card).</summary>
+    public double? Mpp { get; init; }
+
+    /// <summary>CPU threads for the network and data preparation.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Seed of the split, the initial head, shuffling, augmentation and dropout.</summary>
+    public int Seed { get; init; } = DefaultSeed;
+
+    /// <summary>What the final model is.</summary>
+    public FinalModelChoice Final { get; init; } = FinalModelChoice.AllData;
+
+    /// <summary>
+    /// The input size that follows the data: the usual patch side rounded up to a multiple of 32 (the network's
+    /// total stride), at least 64 and at most 224 (the pretraining size). IDC's 50 px patches train at 64 px.
+    /// </summary>
+    public static int DefaultInputSize(int patchSidePixels) =>
+        Math.Clamp((patchSidePixels + 31) / 32 * 32, 64, 224);
+
+    /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+
+        Require(Folds >= 2, $"folds must be 2 or more, got {Folds}");
+        Require(Epochs >= 1, $"epochs must be 1 or more, got {Epochs}");
+        Require(BatchSize >= 2, $"batch size must be 2 or more, got {BatchSize}");
+        Require(EffectiveLearningRate > 0 && double.IsFinite(EffectiveLearningRate), "learning rate must be positive");
+        Require(Momentum is >= 0 and < 1, "momentum must be in [0, 1)");
+        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), "weight decay must be 0 or more");
+        Require(WarmupEpochs >= 0 && double.IsFinite(WarmupEpochs), "warm-up epochs must be 0 or more");
+        Require(StepEpochs >= 1 && StepGamma is > 0 and <= 1, "step schedule needs step epochs >= 1 and gamma in (0, 1]");
+        Require(FrozenBackboneEpochs >= 0, "frozen-backbone epochs must be 0 or more");
+        Require(Dropout is >= 0 and < 1, "dropout must be in [0, 1)");
+        Require(InputSizePixels is null or (>= 32 and <= 1024), $"input size must be 32..1024 pixels, got {InputSizePixels}");
+        Require(Mpp is null || (Mpp > 0 && double.IsFinite(Mpp.Value)), "mpp must be positive");
+        Require(Threads >= 1, $"threads must be 1 or more, got {Threads}");
+    }
+
+    /// <summary>The learning rate at a point of a run of <paramref name="totalEpochs"/> epochs.</summary>
+    /// <param name="epochProgress">Epochs done so far, fractional within an epoch (0 at the start).</param>
+    /// <param name="totalEpochs">Epochs of this run.</param>
+    public double LearningRateAt(double epochProgress, int totalEpochs)
+    {
+        double lr = EffectiveLearningRate;
+        if (WarmupEpochs > 0 && epochProgress < WarmupEpochs)
+        {
+            return lr * Math.Max(epochProgress, 1e-3 * WarmupEpochs) / WarmupEpochs;
+        }
+
+        return Schedule switch
+        {
+            LearningRateSchedule.Step => lr * Math.Pow(StepGamma, Math.Floor(epochProgress / StepEpochs)),
+            _ => totalEpochs <= WarmupEpochs
+                ? lr
+                : lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Clamp((epochProgress - WarmupEpochs) / (totalEpochs - WarmupEpochs), 0, 1))),
+        };
+    }
+
+    /// <summary>The recipe as JSON (for the model card and to check that a resumed run uses the same recipe).</summary>
+    public JsonObject ToJson()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return new JsonObject
+        {
+            ["folds"] = Folds,
+            ["epochs"] = Epochs,
+            ["batch_size"] = BatchSize,
+            ["optimizer"] = Optimizer == OptimizerKind.AdamW ? "adamw" : "sgd-nesterov",
+            ["learning_rate"] = EffectiveLearningRate,
+            ["momentum"] = Optimizer == OptimizerKind.SgdNesterov ? Momentum : null,
+            ["weight_decay"] = WeightDecay,
+            ["schedule"] = Schedule.ToString().ToLower(inv),
+            ["warmup_epochs"] = WarmupEpochs,
+            ["step_epochs"] = Schedule == LearningRateSchedule.Step ? StepEpochs : null,
+            ["step_gamma"] = Schedule == LearningRateSchedule.Step ? StepGamma : null,
+            ["frozen_backbone_epochs"] = FrozenBackboneEpochs,
+            ["class_balancing"] = Balancing switch { ClassBalancing.LossWeights => "loss-weights", ClassBalancing.Sampling => "sampling", _ => "none" },
+            ["dropout"] = Dropout,
+            ["augmentation"] = Augment ? "dihedral + hsv jitter + stain jitter" : "none",
+            ["stain_normalization"] = StainNormalization?.ToString().ToLower(inv) ?? "none",
+            ["seed"] = Seed,
+            ["final_model"] = Final == FinalModelChoice.BestFold ? "best-fold" : "all-data",
+        };
+    }
+}

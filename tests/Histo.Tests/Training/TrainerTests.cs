@@ -1,0 +1,149 @@
+using System.Globalization;
+using Histo.Datasets;
+using Histo.Imaging;
+using Histo.Learning.Models;
+using Histo.Learning.Training;
+using Histo.Models;
+
+namespace Histo.Tests.Training;
+
+public sealed class TrainerTests
+{
+    [Fact]
+    public void TinyRunWritesALoadableModelDirectoryWithTheCsvFormats()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var dataset = TrainingTestData.Load(TrainingTestData.WriteIdcManifest(dir));
+        string model = Path.Combine(dir, "model");
+        var progress = new List<TrainingProgress>();
+        var result = new Trainer(TrainingTestData.Fast() with { Mpp = 4.0 })
+            .Run(dataset, model, progress: new SyncProgress(progress.Add));
+
+        Assert.Equal(2, result.Folds.Count);
+        Assert.Equal(FinalModelChoice.AllData, result.Final);
+        Assert.Equal(1, result.FinalEpochs);
+        Assert.All(result.Folds, f => Assert.InRange(f.Metrics.BalancedAccuracy, 0, 1));
+        Assert.Equal(dataset.Items.Count, result.Folds.Sum(f => f.ValidationCount));
+        Assert.Contains(progress, p => p.Stage == TrainingStage.EpochDone && p.Fold == 0);
+        Assert.Contains(progress, p => p.Stage == TrainingStage.Training && p.ImagesPerSecond > 0 && p.ResidentBytes > 0);
+
+        // history.csv: exact header, one row per fold epoch plus the final epoch, val columns empty for "final"
+        string[] history = File.ReadAllLines(Path.Combine(model, TrainingFiles.HistoryFileName));
+        Assert.Equal("fold,epoch,train_loss,val_loss,val_balanced_accuracy,val_macro_f1,learning_rate,images_per_second,seconds", history[0]);
+        Assert.Equal(["1", "2", "final"], history.Skip(1).Select(l => l.Split(',')[0]));
+        string[] finalRow = history[^1].Split(',');
+        Assert.Equal(9, finalRow.Length);
+        Assert.Equal("", finalRow[3]);
+        Assert.Equal("", finalRow[4]);
+        Assert.Equal("", finalRow[5]);
+        Assert.True(double.Parse(history[1].Split(',')[4], CultureInfo.InvariantCulture) is >= 0 and <= 1);
+
+        // cv_predictions.csv: one row per image, probabilities summing to 1, truth as class name, fold 1..K
+        string[] predictions = File.ReadAllLines(Path.Combine(model, TrainingFiles.PredictionsFileName));
+        Assert.Equal("path,group,fold,truth,p_0,p_1", predictions[0]);
+        Assert.Equal(dataset.Items.Count, predictions.Length - 1);
+        var paths = new HashSet<string>(dataset.Items.Select(i => i.Path));
+        foreach (string line in predictions.Skip(1))
+        {
+            string[] f = line.Split(',');
+            Assert.Contains(f[0], paths);
+            Assert.Contains(f[2], new[] { "1", "2" });
+            Assert.Contains(f[3], new[] { "0", "1" });
+            double sum = double.Parse(f[4], CultureInfo.InvariantCulture) + double.Parse(f[5], CultureInfo.InvariantCulture);
+            Assert.InRange(sum, 0.999, 1.001);
+        }
+
+        // the card and the directory: complete, checkpoints removed, split saved
+        var card = ModelCard.Load(model);
+        Assert.Equal(["0", "1"], card.Classes);
+        Assert.Equal([0, 3], card.BachCodes);
+        Assert.Equal(50, card.PatchSizePixels);
+        Assert.Equal(32, card.InputSizePixels);
+        Assert.Equal(4.0, card.Mpp);
+        Assert.NotNull(card.Training?["cv"]?["balanced_accuracy_mean"]);
+        Assert.Equal("all-data", (string?)card.Training?["final_model"]?["choice"]);
+        Assert.True(File.Exists(Path.Combine(model, TrainingFiles.SplitFileName)));
+        Assert.False(Directory.Exists(Path.Combine(model, TrainingFiles.CheckpointDirectoryName)));
+
+        using var classifier = PatchClassifier.Load(model);
+        RgbaImage patch = dataset.LoadImage(dataset.Items[0]);
+        float[][] p = classifier.Predict([patch, patch]);
+        Assert.Equal(2, p.Length);
+        Assert.Equal(1.0, p[0].Sum(), 3);
+        Assert.Equal(p[0], p[1]);
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalWeightsAndAnotherSeedDoesNot()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var dataset = TrainingTestData.Load(TrainingTestData.WriteIdcManifest(dir, patients: 4, perClass: 8));
+        var options = TrainingTestData.Fast() with { Final = FinalModelChoice.BestFold };
+        new Trainer(options).Run(dataset, Path.Combine(dir, "a"));
+        new Trainer(options).Run(dataset, Path.Combine(dir, "b"));
+        new Trainer(options with { Seed = 8 }).Run(dataset, Path.Combine(dir, "c"));
+        byte[] a = File.ReadAllBytes(Path.Combine(dir, "a", PatchClassifier.WeightsFileName));
+        Assert.Equal(a, File.ReadAllBytes(Path.Combine(dir, "b", PatchClassifier.WeightsFileName)));
+        Assert.NotEqual(a, File.ReadAllBytes(Path.Combine(dir, "c", PatchClassifier.WeightsFileName)));
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "a", TrainingFiles.PredictionsFileName)),
+            File.ReadAllText(Path.Combine(dir, "b", TrainingFiles.PredictionsFileName)));
+        Assert.Equal("best-fold", (string?)ModelCard.Load(Path.Combine(dir, "a")).Training?["final_model"]?["choice"]);
+    }
+
+    [Fact]
+    public void LeakySplitIsRefusedBeforeAnythingIsWritten()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var dataset = TrainingTestData.Load(WriteLeakyManifest(dir));
+        string model = Path.Combine(dir, "model");
+        var e = Assert.Throws<LeakFoundException>(() => new Trainer(TrainingTestData.Fast()).Run(dataset, model));
+        Assert.True(e.Report.ExactDuplicateCount > 0);
+        Assert.False(Directory.Exists(model));
+    }
+
+    [Fact]
+    public void LearningRateWarmsUpThenFollowsTheSchedule()
+    {
+        var cosine = new TrainingOptions { LearningRate = 0.1, WarmupEpochs = 1 };
+        Assert.True(cosine.LearningRateAt(0.5, 5) is > 0.04 and < 0.06);
+        Assert.Equal(0.1, cosine.LearningRateAt(1, 5), 9);
+        Assert.Equal(0.05, cosine.LearningRateAt(3, 5), 9);
+        Assert.True(cosine.LearningRateAt(4.99, 5) < 0.001);
+        var step = new TrainingOptions { LearningRate = 0.1, WarmupEpochs = 0, Schedule = LearningRateSchedule.Step, StepEpochs = 2, StepGamma = 0.5 };
+        Assert.Equal(0.1, step.LearningRateAt(1.9, 6), 9);
+        Assert.Equal(0.05, step.LearningRateAt(2, 6), 9);
+        Assert.Equal(64, TrainingOptions.DefaultInputSize(50));
+        Assert.Equal(224, TrainingOptions.DefaultInputSize(2048));
+    }
+
+    /// <summary>Four patients, each holding a copy of the same image: exact duplicates across every fold.</summary>
+    internal static string WriteLeakyManifest(string dir)
+    {
+        string manifest = TrainingTestData.WriteIdcManifest(dir, patients: 4, perClass: 4);
+        string[] lines = File.ReadAllLines(manifest);
+        string source = lines[1].Split(',')[0];
+        var groups = lines.Skip(1).Select(l => l.Split(',')[2]).Distinct().ToList();
+        var extra = groups.Select((g, i) =>
+        {
+            string copy = Path.Combine(dir, $"copy{i}.png");
+            File.Copy(source, copy);
+            return $"{copy},0,{g}";
+        });
+        File.WriteAllLines(manifest, lines.Concat(extra));
+        return manifest;
+    }
+
+    /// <summary>Reports synchronously (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        private readonly Lock gate = new();
+
+        public void Report(TrainingProgress value)
+        {
+            lock (gate)
+            {
+                report(value);
+            }
+        }
+    }
+}
