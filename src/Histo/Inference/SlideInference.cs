@@ -126,7 +126,7 @@ public sealed class SlideInferenceResult
     /// <summary>Value of <see cref="ClassMap"/> cells outside the region of interest.</summary>
     public const byte NoTissue = 255;
 
-    internal SlideInferenceResult(string slidePath, ModelCard card, MapGeometry geometry, float[][] probabilityMaps, float[] intensity,
+    internal SlideInferenceResult(string slidePath, ModelCard card, MapGeometry geometry, float[][] probabilityMaps, double[] intensity,
         byte[] classMap, IReadOnlyList<PatchPrediction> patches, ClassMapRule rule, IReadOnlyList<int> codes, double? level0MppX, double? level0MppY,
         ResolvedResolution resolution, IReadOnlyList<string> warnings)
     {
@@ -147,7 +147,7 @@ public sealed class SlideInferenceResult
     public IReadOnlyList<float[]> ProbabilityMaps { get; }
 
     /// <summary>The seed's intensity 0..1 per cell (see <see cref="ClassMapRule.Intensity"/>), NaN outside the region.</summary>
-    public float[] Intensity { get; }
+    public double[] Intensity { get; }
 
     /// <summary>Class index per cell, <see cref="NoTissue"/> outside the region.</summary>
     public byte[] ClassMap { get; }
@@ -352,13 +352,13 @@ public sealed class SlideInference
             }
         }
 
-        var intensity = new float[mapWidth * mapHeight];
+        var intensity = new double[mapWidth * mapHeight];
         var cellProbabilities = new float[classes];
         for (int cell = 0; cell < intensity.Length; cell++)
         {
             if (classMap[cell] == SlideInferenceResult.NoTissue)
             {
-                intensity[cell] = float.NaN;
+                intensity[cell] = double.NaN;
                 continue;
             }
 
@@ -367,7 +367,7 @@ public sealed class SlideInference
                 cellProbabilities[k] = sums[k][cell];
             }
 
-            intensity[cell] = (float)ClassMapRule.Intensity(cellProbabilities, Codes);
+            intensity[cell] = ClassMapRule.Intensity(cellProbabilities, Codes);
         }
 
         classMap = Classify(sums, classMap, Rule, Codes);

@@ -89,7 +89,7 @@ public static class SlideOutputs
         }
 
         g.Save(Path.Combine(dir, Geometry));
-        var colored = MapRendering.ColorizeIntensity(result.Intensity, g.Width, g.Height);
+        var colored = MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
         var ticks = new List<(double, string)> { (0, "0 " + card.Classes[IndexOfCode(result.Codes, result.Codes.Min())]), (1, "1 " + card.Classes[IndexOfCode(result.Codes, result.Codes.Max())]) };
         if (result.Rule.Thresholds is { } thresholds)
         {

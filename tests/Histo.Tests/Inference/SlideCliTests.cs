@@ -132,7 +132,7 @@ public sealed class SlideCliTests
         Assert.True(run.ExitCode == 0, run.StdErr);
         Assert.Contains("warning: cmu-1-small-region: no tissue found", run.StdErr, StringComparison.Ordinal);
         Assert.All(ImageIO.LoadGray(Path.Combine(output, "cmu-1-small-region", "classmap.png")).Pixels, v => Assert.Equal(255, v));
-        Assert.Equal(1, File.ReadAllLines(Path.Combine(output, "cmu-1-small-region", "patches.csv")).Length);
+        Assert.Single(File.ReadAllLines(Path.Combine(output, "cmu-1-small-region", "patches.csv")));
     }
 
     [Fact]

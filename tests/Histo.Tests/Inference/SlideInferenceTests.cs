@@ -81,7 +81,7 @@ public sealed class SlideInferenceTests
             }
             else
             {
-                Assert.True(float.IsNaN(result.Intensity[cell]));
+                Assert.True(double.IsNaN(result.Intensity[cell]));
             }
         }
 
