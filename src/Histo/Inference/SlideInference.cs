@@ -208,8 +208,8 @@ public sealed class SlideInferenceResult
 /// <summary>
 /// Whole-slide inference: region of interest (detected tissue, a mask or an annotation file) → patch grid at the
 /// card's µm/px and patch size → batched <see cref="IPatchClassifier.Predict"/> → per-class probability maps, the
-/// seed's intensity heatmap and a class map. Patches are read and decoded on <see cref="SlideInferenceOptions.ReaderThreads"/>
-/// threads, one batch ahead of the model (a bounded channel of two batches), so memory is bounded by the batch and
+/// seed's intensity heatmap and a class map. Patches are read, decoded (and, for an <see cref="IPreparingPatchClassifier"/>,
+/// stain-normalised and resized) on <see cref="SlideInferenceOptions.ReaderThreads"/> threads, one batch ahead of the model (a bounded channel of two batches), so memory is bounded by the batch and
 /// map sizes whatever the slide size. Batches hold consecutive grid positions, so results do not depend on thread timing.
 /// <para>
 /// Resolution: patches are cut at the card's µm/px. A slide without MPP is refused when the card has an MPP (the
@@ -463,6 +463,7 @@ public sealed class SlideInference
         }
 
         int batch = Options.BatchSize, size = card.PatchSizePixels;
+        var preparing = _classifier as IPreparingPatchClassifier; // preprocessing then runs on the reader threads too
         int batches = (positions.Count + batch - 1) / batch;
         var channel = Channel.CreateBounded<(int Start, RgbaImage[] Images)>(new BoundedChannelOptions(2)
         {
@@ -478,7 +479,11 @@ public sealed class SlideInference
                 {
                     int start = b * batch, count = Math.Min(batch, positions.Count - start);
                     var images = new RgbaImage[count];
-                    ParallelWork.For(count, Options.ReaderThreads, linked.Token, i => images[i] = PatchReader.Read(slide, positions[start + i], size));
+                    ParallelWork.For(count, Options.ReaderThreads, linked.Token, i =>
+                    {
+                        var patch = PatchReader.Read(slide, positions[start + i], size);
+                        images[i] = preparing is null ? patch : preparing.Prepare(patch);
+                    });
                     await channel.Writer.WriteAsync((start, images), linked.Token).ConfigureAwait(false);
                 }
 
@@ -498,7 +503,7 @@ public sealed class SlideInference
             {
                 while (reader.TryRead(out var item))
                 {
-                    var rows = _classifier.Predict(item.Images, linked.Token);
+                    var rows = preparing is null ? _classifier.Predict(item.Images, linked.Token) : preparing.PredictPrepared(item.Images, linked.Token);
                     if (rows.Length != item.Images.Length || rows.Any(r => r.Length != card.Classes.Count))
                     {
                         throw new HistoException($"the model returned {rows.Length} rows for {item.Images.Length} patches (expected {card.Classes.Count} probabilities each)");

@@ -161,6 +161,27 @@ public sealed class SlideInferenceTests
     }
 
     [Fact]
+    public void Preprocessing_on_the_reader_threads_gives_the_same_probabilities_as_predict()
+    {
+        using var model = SlideTestModel.Load();
+        var prepared = new SlideInference(model, new SlideInferenceOptions { ReaderThreads = 2 }).Run(TestPaths.CmuSmall);
+        var plain = new SlideInference(new PlainClassifier(model), new SlideInferenceOptions { ReaderThreads = 2 }).Run(TestPaths.CmuSmall);
+        Assert.Equal(plain.Patches.SelectMany(p => p.Probabilities), prepared.Patches.SelectMany(p => p.Probabilities));
+    }
+
+    /// <summary>The real model seen only through <see cref="IPatchClassifier"/> (so the pipeline cannot prepare patches itself).</summary>
+    private sealed class PlainClassifier(IPatchClassifier inner) : IPatchClassifier
+    {
+        public ModelCard Card => inner.Card;
+
+        public float[][] Predict(IReadOnlyList<RgbaImage> patches, CancellationToken cancellationToken = default) => inner.Predict(patches, cancellationToken);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
     public void Thresholds_come_from_the_card_and_an_option_overrides_them()
     {
         string dir = SlideTestModel.Copy();
