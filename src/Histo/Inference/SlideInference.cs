@@ -213,11 +213,15 @@ public sealed class SlideInferenceResult
 /// map sizes whatever the slide size. Batches hold consecutive grid positions, so results do not depend on thread timing.
 /// <para>
 /// Resolution: patches are cut at the card's µm/px. A slide without MPP is refused when the card has an MPP (the
-/// scale would be a guess); when the card has none either, patches are cut at level 0 with a warning.
+/// scale would be a guess); when the card has none either, patches are cut at level 0 with a warning. A slide scanned
+/// more than twice as coarse as the card's µm/px is refused (model/slide mismatch).
 /// </para>
 /// </summary>
 public sealed class SlideInference
 {
+    /// <summary>Below this level-0 downsample (patches enlarged more than 2x) the slide is too coarse for the model.</summary>
+    public const double MinDownsample = 0.5;
+
     private readonly IPatchClassifier _classifier;
 
     /// <summary>Creates the pipeline for a classifier; the options are validated here.</summary>
@@ -280,6 +284,13 @@ public sealed class SlideInference
         {
             resolution = Patches.Resolution.Native;
             warnings.Add("the model card has no MPP: patches are cut at level 0 (native resolution)");
+        }
+
+        var resolvedEarly = resolution.Resolve(slide);
+        if (resolvedEarly.Level0Downsample < MinDownsample)
+        {
+            throw new HistoException(string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(slide.Path)} is scanned at {slide.MppX:0.###} µm/px, much coarser than the model's {card.Mpp:0.###} µm/px (patches would be enlarged {1 / resolvedEarly.Level0Downsample:0.#}x): wrong model for this slide"));
         }
 
         progress?.Report(new SlideInferenceProgress(name, "tissue", 0, 0));

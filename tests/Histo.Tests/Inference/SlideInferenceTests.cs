@@ -269,6 +269,18 @@ public sealed class SlideInferenceTests
     }
 
     [Fact]
+    public void A_slide_much_coarser_than_the_model_is_refused()
+    {
+        string copy = SlideTestModel.Copy();
+        var card = ModelCard.Load(copy);
+        card.Mpp = 0.2;
+        card.Save(copy);
+        using var fine = SlideTestModel.Load(copy);
+        var e = Assert.Throws<HistoException>(() => new SlideInference(fine).Run(TestPaths.A01Window));
+        Assert.Contains("much coarser than the model's 0.2 µm/px", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Cancellation_stops_the_run()
     {
         using var model = SlideTestModel.Load();
