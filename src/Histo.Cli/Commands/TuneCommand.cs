@@ -11,7 +11,7 @@ using Spectre.Console.Cli;
 namespace Histo.Cli.Commands;
 
 /// <summary>
-/// <c>histo tune MODEL FILES... [--step 0.01] [--label-map MAP] [--batch N] [--threads N] [--dry-run]</c>: slides and
+/// <c>histo tune MODEL FILES... [--step 0.01] [--label-map MAP] [--outputs OUT] [--batch N] [--threads N] [--dry-run]</c>: slides and
 /// their ground truth (paired by name), thresholds that maximise the pooled BACH Part B score written into the card.
 /// </summary>
 public sealed class TuneCommand : Command<TuneCommand.Settings>
@@ -43,6 +43,10 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
         [CommandOption("--threads <N>")]
         [Description("Threads for the model and for reading patches (default: the number of cores).")]
         public int? Threads { get; set; }
+
+        [CommandOption("--outputs <OUT>")]
+        [Description("Reuse complete slide outputs of `histo slide` with this model found in OUT/<slide name>/ instead of running the slides again.")]
+        public string? Outputs { get; set; }
 
         [CommandOption("--dry-run")]
         [Description("Report the best thresholds without writing them into the card.")]
@@ -96,7 +100,11 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
         var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var (slide, truth) in pairs)
         {
-            var result = inference.Run(slide, new Relay(p =>
+            string previous = settings.Outputs is null ? "" : SlideOutputs.DirectoryFor(settings.Outputs, slide);
+            bool reuse = settings.Outputs != null && SlideOutputs.IsComplete(settings.Outputs, slide);
+            var result = reuse
+                ? SlideOutputs.Read(previous, model.Card)
+                : inference.Run(slide, new Relay(p =>
             {
                 if (clock.Elapsed.TotalSeconds - lastLine >= 2)
                 {
@@ -105,7 +113,7 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
                 }
             }), cancellationToken);
             tuner.Add(result, GroundTruth.Load(truth, result.Geometry, settings.LabelMap, cancellationToken));
-            Console.Error.WriteLine($"{Path.GetFileName(slide)} + {Path.GetFileName(truth)}: {result.Patches.Count} patches");
+            Console.Error.WriteLine($"{Path.GetFileName(slide)} + {Path.GetFileName(truth)}: {result.Patches.Count} patches" + (reuse ? $" (reused {previous})" : ""));
         }
 
         var tuned = tuner.Tune(settings.Step);

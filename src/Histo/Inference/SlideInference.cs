@@ -313,6 +313,31 @@ public sealed class SlideInference
         progress?.Report(new SlideInferenceProgress(name, "patches", 0, positions.Count));
         var probabilities = Classify(slide, positions, card, name, progress, cancellationToken);
 
+        // A cell counts when a classified patch covers its centre and the region covers enough of the cell itself.
+        var coverage = new MaskCoverage(region);
+        var patches = new List<PatchPrediction>(positions.Count);
+        for (int i = 0; i < positions.Count; i++)
+        {
+            var p = positions[i];
+            patches.Add(new PatchPrediction(p.Level0X, p.Level0Y, p.Level0Size,
+                p.TissueFraction ?? coverage.NonZeroFraction(p.Level0X, p.Level0Y, p.Level0Size, p.Level0Size), probabilities[i]));
+        }
+
+        double cellW = geometry.Level0PerPixelX, cellH = geometry.Level0PerPixelY;
+        return BuildResult(slide.Path, card, geometry, patches,
+            (x, y) => !filter || coverage.NonZeroFraction(x * cellW, y * cellH, cellW, cellH) >= Options.MinTissueFraction,
+            Rule, Codes, slide.MppX, slide.MppY, resolved, warnings);
+    }
+
+    /// <summary>
+    /// The maps from classified patches: each cell averages the patches covering its centre; a cell is inside the
+    /// region when some patch covers it and <paramref name="cellInRegion"/>(x, y) holds.
+    /// </summary>
+    internal static SlideInferenceResult BuildResult(string slidePath, ModelCard card, MapGeometry geometry, List<PatchPrediction> patches,
+        Func<int, int, bool> cellInRegion, ClassMapRule rule, IReadOnlyList<int> codes, double? mppX, double? mppY, ResolvedResolution resolved,
+        List<string> warnings)
+    {
+        int mapWidth = geometry.Width, mapHeight = geometry.Height;
         int classes = card.Classes.Count;
         var sums = new float[classes][];
         for (int k = 0; k < classes; k++)
@@ -321,14 +346,10 @@ public sealed class SlideInference
         }
 
         var counts = new int[mapWidth * mapHeight];
-        var coverage = new MaskCoverage(region);
         double cellW = geometry.Level0PerPixelX, cellH = geometry.Level0PerPixelY;
-        var patches = new List<PatchPrediction>(positions.Count);
-        for (int i = 0; i < positions.Count; i++)
+        foreach (var p in patches)
         {
-            var p = positions[i];
-            var row = probabilities[i];
-            patches.Add(new PatchPrediction(p.Level0X, p.Level0Y, p.Level0Size, p.TissueFraction ?? coverage.NonZeroFraction(p.Level0X, p.Level0Y, p.Level0Size, p.Level0Size), row));
+            var row = p.Probabilities;
             var (x0, x1) = CentresInside(p.Level0X, p.Level0Size, cellW, mapWidth);
             var (y0, y1) = CentresInside(p.Level0Y, p.Level0Size, cellH, mapHeight);
             for (int y = y0; y < y1; y++)
@@ -345,15 +366,13 @@ public sealed class SlideInference
             }
         }
 
-        // A cell counts when a classified patch covers its centre and the region covers enough of the cell itself.
         var classMap = new byte[mapWidth * mapHeight];
         for (int y = 0; y < mapHeight; y++)
         {
             for (int x = 0; x < mapWidth; x++)
             {
                 int cell = y * mapWidth + x;
-                bool inside = counts[cell] > 0
-                    && (!filter || coverage.NonZeroFraction(x * cellW, y * cellH, cellW, cellH) >= Options.MinTissueFraction);
+                bool inside = counts[cell] > 0 && cellInRegion(x, y);
                 for (int k = 0; k < classes; k++)
                 {
                     sums[k][cell] = inside ? sums[k][cell] / counts[cell] : float.NaN;
@@ -378,16 +397,16 @@ public sealed class SlideInference
                 cellProbabilities[k] = sums[k][cell];
             }
 
-            intensity[cell] = ClassMapRule.Intensity(cellProbabilities, Codes);
+            intensity[cell] = ClassMapRule.Intensity(cellProbabilities, codes);
         }
 
-        classMap = Classify(sums, classMap, Rule, Codes);
+        classMap = Classify(sums, classMap, rule, codes);
         if (!classMap.Any(v => v != SlideInferenceResult.NoTissue))
         {
             warnings.Add("no tissue found: the maps are empty");
         }
 
-        return new SlideInferenceResult(slide.Path, card, geometry, sums, intensity, classMap, patches, Rule, Codes, slide.MppX, slide.MppY, resolved, warnings);
+        return new SlideInferenceResult(slidePath, card, geometry, sums, intensity, classMap, patches, rule, codes, mppX, mppY, resolved, warnings);
     }
 
     /// <summary>Applies a rule to every cell that is inside the region (not <see cref="SlideInferenceResult.NoTissue"/> in <paramref name="region"/>).</summary>

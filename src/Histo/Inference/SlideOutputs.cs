@@ -5,6 +5,8 @@ using Histo.Annotations;
 using Histo.Imaging;
 using Histo.IO;
 using Histo.Masks;
+using Histo.Models;
+using Histo.Patches;
 using Histo.Scoring;
 using Histo.Slides;
 
@@ -71,6 +73,79 @@ public static class SlideOutputs
         ArgumentNullException.ThrowIfNull(result);
         using var slide = Slide.Open(result.SlidePath);
         return Write(outputRoot, result, modelName, slide.GetThumbnail(thumbnailMaxPixels), slide.Width, slide.Height, cancellationToken);
+    }
+
+    /// <summary>
+    /// Rebuilds a result from a complete slide output directory (<c>geometry.json</c>, <c>classmap.png</c>,
+    /// <c>patches.csv</c>, <c>summary.json</c>) made with a model of the same classes: the maps are recomputed from the
+    /// stored patch probabilities (6 decimals) over the stored tissue cells, under <paramref name="rule"/> (default argmax).
+    /// </summary>
+    /// <exception cref="HistoException">Incomplete directory, other classes, malformed files.</exception>
+    public static SlideInferenceResult Read(string slideOutputDirectory, ModelCard card, ClassMapRule? rule = null)
+    {
+        ArgumentNullException.ThrowIfNull(slideOutputDirectory);
+        ArgumentNullException.ThrowIfNull(card);
+        string summaryPath = Path.Combine(slideOutputDirectory, Summary);
+        if (!File.Exists(summaryPath))
+        {
+            throw new HistoException($"{slideOutputDirectory}: not a complete slide output (no {Summary})");
+        }
+
+        var geometry = MapGeometry.Load(Path.Combine(slideOutputDirectory, Geometry));
+        if (!geometry.Classes.SequenceEqual(card.Classes))
+        {
+            throw new HistoException($"{slideOutputDirectory} was made by a model with classes {string.Join(",", geometry.Classes)}, not {string.Join(",", card.Classes)}");
+        }
+
+        var (classMap, w, h) = ImageIO.LoadGray(Path.Combine(slideOutputDirectory, ClassMap));
+        if (w != geometry.Width || h != geometry.Height)
+        {
+            throw new MapGeometryException($"{slideOutputDirectory}: {ClassMap} is {w}x{h} but {Geometry} says {geometry.Width}x{geometry.Height}");
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        var patches = new List<PatchPrediction>();
+        string csv = Path.Combine(slideOutputDirectory, Patches);
+        int classes = card.Classes.Count;
+        foreach (string line in File.ReadLines(csv).Skip(1))
+        {
+            var f = line.Split(',');
+            if (f.Length != 4 + classes
+                || !long.TryParse(f[0], NumberStyles.Integer, c, out long x) || !long.TryParse(f[1], NumberStyles.Integer, c, out long y)
+                || !long.TryParse(f[2], NumberStyles.Integer, c, out long size) || !double.TryParse(f[3], NumberStyles.Float, c, out double tissue))
+            {
+                throw new HistoException($"{csv}: malformed row '{line}'");
+            }
+
+            var p = new float[classes];
+            for (int k = 0; k < classes; k++)
+            {
+                if (!float.TryParse(f[4 + k], NumberStyles.Float, c, out p[k]))
+                {
+                    throw new HistoException($"{csv}: malformed probability in row '{line}'");
+                }
+            }
+
+            patches.Add(new PatchPrediction(x, y, size, tissue, p));
+        }
+
+        double? mpp;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(summaryPath));
+            mpp = doc.RootElement.TryGetProperty("slide_mpp", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetDouble() : null;
+        }
+        catch (JsonException e)
+        {
+            throw new HistoException($"{summaryPath}: not valid JSON ({e.Message})", e);
+        }
+
+        var codes = card.HasBachCodes ? card.BachCodes! : Enumerable.Range(0, classes).ToList();
+        double downsample = patches.Count > 0 ? (double)patches[0].Level0Size / card.PatchSizePixels : 1;
+        var resolved = new ResolvedResolution(card.Mpp is { } cm ? Histo.Patches.Resolution.Mpp(cm) : Histo.Patches.Resolution.Native, downsample, mpp * downsample, null);
+        string name = Path.GetFileName(Path.GetFullPath(slideOutputDirectory).TrimEnd(Path.DirectorySeparatorChar));
+        return SlideInference.BuildResult(name, card, geometry, patches, (x, y) => classMap[y * geometry.Width + x] != SlideInferenceResult.NoTissue,
+            rule ?? ClassMapRule.Argmax, codes, mpp, mpp, resolved, []);
     }
 
     private static SlideSummary WriteInto(string dir, SlideInferenceResult result, string modelName, RgbaImage thumbnail, long slideWidth, long slideHeight,

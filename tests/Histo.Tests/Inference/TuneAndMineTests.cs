@@ -31,6 +31,18 @@ public sealed class TuneAndMineTests
         SlideOutputs.Write(argmaxOut, result, "m");
         Assert.Equal(tuned.ArgmaxScore, SlideScorer.Score(Path.Combine(argmaxOut, "A01-window"), TestPaths.A01Labels).Score.Score!.Value, 9);
 
+        // The written outputs give the maps back (probabilities stored to 6 decimals).
+        var read = SlideOutputs.Read(Path.Combine(argmaxOut, "A01-window"), model.Card);
+        Assert.Equal(result.Geometry, read.Geometry with { Classes = result.Geometry.Classes });
+        Assert.Equal(result.ClassMap.Select(v => v == 255), read.ClassMap.Select(v => v == 255));
+        for (int i = 0; i < result.Intensity.Length; i++)
+        {
+            double a = result.Intensity[i], b = read.Intensity[i];
+            Assert.True(double.IsNaN(a) ? double.IsNaN(b) : Math.Abs(a - b) < 1e-5, $"cell {i}: {a} vs {b}");
+        }
+
+        Assert.Throws<HistoException>(() => SlideOutputs.Read(argmaxOut, model.Card));
+
         // Running the slide with the tuned thresholds gives exactly the tuned score.
         var rerun = new SlideInference(model, new SlideInferenceOptions { Rule = ClassMapRule.WithThresholds(tuned.Thresholds) }).Run(TestPaths.A01Window);
         string output = TestPaths.NewTempDirectory();
@@ -74,6 +86,12 @@ public sealed class TuneAndMineTests
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "A01-window", "summary.json")));
         Assert.Equal("thresholds", summary.RootElement.GetProperty("rule").GetString());
         Assert.Equal(card.Thresholds, summary.RootElement.GetProperty("thresholds").EnumerateArray().Select(e => e.GetDouble()));
+
+        var reused = CliRunner.Run("tune", model, TestPaths.A01Window, TestPaths.A01Labels, "--outputs", output, "--dry-run", "--step", "0.05");
+        Assert.True(reused.ExitCode == 0, reused.StdErr);
+        Assert.Contains("(reused ", reused.StdErr, StringComparison.Ordinal);
+        Assert.Contains("dry run", reused.StdErr, StringComparison.Ordinal);
+        Assert.Equal(card.Thresholds, ModelCard.Load(model).Thresholds);
 
         var unpaired = CliRunner.Run("tune", model, TestPaths.A01Window, TestPaths.Shared("annotations", "bach", "A02.xml"));
         CliRunner.AssertOneLineError(unpaired, "no ground truth named like the slide");
