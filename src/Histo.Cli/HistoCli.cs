@@ -78,6 +78,12 @@ public static class HistoCli
             .WithExample("normalize", "tile.png", "--target", "target.png", "--method", "macenko", "-o", "out.png");
         config.AddCommand<ScoreCommand>("score").WithDescription("BACH Part B score and per-class Dice of a BACH map against annotations or a label mask.")
             .WithExample("score", "out/A01", "A01.xml", "--json");
+        config.AddCommand<SlideCommand>("slide").WithDescription("Whole-slide inference: heatmap, class map, BACH map, GeoJSON, summary per slide; cohorts, shards, resume.")
+            .WithExample("slide", "model/", "slides/", "-o", "out", "--shard", "0/4");
+        config.AddCommand<TuneCommand>("tune").WithDescription("Tune the heatmap thresholds on annotated slides (BACH Part B score) and store them in the model card.")
+            .WithExample("tune", "model/", "A02.svs", "A03.svs", "A02.xml", "A03.xml");
+        config.AddCommand<MineCommand>("mine").WithDescription("Hard-example mining on an annotated slide, written as a class-folder dataset.")
+            .WithExample("mine", "model/", "A02.svs", "A02.xml", "-o", "mined", "-n", "2000");
         config.AddCommand<DatasetCommand>("dataset").WithDescription("Show what was understood of a dataset: classes, groups, image sizes, problems.")
             .WithExample("dataset", "../shared/data/idc", "--json");
         config.AddCommand<LeakCheckCommand>("leakcheck").WithDescription("Check a grouped cross-validation split for leaks (exit 1 when leaks are found).")

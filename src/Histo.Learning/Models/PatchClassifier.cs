@@ -12,7 +12,7 @@ namespace Histo.Learning.Models;
 /// <c>weights.bin</c>, optionally <c>stain_target.png</c>) in memory. Applies the card's preprocessing: stain
 /// normalisation, resize to the network input, BGR mean subtraction. Runs on the CPU device.
 /// </summary>
-public sealed class PatchClassifier : IPatchClassifier
+public sealed class PatchClassifier : IPreparingPatchClassifier
 {
     /// <summary>File name of the weights inside a model directory.</summary>
     public const string WeightsFileName = "weights.bin";
@@ -118,7 +118,9 @@ public sealed class PatchClassifier : IPatchClassifier
     }
 
     /// <summary>Builds the input batch <c>[N, 3, S, S]</c> for <paramref name="patches"/> (see <see cref="Preprocess"/>).</summary>
-    public Tensor CreateBatch(IReadOnlyList<RgbaImage> patches)
+    public Tensor CreateBatch(IReadOnlyList<RgbaImage> patches) => CreateBatch(patches, prepared: false);
+
+    private Tensor CreateBatch(IReadOnlyList<RgbaImage> patches, bool prepared)
     {
         ArgumentNullException.ThrowIfNull(patches);
         int size = Card.InputSizePixels;
@@ -126,14 +128,33 @@ public sealed class PatchClassifier : IPatchClassifier
         var values = new float[patches.Count * plane];
         Parallel.For(0, patches.Count, i =>
         {
-            RgbaImage image = Preprocess(patches[i]);
+            RgbaImage image = prepared ? patches[i] : Preprocess(patches[i]);
             ResNet18Variant.WriteInput(image.Pixels, size, size, image.Stride, RgbaImage.Channels, values.AsSpan(i * plane, plane));
         });
         return tensor(values, [patches.Count, 3, size, size]);
     }
 
     /// <inheritdoc />
-    public float[][] Predict(IReadOnlyList<RgbaImage> patches, CancellationToken cancellationToken = default)
+    public float[][] Predict(IReadOnlyList<RgbaImage> patches, CancellationToken cancellationToken = default) =>
+        Predict(patches, prepared: false, cancellationToken);
+
+    /// <inheritdoc />
+    public RgbaImage Prepare(RgbaImage patch) => Preprocess(patch);
+
+    /// <inheritdoc />
+    public float[][] PredictPrepared(IReadOnlyList<RgbaImage> preparedPatches, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(preparedPatches);
+        int size = Card.InputSizePixels;
+        if (preparedPatches.Any(p => p.Width != size || p.Height != size))
+        {
+            throw new HistoModelException($"prepared patches must be {size}x{size} (pass them through Prepare)");
+        }
+
+        return Predict(preparedPatches, prepared: true, cancellationToken);
+    }
+
+    private float[][] Predict(IReadOnlyList<RgbaImage> patches, bool prepared, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(patches);
         cancellationToken.ThrowIfCancellationRequested();
@@ -145,7 +166,7 @@ public sealed class PatchClassifier : IPatchClassifier
         using DisposeScope scope = NewDisposeScope();
         using var noGrad = no_grad();
         Network.eval();
-        Tensor probabilities = nn.functional.softmax(Network.call(CreateBatch(patches)), 1);
+        Tensor probabilities = nn.functional.softmax(Network.call(CreateBatch(patches, prepared)), 1);
         return ToRows(probabilities);
     }
 

@@ -14,3 +14,16 @@ public interface IPatchClassifier : IDisposable
     /// <summary>Class probabilities (rows sum to 1), one row per patch, in the card's class order.</summary>
     float[][] Predict(IReadOnlyList<RgbaImage> patches, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// A classifier whose preprocessing (stain normalisation, resize to the network input) can run apart from the
+/// network, so a pipeline can do it on its reader threads while the network computes the previous batch.
+/// </summary>
+public interface IPreparingPatchClassifier : IPatchClassifier
+{
+    /// <summary>The patch as the network takes it (thread-safe).</summary>
+    RgbaImage Prepare(RgbaImage patch);
+
+    /// <summary>Class probabilities of patches already passed through <see cref="Prepare"/>.</summary>
+    float[][] PredictPrepared(IReadOnlyList<RgbaImage> preparedPatches, CancellationToken cancellationToken = default);
+}

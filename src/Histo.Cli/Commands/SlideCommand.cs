@@ -1,0 +1,255 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using Histo.Inference;
+using Histo.Learning.Models;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Histo.Cli.Commands;
+
+/// <summary>
+/// <c>histo slide MODEL SLIDES -o OUT [--shard i/n] [--roi mask.png|annotation] [--batch N] [--threads N]
+/// [--thresholds a,b,c,d | --argmax] [--stride-pixels S] [--min-tissue F] [--force]</c>.
+/// </summary>
+public sealed class SlideCommand : Command<SlideCommand.Settings>
+{
+    public sealed class Settings : CommonSettings
+    {
+        [CommandArgument(0, "<MODEL>")]
+        [Description("Model directory (model.json + weights.bin).")]
+        public string Model { get; set; } = "";
+
+        [CommandArgument(1, "<SLIDES>")]
+        [Description("A slide, a folder of slides, or a .txt file listing slide paths (one per line).")]
+        public string Slides { get; set; } = "";
+
+        [CommandOption("-o|--output <DIR>")]
+        [Description("Output folder: one sub-folder per slide (OUT/<slide name>/) plus cohort.csv.")]
+        public string? Output { get; set; }
+
+        [CommandOption("--shard <I/N>")]
+        [Description("Process only shard i of n (0-based): slides at positions i, i+n, ... of the sorted cohort.")]
+        public string? ShardText { get; set; }
+
+        [CommandOption("--roi <FILE>")]
+        [Description("Region of interest instead of detected tissue: a mask PNG over the whole slide (non-zero = region) or an annotation file (one slide only).")]
+        public string? Roi { get; set; }
+
+        [CommandOption("--batch <N>")]
+        [Description("Patches per model call (default 16).")]
+        public int Batch { get; set; } = 16;
+
+        [CommandOption("--threads <N>")]
+        [Description("Threads for the model and for reading patches (default: the number of cores).")]
+        public int? Threads { get; set; }
+
+        [CommandOption("--thresholds <T0,T1,...>")]
+        [Description("Class map by thresholds on the intensity, e.g. 0,0.35,0.70,0.75 (the seed's). Default: the card's tuned thresholds, else argmax.")]
+        public string? Thresholds { get; set; }
+
+        [CommandOption("--argmax")]
+        [Description("Class map by argmax of the probabilities, even when the card has tuned thresholds.")]
+        public bool Argmax { get; set; }
+
+        [CommandOption("--stride-pixels <PIXELS>")]
+        [Description("Step between patches in patch pixels (default: the patch size). Smaller = overlapping patches and a finer map.")]
+        public int? StridePixels { get; set; }
+
+        [CommandOption("--min-tissue <FRACTION>")]
+        [Description("Skip patches with less tissue than this fraction (default 0.05).")]
+        public double MinTissue { get; set; } = 0.05;
+
+        [CommandOption("--force")]
+        [Description("Recompute slides whose output folder is already complete (default: skip them).")]
+        public bool Force { get; set; }
+
+        internal Shard Shard { get; private set; } = Shard.All;
+
+        internal ClassMapRule? Rule { get; private set; }
+
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrWhiteSpace(Output))
+            {
+                return ValidationResult.Error("an output folder is required: -o OUT");
+            }
+
+            if (File.Exists(Output))
+            {
+                return ValidationResult.Error($"output '{Output}' is a file, not a folder");
+            }
+
+            if (Batch is < 1 or > 4096)
+            {
+                return ValidationResult.Error($"--batch must be between 1 and 4096, got {Batch}");
+            }
+
+            if (Threads is < 1 or > 256)
+            {
+                return ValidationResult.Error($"--threads must be between 1 and 256, got {Threads}");
+            }
+
+            if (StridePixels is < 1)
+            {
+                return ValidationResult.Error($"--stride-pixels must be at least 1, got {StridePixels}");
+            }
+
+            if (!(MinTissue is >= 0 and <= 1))
+            {
+                return ValidationResult.Error($"--min-tissue must be between 0 and 1, got {MinTissue.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            if (Argmax && Thresholds != null)
+            {
+                return ValidationResult.Error("give either --argmax or --thresholds, not both");
+            }
+
+            try
+            {
+                Shard = ShardText is null ? Shard.All : Shard.Parse(ShardText);
+                Rule = Argmax ? ClassMapRule.Argmax : Thresholds is null ? null : ClassMapRule.WithThresholds(ParseThresholds(Thresholds));
+            }
+            catch (InvalidParameterException e)
+            {
+                return ValidationResult.Error(e.Message);
+            }
+
+            if (Roi != null && (Directory.Exists(Slides) || Slides.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)))
+            {
+                return ValidationResult.Error("--roi belongs to one slide; it cannot be used with a folder or a list");
+            }
+
+            return ValidationResult.Success();
+        }
+
+        internal static double[] ParseThresholds(string text)
+        {
+            var parts = text.Split(',', StringSplitOptions.TrimEntries);
+            var values = new double[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
+                {
+                    throw new InvalidParameterException($"--thresholds must be numbers separated by commas (e.g. 0,0.35,0.7,0.75), got '{text}'");
+                }
+            }
+
+            return values;
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        int threads = settings.Threads ?? Environment.ProcessorCount;
+        TorchSharp.torch.set_num_threads(threads);
+        var region = settings.Roi is null ? (RegionOfInterest)new RegionOfInterest.DetectedTissue() : RegionOfInterest.FromPath(settings.Roi);
+        CohortInputs.Expand(settings.Slides, settings.Shard); // fail on a bad input before loading the model
+        using var model = PatchClassifier.Load(settings.Model);
+        var inference = new SlideInference(model, new SlideInferenceOptions
+        {
+            BatchSize = settings.Batch,
+            ReaderThreads = threads,
+            StridePixels = settings.StridePixels,
+            MinTissueFraction = settings.MinTissue,
+            Region = region,
+            Rule = settings.Rule,
+        });
+        string modelName = Path.GetFileName(Path.GetFullPath(settings.Model).TrimEnd(Path.DirectorySeparatorChar));
+        var runner = new CohortRunner(inference, modelName) { Force = settings.Force };
+        var clock = Stopwatch.StartNew();
+        var report = Run(runner, settings, cancellationToken);
+        var c = CultureInfo.InvariantCulture;
+        if (report.Slides.Count == 1 && report.Slides[0].Status == SlideStatus.Failed)
+        {
+            throw new HistoException($"{report.Slides[0].Slide}: {report.Slides[0].Error}");
+        }
+
+        foreach (var slide in report.Slides)
+        {
+            foreach (string warning in slide.Warnings)
+            {
+                Console.Error.WriteLine($"warning: {slide.Slide}: {warning}");
+            }
+
+            string line = slide.Status switch
+            {
+                SlideStatus.Done => string.Create(c,
+                    $"{slide.Slide}: done in {slide.Seconds:0.0} s ({slide.PatchCount} patches, {slide.PatchCount / Math.Max(slide.Seconds ?? 0, 1e-9):0.#} patches/s)"),
+                SlideStatus.Skipped => $"{slide.Slide}: skipped (outputs complete; --force recomputes)",
+                _ => $"error: {slide.Slide}: {slide.Error}",
+            };
+            Console.Error.WriteLine(line);
+        }
+
+        Console.Error.WriteLine(string.Create(c,
+            $"{report.Slides.Count(s => s.Status == SlideStatus.Done)} done, {report.Slides.Count(s => s.Status == SlideStatus.Skipped)} skipped, {report.FailedCount} failed in {clock.Elapsed.TotalSeconds:0.0} s; table: {report.CsvPath}"));
+        return report.FailedCount > 0 ? 1 : 0;
+    }
+
+    private static CohortReport Run(CohortRunner runner, Settings settings, CancellationToken cancellationToken)
+    {
+        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var rate = new RateMeter();
+        if (stderr.Profile.Capabilities.Interactive && !Console.IsErrorRedirected)
+        {
+            CohortReport report = null!;
+            stderr.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("slides", maxValue: 1);
+                    report = runner.Run(settings.Slides, settings.Output!, settings.Shard, new Relay(p =>
+                    {
+                        task.MaxValue = Math.Max(1, p.Slide.PatchCount);
+                        task.Value = p.Slide.PatchesDone;
+                        task.Description = Markup.Escape(rate.Describe(p));
+                    }), cancellationToken);
+                    task.Value = task.MaxValue;
+                });
+            return report;
+        }
+
+        // Plain lines when redirected (CI, logs, cluster jobs): one every two seconds, the first after two seconds.
+        double last = 0;
+        var clock = Stopwatch.StartNew();
+        return runner.Run(settings.Slides, settings.Output!, settings.Shard, new Relay(p =>
+        {
+            string text = rate.Describe(p);
+            if (clock.Elapsed.TotalSeconds - last >= 2)
+            {
+                last = clock.Elapsed.TotalSeconds;
+                Console.Error.WriteLine(text);
+            }
+        }), cancellationToken);
+    }
+
+    /// <summary>Patches/s and ETA of the current slide.</summary>
+    private sealed class RateMeter
+    {
+        private readonly Stopwatch _clock = new();
+        private string? _slide;
+
+        public string Describe(CohortProgress p)
+        {
+            if (_slide != p.Slide.Slide || p.Slide.Stage != "patches")
+            {
+                _slide = p.Slide.Stage == "patches" ? p.Slide.Slide : null;
+                _clock.Restart();
+            }
+
+            double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
+            double perSecond = p.Slide.PatchesDone / seconds;
+            string eta = perSecond > 0 && p.Slide.PatchCount > 0
+                ? TimeSpan.FromSeconds((p.Slide.PatchCount - p.Slide.PatchesDone) / perSecond).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture)
+                : "--:--:--";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"slide {p.SlideIndex + 1}/{p.SlideCount} {p.Slide.Slide}: {p.Slide.Stage} {p.Slide.PatchesDone}/{p.Slide.PatchCount} patches, {perSecond:0.#} patches/s, ETA {eta}");
+        }
+    }
+
+    private sealed class Relay(Action<CohortProgress> report) : IProgress<CohortProgress>
+    {
+        public void Report(CohortProgress value) => report(value);
+    }
+}

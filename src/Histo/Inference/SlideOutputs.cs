@@ -1,0 +1,384 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Histo.Annotations;
+using Histo.Imaging;
+using Histo.IO;
+using Histo.Masks;
+using Histo.Models;
+using Histo.Patches;
+using Histo.Scoring;
+using Histo.Slides;
+
+namespace Histo.Inference;
+
+/// <summary>
+/// Writes the outputs of one slide into <c>OUT/&lt;slide name&gt;/</c>, published as a whole (a staged directory renamed
+/// into place), so a directory that exists is complete: <c>heatmap.png</c>, <c>overlay.png</c>, <c>classmap.png</c>
+/// (class index, 255 = no tissue), <c>bach.png</c> (BACH codes, no tissue = 0; only when the card has BACH codes),
+/// <c>geometry.json</c>, <c>patches.csv</c>, <c>prediction.geojson</c> and <c>summary.json</c> (written last).
+/// </summary>
+public static class SlideOutputs
+{
+    /// <summary>File names inside a slide's output directory.</summary>
+    public const string Heatmap = "heatmap.png", Overlay = "overlay.png", ClassMap = "classmap.png", Geometry = MapGeometry.FileName,
+        Patches = "patches.csv", Prediction = "prediction.geojson", Summary = "summary.json";
+
+    /// <summary>The output directory of a slide under <paramref name="outputRoot"/>.</summary>
+    public static string DirectoryFor(string outputRoot, string slidePath) => Path.Combine(outputRoot, CohortInputs.SlideName(slidePath));
+
+    /// <summary>True when the slide's output directory is complete (published with its summary).</summary>
+    public static bool IsComplete(string outputRoot, string slidePath) => File.Exists(Path.Combine(DirectoryFor(outputRoot, slidePath), Summary));
+
+    /// <summary>Removes staging directories a killed run left for this slide (<c>.name.tmp-*</c>, <c>.name.old-*</c>).</summary>
+    public static void RemoveStale(string outputRoot, string slidePath)
+    {
+        if (!Directory.Exists(outputRoot))
+        {
+            return;
+        }
+
+        string name = CohortInputs.SlideName(slidePath);
+        foreach (string dir in Directory.EnumerateDirectories(outputRoot, $".{name}.*"))
+        {
+            string rest = Path.GetFileName(dir)[(name.Length + 1)..];
+            if (rest.StartsWith(".tmp-", StringComparison.Ordinal) || rest.StartsWith(".old-", StringComparison.Ordinal))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Writes all outputs of <paramref name="result"/> into <c>outputRoot/&lt;slide name&gt;</c> atomically; returns the summary.</summary>
+    public static SlideSummary Write(string outputRoot, SlideInferenceResult result, string modelName, RgbaImage thumbnail, long slideWidth, long slideHeight,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outputRoot);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(thumbnail);
+        string directory = DirectoryFor(outputRoot, result.SlidePath);
+        RemoveStale(outputRoot, result.SlidePath);
+        SlideSummary summary = null!;
+        AtomicFile.WriteDirectory(directory, staging =>
+        {
+            summary = WriteInto(staging, result, modelName, thumbnail, slideWidth, slideHeight, cancellationToken);
+        });
+        return summary;
+    }
+
+    /// <summary>Opens the slide for its thumbnail and writes the outputs (see <see cref="Write(string, SlideInferenceResult, string, RgbaImage, long, long, CancellationToken)"/>).</summary>
+    public static SlideSummary Write(string outputRoot, SlideInferenceResult result, string modelName, int thumbnailMaxPixels = 1024,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        using var slide = Slide.Open(result.SlidePath);
+        return Write(outputRoot, result, modelName, slide.GetThumbnail(thumbnailMaxPixels), slide.Width, slide.Height, cancellationToken);
+    }
+
+    /// <summary>
+    /// Rebuilds a result from a complete slide output directory (<c>geometry.json</c>, <c>classmap.png</c>,
+    /// <c>patches.csv</c>, <c>summary.json</c>) made with a model of the same classes: the maps are recomputed from the
+    /// stored patch probabilities (6 decimals) over the stored tissue cells, under <paramref name="rule"/> (default argmax).
+    /// </summary>
+    /// <exception cref="HistoException">Incomplete directory, other classes, malformed files.</exception>
+    public static SlideInferenceResult Read(string slideOutputDirectory, ModelCard card, ClassMapRule? rule = null)
+    {
+        ArgumentNullException.ThrowIfNull(slideOutputDirectory);
+        ArgumentNullException.ThrowIfNull(card);
+        string summaryPath = Path.Combine(slideOutputDirectory, Summary);
+        if (!File.Exists(summaryPath))
+        {
+            throw new HistoException($"{slideOutputDirectory}: not a complete slide output (no {Summary})");
+        }
+
+        var geometry = MapGeometry.Load(Path.Combine(slideOutputDirectory, Geometry));
+        if (!geometry.Classes.SequenceEqual(card.Classes))
+        {
+            throw new HistoException($"{slideOutputDirectory} was made by a model with classes {string.Join(",", geometry.Classes)}, not {string.Join(",", card.Classes)}");
+        }
+
+        var (classMap, w, h) = ImageIO.LoadGray(Path.Combine(slideOutputDirectory, ClassMap));
+        if (w != geometry.Width || h != geometry.Height)
+        {
+            throw new MapGeometryException($"{slideOutputDirectory}: {ClassMap} is {w}x{h} but {Geometry} says {geometry.Width}x{geometry.Height}");
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        var patches = new List<PatchPrediction>();
+        string csv = Path.Combine(slideOutputDirectory, Patches);
+        int classes = card.Classes.Count;
+        foreach (string line in File.ReadLines(csv).Skip(1))
+        {
+            var f = line.Split(',');
+            if (f.Length != 4 + classes
+                || !long.TryParse(f[0], NumberStyles.Integer, c, out long x) || !long.TryParse(f[1], NumberStyles.Integer, c, out long y)
+                || !long.TryParse(f[2], NumberStyles.Integer, c, out long size) || !double.TryParse(f[3], NumberStyles.Float, c, out double tissue))
+            {
+                throw new HistoException($"{csv}: malformed row '{line}'");
+            }
+
+            var p = new float[classes];
+            for (int k = 0; k < classes; k++)
+            {
+                if (!float.TryParse(f[4 + k], NumberStyles.Float, c, out p[k]))
+                {
+                    throw new HistoException($"{csv}: malformed probability in row '{line}'");
+                }
+            }
+
+            patches.Add(new PatchPrediction(x, y, size, tissue, p));
+        }
+
+        double? mpp;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(summaryPath));
+            mpp = doc.RootElement.TryGetProperty("slide_mpp", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetDouble() : null;
+        }
+        catch (JsonException e)
+        {
+            throw new HistoException($"{summaryPath}: not valid JSON ({e.Message})", e);
+        }
+
+        var codes = card.HasBachCodes ? card.BachCodes! : Enumerable.Range(0, classes).ToList();
+        double downsample = patches.Count > 0 ? (double)patches[0].Level0Size / card.PatchSizePixels : 1;
+        var resolved = new ResolvedResolution(card.Mpp is { } cm ? Histo.Patches.Resolution.Mpp(cm) : Histo.Patches.Resolution.Native, downsample, mpp * downsample, null);
+        string name = Path.GetFileName(Path.GetFullPath(slideOutputDirectory).TrimEnd(Path.DirectorySeparatorChar));
+        return SlideInference.BuildResult(name, card, geometry, patches, (x, y) => classMap[y * geometry.Width + x] != SlideInferenceResult.NoTissue,
+            rule ?? ClassMapRule.Argmax, codes, mpp, mpp, resolved, []);
+    }
+
+    private static SlideSummary WriteInto(string dir, SlideInferenceResult result, string modelName, RgbaImage thumbnail, long slideWidth, long slideHeight,
+        CancellationToken cancellationToken)
+    {
+        var g = result.Geometry;
+        var card = result.Card;
+        var bachCodes = card.HasBachCodes ? card.BachCodes : null;
+        var c = CultureInfo.InvariantCulture;
+
+        // Maps.
+        ImageIO.SaveGray(Path.Combine(dir, ClassMap), result.ClassMap, g.Width, g.Height);
+        if (result.BachMap() is { } bach)
+        {
+            ImageIO.SaveGray(Path.Combine(dir, SlideScorer.BachMapFileName), bach, g.Width, g.Height);
+        }
+
+        g.Save(Path.Combine(dir, Geometry));
+        var colored = MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
+        var ticks = new List<(double, string)> { (0, "0 " + card.Classes[IndexOfCode(result.Codes, result.Codes.Min())]), (1, "1 " + card.Classes[IndexOfCode(result.Codes, result.Codes.Max())]) };
+        if (result.Rule.Thresholds is { } thresholds)
+        {
+            ticks.AddRange(thresholds.Skip(1).Select(t => (t, t.ToString("0.##", c))));
+        }
+
+        string title = result.Rule.Thresholds is null ? "intensity (probability-weighted code); class map: argmax" : "intensity (probability-weighted code); ticks: thresholds";
+        ImageIO.Save(Path.Combine(dir, Heatmap), MapRendering.WithLegend(colored, null, ticks, title));
+        ImageIO.Save(Path.Combine(dir, Overlay), MapRendering.Overlay(thumbnail, colored, slideWidth, slideHeight, g.Level0X, g.Level0Y, g.Level0Width, g.Level0Height));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Patches.
+        AtomicFile.Write(Path.Combine(dir, Patches), stream =>
+        {
+            using var w = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
+            w.Write("level0_x,level0_y,level0_size,tissue_fraction");
+            foreach (string name in card.Classes)
+            {
+                w.Write(",p_" + CsvField(name));
+            }
+
+            w.Write('\n');
+            foreach (var p in result.Patches)
+            {
+                w.Write(string.Create(c, $"{p.Level0X},{p.Level0Y},{p.Level0Size},{p.TissueFraction:0.####}"));
+                foreach (float v in p.Probabilities)
+                {
+                    w.Write(',');
+                    w.Write(v.ToString("0.######", c));
+                }
+
+                w.Write('\n');
+            }
+        });
+
+        // Polygons.
+        var mask = result.ClassMask();
+        var shifted = new byte[result.ClassMap.Length];
+        for (int i = 0; i < shifted.Length; i++)
+        {
+            shifted[i] = result.ClassMap[i] == SlideInferenceResult.NoTissue ? (byte)0 : (byte)(result.ClassMap[i] + 1);
+        }
+
+        var polygons = MapVectorizer.Vectorize(g.CreateMask(shifted), ["none", .. card.Classes], new VectorizeOptions { ToleranceMaskPixels = 0 }, cancellationToken)
+            .Select(a => a with { ClassCode = a.ClassCode - 1 })
+            .ToList();
+        AnnotationWriter.SaveGeoJson(Path.Combine(dir, Prediction), polygons, card.Classes);
+
+        // Summary (last: its presence marks a complete directory).
+        var tissue = new RasterMask(g.Width, g.Height, g.Level0PerPixelX, g.Level0PerPixelY,
+            result.ClassMap.Select(v => v == SlideInferenceResult.NoTissue ? (byte)0 : (byte)255).ToArray());
+        var stats = MapStatistics.Compute(mask, card.Classes, result.Level0MppX, result.Level0MppY, tissue, cancellationToken);
+        var summary = new SlideSummary(CohortInputs.SlideName(result.SlidePath), modelName, card.Classes, result.Patches.Count, stats.CountedPixels,
+            stats.CountedAreaMm2, stats.Classes.Where(s => s.Code < card.Classes.Count).ToList(), result.Warnings);
+        AtomicFile.WriteAllText(Path.Combine(dir, Summary), summary.ToJson(result));
+        return summary;
+    }
+
+    private static int IndexOfCode(IReadOnlyList<int> codes, int code)
+    {
+        for (int k = 0; k < codes.Count; k++)
+        {
+            if (codes[k] == code)
+            {
+                return k;
+            }
+        }
+
+        return 0;
+    }
+
+    internal static string CsvField(string value) =>
+        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+}
+
+/// <summary>The figures of one slide's <c>summary.json</c>.</summary>
+/// <param name="Slide">Slide name (the output folder's name).</param>
+/// <param name="Model">Model name (its directory name).</param>
+/// <param name="Classes">The model's classes.</param>
+/// <param name="PatchCount">Patches classified.</param>
+/// <param name="TissueCells">Map cells inside the region of interest.</param>
+/// <param name="TissueAreaMm2">Their area in mm², when the slide's MPP is known.</param>
+/// <param name="PerClass">Area, fraction of tissue and largest connected focus per class, by class index.</param>
+/// <param name="Warnings">Fallbacks taken.</param>
+public sealed record SlideSummary(string Slide, string Model, IReadOnlyList<string> Classes, int PatchCount, long TissueCells, double? TissueAreaMm2,
+    IReadOnlyList<ClassStatistics> PerClass, IReadOnlyList<string> Warnings)
+{
+    /// <summary>The JSON document.</summary>
+    internal string ToJson(SlideInferenceResult result)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("slide", Slide);
+            w.WriteStartObject("model");
+            w.WriteString("name", Model);
+            w.WriteString("architecture", result.Card.Architecture);
+            w.WriteStartArray("classes");
+            foreach (string c in Classes)
+            {
+                w.WriteStringValue(c);
+            }
+
+            w.WriteEndArray();
+            if (result.Card.HasBachCodes)
+            {
+                w.WriteStartArray("bach_codes");
+                foreach (int code in result.Card.BachCodes!)
+                {
+                    w.WriteNumberValue(code);
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+            w.WriteString("rule", result.Rule.Thresholds is null ? "argmax" : "thresholds");
+            if (result.Rule.Thresholds is { } thresholds)
+            {
+                w.WriteStartArray("thresholds");
+                foreach (double t in thresholds)
+                {
+                    w.WriteNumberValue(t);
+                }
+
+                w.WriteEndArray();
+            }
+
+            WriteNullable(w, "slide_mpp", result.Level0MppX);
+            WriteNullable(w, "patch_mpp", result.Resolution.Mpp);
+            w.WriteNumber("patch_size_pixels", result.Card.PatchSizePixels);
+            w.WriteNumber("patch_count", PatchCount);
+            w.WriteNumber("map_width", result.Geometry.Width);
+            w.WriteNumber("map_height", result.Geometry.Height);
+            w.WriteNumber("tissue_cells", TissueCells);
+            WriteNullable(w, "tissue_area_mm2", TissueAreaMm2);
+            w.WriteStartArray("classes");
+            foreach (var s in PerClass)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", s.Name);
+                w.WriteNumber("index", s.Code);
+                w.WriteNumber("cells", s.PixelCount);
+                WriteNullable(w, "area_mm2", s.AreaMm2);
+                w.WriteNumber("fraction_of_tissue", Math.Round(s.Fraction, 6));
+                if (s.LargestFocus is { } f)
+                {
+                    w.WriteStartObject("largest_focus");
+                    w.WriteNumber("cells", f.PixelCount);
+                    WriteNullable(w, "area_mm2", f.AreaMm2);
+                    w.WriteNumber("level0_x", Math.Round(f.Level0X, 1));
+                    w.WriteNumber("level0_y", Math.Round(f.Level0Y, 1));
+                    w.WriteNumber("level0_width", Math.Round(f.Level0Width, 1));
+                    w.WriteNumber("level0_height", Math.Round(f.Level0Height, 1));
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WriteNull("largest_focus");
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("warnings");
+            foreach (string warning in Warnings)
+            {
+                w.WriteStringValue(warning);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>Reads the per-class areas and tissue area back from a <c>summary.json</c> (for cohort tables of skipped slides).</summary>
+    public static (double? TissueAreaMm2, IReadOnlyList<(string Name, double? AreaMm2)> Classes) ReadAreas(string summaryPath)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(summaryPath));
+            var root = doc.RootElement;
+            double? tissue = root.TryGetProperty("tissue_area_mm2", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : null;
+            var classes = new List<(string, double?)>();
+            if (root.TryGetProperty("classes", out var cs) && cs.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var e in cs.EnumerateArray())
+                {
+                    double? area = e.TryGetProperty("area_mm2", out var a) && a.ValueKind == JsonValueKind.Number ? a.GetDouble() : null;
+                    classes.Add((e.GetProperty("name").GetString() ?? "", area));
+                }
+            }
+
+            return (tissue, classes);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IOException)
+        {
+            throw new HistoException($"{summaryPath}: unreadable summary ({e.Message})", e);
+        }
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, Math.Round(v, 6));
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+}
