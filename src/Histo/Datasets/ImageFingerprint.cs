@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Security.Cryptography;
+using Histo.Imaging;
 using OpenCvSharp;
 
 namespace Histo.Datasets;
@@ -173,6 +174,10 @@ public sealed class ImageFingerprint
         {
             return Failed(path, sha, $"not a readable image ({e.Message.Split('\n')[0]})");
         }
+        catch (ImageFormatException e)
+        {
+            return Failed(path, sha, e.Message);
+        }
     }
 
     /// <summary>
@@ -192,6 +197,8 @@ public sealed class ImageFingerprint
                 : ImreadModes.Grayscale;
         }
 
+        ImageIO.CheckDeclaredSize(bytes, "image");
+        Native.NativeDiagnostics.QuietOpenCv();
         var grey = Cv2.ImDecode(bytes, mode);
         width = known ? w : grey.Cols;
         height = known ? h : grey.Rows;
