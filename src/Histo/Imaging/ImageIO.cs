@@ -32,7 +32,11 @@ public static class ImageIO
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ImageFormatException($"{path}: permission denied", e);
+        }
+        catch (IOException e)
         {
             throw new ImageFormatException($"{path}: cannot read ({e.Message})", e);
         }
