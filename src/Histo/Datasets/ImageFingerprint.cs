@@ -153,6 +153,11 @@ public sealed class ImageFingerprint
             return Failed(path, sha, "empty file");
         }
 
+        if (ImageSizeReader.TryReadHeaderSize(bytes, out int declaredWidth, out int declaredHeight) && ImageIO.TooLarge(declaredWidth, declaredHeight) is { } problem)
+        {
+            return Failed(path, sha, problem);
+        }
+
         try
         {
             using var grey = DecodeGrey(bytes, out int width, out int height);
@@ -174,10 +179,6 @@ public sealed class ImageFingerprint
         {
             return Failed(path, sha, $"not a readable image ({e.Message.Split('\n')[0]})");
         }
-        catch (ImageFormatException e)
-        {
-            return Failed(path, sha, e.Message);
-        }
     }
 
     /// <summary>
@@ -197,7 +198,6 @@ public sealed class ImageFingerprint
                 : ImreadModes.Grayscale;
         }
 
-        ImageIO.CheckDeclaredSize(bytes, "image");
         Native.NativeDiagnostics.QuietOpenCv();
         var grey = Cv2.ImDecode(bytes, mode);
         width = known ? w : grey.Cols;

@@ -140,12 +140,16 @@ public static class ImageIO
     /// <summary>Throws when the image header declares more than <see cref="MaxDecodedPixels"/> pixels.</summary>
     internal static void CheckDeclaredSize(byte[] encoded, string name)
     {
-        if (Datasets.ImageSizeReader.TryReadHeaderSize(encoded, out int width, out int height) && (long)width * height > MaxDecodedPixels)
+        if (Datasets.ImageSizeReader.TryReadHeaderSize(encoded, out int width, out int height) && TooLarge(width, height) is { } problem)
         {
-            throw new ImageFormatException(
-                $"{name}: declares {width} x {height} pixels, more than the {MaxDecodedPixels} an image may have (corrupt header or decompression bomb)");
+            throw new ImageFormatException($"{name}: {problem}");
         }
     }
+
+    /// <summary>Why an image of the declared size is not decoded, or null when the size is fine.</summary>
+    internal static string? TooLarge(int width, int height) => (long)width * height > MaxDecodedPixels
+        ? $"declares {width} x {height} pixels, more than the {MaxDecodedPixels} an image may have (corrupt header or decompression bomb)"
+        : null;
 
     /// <summary>True when every alpha value is 255.</summary>
     public static bool IsOpaque(RgbaImage image)
