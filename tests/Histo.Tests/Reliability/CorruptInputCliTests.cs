@@ -123,9 +123,12 @@ internal static class CorruptCaseRunner
                 Assert.True(result.ExitCode == 0, "expected success: " + detail);
                 Assert.False(result.StdErr.Contains("error:", StringComparison.Ordinal), "error line on success: " + detail);
                 Assert.True(entries.All(e => !e!.StartsWith('.')), "temporary files left: " + string.Join(", ", entries));
-                if (run.StdOutContains is { } expected)
+                foreach (string expected in run.StdOutContains ?? [])
                 {
-                    Assert.True(result.StdOut.Contains(expected, StringComparison.Ordinal), $"stdout lacks '{expected}': " + detail);
+                    // JSON output escapes quotes; compare with the text as JSON would write it too.
+                    string json = System.Text.Json.JsonSerializer.Serialize(expected)[1..^1];
+                    Assert.True(result.StdOut.Contains(expected, StringComparison.Ordinal) || result.StdOut.Contains(json, StringComparison.Ordinal),
+                        $"stdout lacks '{expected}': " + detail);
                 }
 
                 if (run.Output is { } name)

@@ -22,7 +22,7 @@ internal enum Expect
 /// One CLI run. <c>{out}</c> in an argument stands for a fresh, empty output folder of this run; <see cref="Output"/>
 /// names what a successful run writes there (a file, or a folder for patches), checked to be complete and valid.
 /// </summary>
-internal sealed record CliRun(string[] Args, Expect Expect, string? ErrorContains = null, string? Output = null, string? StdOutContains = null)
+internal sealed record CliRun(string[] Args, Expect Expect, string? ErrorContains = null, string? Output = null, string[]? StdOutContains = null)
 {
     public override string ToString() => $"histo {string.Join(' ', Args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a))} → {Expect}";
 }
@@ -160,7 +160,7 @@ internal static class CorruptInputs
             f =>
             {
                 string path = f.Derive(TestPaths.A01Window, "a01cut.tif", b => b[..(int)Layout(b).Directories[1].DataOffsets[50]]);
-                return [new(["info", path, "--json"], Expect.Success, StdOutContains: "\"level_count\": 1,"),
+                return [new(["info", path, "--json"], Expect.Success, StdOutContains: ["\"level_count\": 1,"]),
                     new(["region", path, "--x", "4000", "--y", "4000", "--width", "256", "--height", "256", "-o", "{out}/r.png"], Expect.Success, null, "r.png"),
                     new(["thumbnail", path, "-o", "{out}/t.png", "--max-size", "128"], Expect.Success, null, "t.png")];
             });
@@ -243,10 +243,11 @@ internal static class CorruptInputs
             f =>
             {
                 string path = f.Derive(Bach10Xml, "A10.xml", b => Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(b).Replace("Text=\"In situ carcinoma\"", "Text=\"Mystery tissue\"", StringComparison.Ordinal)));
-                return [new(["score", Prediction(f), path, "--json"], Expect.Success, StdOutContains: "Mystery tissue"), new(["score", Prediction(f), path], Expect.Success)];
+                return [new(["score", Prediction(f), path, "--json"], Expect.Success, StdOutContains: ["Mystery tissue"]), new(["score", Prediction(f), path], Expect.Success)];
             });
-        yield return new("xml-degenerate-polygons", "ImageScope XML with a 2-vertex region, a bow-tie (self-intersecting) region, a region far outside the slide and NaN coordinates: scored with warnings",
-            f => Score(f, f.WriteText("odd.xml", OddImageScope), Expect.Success));
+        yield return new("xml-degenerate-polygons", "ImageScope XML with a 2-vertex region, a bow-tie (self-intersecting) region, a region far outside the slide, NaN/huge coordinates and a 3-times-repeated vertex: scored; each problem is a warning naming what was done",
+            f => Score(f, f.WriteText("odd.xml", OddImageScope), Expect.Success,
+                warnings: ["2 distinct vertices, a polygon needs 3: skipped", "1 distinct vertices", "crosses itself", "lies entirely outside", "NaN or absurd coordinates"]));
         yield return new("xml-vertex-without-x", "ImageScope XML with a <Vertex> lacking its X attribute: error naming the line",
             f => Score(f, f.WriteText("nox.xml", OddImageScope.Replace("<Vertex X=\"100\" Y=\"100\"/>", "<Vertex Y=\"100\"/>", StringComparison.Ordinal)), Expect.Error, "line"));
         yield return new("asap-malformed", "the CAMELYON ASAP XML cut mid-element: error",
@@ -257,8 +258,9 @@ internal static class CorruptInputs
             f => Score(f, f.WriteText("cut.geojson", OddGeoJson[..(OddGeoJson.Length / 2)]), Expect.Error, "JSON"));
         yield return new("geojson-wrong-types", "GeoJSON whose coordinates are strings and numbers in the wrong places: error",
             f => Score(f, f.WriteText("types.geojson", """{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"classification":{"name":"Benign"}},"geometry":{"type":"Polygon","coordinates":[["a","b"],[1,2]]}}]}"""), Expect.Error));
-        yield return new("geojson-degenerate-polygons", "GeoJSON with a 2-vertex ring, a bow tie, a polygon outside the slide and an unknown label: scored with warnings",
-            f => Score(f, f.WriteText("odd.geojson", OddGeoJson), Expect.Success));
+        yield return new("geojson-degenerate-polygons", "GeoJSON with a 2-vertex ring, a bow tie, a polygon outside the slide, an unknown label and a null geometry: scored; each is a warning",
+            f => Score(f, f.WriteText("odd.geojson", OddGeoJson), Expect.Success,
+                warnings: ["a polygon needs 3: skipped", "crosses itself", "lies entirely outside", "unknown label 'Stroma?'"]));
         yield return new("annotation-binary-garbage", "PNG bytes named .xml: error 'not an annotation file'",
             f => Score(f, f.Derive(NormalPng, "image.xml", b => b), Expect.Error));
         yield return new("annotation-empty-file", "a 0-byte annotation file: 'empty file'",
@@ -297,7 +299,7 @@ internal static class CorruptInputs
             f =>
             {
                 string root = Classes(f, ("Normal", 6), ("Benign", 6), ("InSitu", 0));
-                return [.. DatasetRuns(root, Expect.Success, Expect.Success), new(["dataset", root], Expect.Success, StdOutContains: "InSitu/: no image inside")];
+                return [.. DatasetRuns(root, Expect.Success, Expect.Success), new(["dataset", root], Expect.Success, StdOutContains: ["InSitu/: no image inside"])];
             });
         yield return new("dataset-one-class", "one class folder only: nothing to tell apart, error",
             f => DatasetRuns(Classes(f, ("Normal", 6)), Expect.Error, Expect.Error, "class"));
@@ -341,8 +343,8 @@ internal static class CorruptInputs
                 File.WriteAllBytes(bomb, PatchPngSize(File.ReadAllBytes(bomb), int.MaxValue, int.MaxValue));
                 return [.. DatasetRuns(root, Expect.Success, Expect.Success),
                     // Header sizes alone already show the bomb; decoding (--verify) also finds the truncated file.
-                    new(["dataset", root, "--json"], Expect.Success, StdOutContains: "decompression bomb"),
-                    new(["dataset", root, "--verify", "--json"], Expect.Success, StdOutContains: "not a readable image")];
+                    new(["dataset", root, "--json"], Expect.Success, StdOutContains: ["decompression bomb"]),
+                    new(["dataset", root, "--verify", "--json"], Expect.Success, StdOutContains: ["not a readable image"])];
             });
         yield return new("csv-wrong-field-count", "a manifest whose third line has one field: error with the line number",
             f => DatasetRuns(Manifest(f, "path,label\n{0},Normal\n{1}\n{2},Benign\n"), Expect.Error, Expect.Error, "line 3"));
@@ -366,8 +368,8 @@ internal static class CorruptInputs
 
     // ---- helpers: runs --------------------------------------------------------------------------------------------
 
-    private static IReadOnlyList<CliRun> Score(CaseFolder f, string truth, Expect expect, string? contains = null) =>
-        [new(["score", Prediction(f), truth, "--json"], expect, contains), new(["score", Prediction(f), truth], expect, contains)];
+    private static IReadOnlyList<CliRun> Score(CaseFolder f, string truth, Expect expect, string? contains = null, string[]? warnings = null) =>
+        [new(["score", Prediction(f), truth, "--json"], expect, contains, StdOutContains: warnings), new(["score", Prediction(f), truth], expect, contains)];
 
     /// <summary>A slide output folder (bach.png + geometry.json) over BACH slide A10's annotated area, all Normal but one block.</summary>
     private static string Prediction(CaseFolder f)
