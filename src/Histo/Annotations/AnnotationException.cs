@@ -7,10 +7,13 @@ public sealed class AnnotationFormatException : HistoException
     public string Path { get; }
 
     /// <summary>Creates the exception.</summary>
-    public AnnotationFormatException(string path, string message) : base(message) => Path = path;
+    public AnnotationFormatException(string path, string message) : base(OneLine(message)) => Path = path;
 
     /// <summary>Creates the exception with its cause.</summary>
-    public AnnotationFormatException(string path, string message, Exception inner) : base(message, inner) => Path = path;
+    public AnnotationFormatException(string path, string message, Exception inner) : base(OneLine(message), inner) => Path = path;
+
+    /// <summary>Messages quote the file's own text (a JSON token, an XML fragment), which may hold line breaks.</summary>
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 }
 
 /// <summary>A label map (<c>--label-map</c>) that cannot be parsed or names a class that does not exist.</summary>

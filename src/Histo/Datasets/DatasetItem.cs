@@ -63,6 +63,9 @@ public enum DatasetProblemKind
 
     /// <summary>The same file listed twice (through overlapping paths or manifest rows); kept once.</summary>
     DuplicateEntry,
+
+    /// <summary>A folder of the dataset (e.g. a class folder) with no image in it: that class is absent.</summary>
+    EmptyFolder,
 }
 
 /// <summary>A note about one file: skipped, unreadable, unusual size...</summary>

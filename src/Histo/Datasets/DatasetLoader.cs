@@ -186,6 +186,7 @@ public static class DatasetLoader
         DatasetProblemKind.LabelConflict => "folder/name label conflicts (name wins)",
         DatasetProblemKind.MissingFile => "manifest rows whose file is missing",
         DatasetProblemKind.DuplicateEntry => "files listed twice",
+        DatasetProblemKind.EmptyFolder => "folders without any image (empty classes)",
         _ => kind.ToString(),
     };
 
@@ -232,6 +233,16 @@ public static class DatasetLoader
                 string source = NamingSchemes.SourceImageIdOf(file);
                 candidates.Add(new Candidate(file, label, NamingSchemes.BachCodeOf(label), "image:" + source, GroupKind.SourceImage,
                     source, sourceIndex, "class-folders"));
+            }
+        }
+
+        // An empty class folder (a failed or unfinished copy) would otherwise vanish from the report without a word.
+        foreach (string folder in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
+        {
+            string name = Path.GetFileName(folder);
+            if (!name.StartsWith('.') && !Directory.EnumerateFiles(folder, "*", enumeration).Any(ImageIO.HasImageExtension))
+            {
+                problems.Add(new DatasetProblem(DatasetProblemKind.EmptyFolder, folder, $"{name}/: no image inside, so no class '{name}' from it"));
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Security.Cryptography;
+using Histo.Imaging;
 using OpenCvSharp;
 
 namespace Histo.Datasets;
@@ -152,6 +153,11 @@ public sealed class ImageFingerprint
             return Failed(path, sha, "empty file");
         }
 
+        if (ImageSizeReader.TryReadHeaderSize(bytes, out int declaredWidth, out int declaredHeight) && ImageIO.TooLarge(declaredWidth, declaredHeight) is { } problem)
+        {
+            return Failed(path, sha, problem);
+        }
+
         try
         {
             using var grey = DecodeGrey(bytes, out int width, out int height);
@@ -192,6 +198,7 @@ public sealed class ImageFingerprint
                 : ImreadModes.Grayscale;
         }
 
+        Native.NativeDiagnostics.QuietOpenCv();
         var grey = Cv2.ImDecode(bytes, mode);
         width = known ? w : grey.Cols;
         height = known ? h : grey.Rows;

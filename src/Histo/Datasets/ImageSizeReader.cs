@@ -18,7 +18,10 @@ public static class ImageSizeReader
     {
         if (TryReadHeaderSize(path, out int width, out int height))
         {
-            return (width, height);
+            // A header declaring more than can be decoded is a corrupt file or a decompression bomb: unreadable.
+            return ImageIO.TooLarge(width, height) is { } problem
+                ? throw new ImageFormatException($"{path}: {problem}")
+                : (width, height);
         }
 
         var image = ImageIO.Load(path);

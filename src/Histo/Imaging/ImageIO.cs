@@ -10,6 +10,12 @@ public static class ImageIO
     public static readonly IReadOnlySet<string> ImageExtensions =
         new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp" };
 
+    /// <summary>
+    /// Largest image that is decoded, in pixels (the same bound as one slide region read, 1 GiB of RGBA). A header
+    /// declaring more is refused before anything is allocated: a corrupt size field or a decompression bomb.
+    /// </summary>
+    public const long MaxDecodedPixels = Slides.Slide.MaxRegionPixels;
+
     /// <summary>True when the file name has an image extension.</summary>
     public static bool HasImageExtension(string path) => ImageExtensions.Contains(Path.GetExtension(path));
 
@@ -26,7 +32,11 @@ public static class ImageIO
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ImageFormatException($"{path}: permission denied", e);
+        }
+        catch (IOException e)
         {
             throw new ImageFormatException($"{path}: cannot read ({e.Message})", e);
         }
@@ -43,7 +53,9 @@ public static class ImageIO
             throw new ImageFormatException($"{name}: empty file");
         }
 
+        CheckDeclaredSize(bytes, name);
         Mat decoded;
+        Native.NativeDiagnostics.QuietOpenCv();
         try
         {
             decoded = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
@@ -105,7 +117,10 @@ public static class ImageIO
             throw new ImageFormatException($"{path}: file not found");
         }
 
-        using var mat = Cv2.ImDecode(File.ReadAllBytes(path), ImreadModes.Unchanged);
+        byte[] bytes = File.ReadAllBytes(path);
+        CheckDeclaredSize(bytes, path);
+        Native.NativeDiagnostics.QuietOpenCv();
+        using var mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
         if (mat.Empty())
         {
             throw new ImageFormatException($"{path}: not a readable image (unsupported, truncated or corrupt)");
@@ -121,6 +136,20 @@ public static class ImageIO
 
         return (pixels, mat.Cols, mat.Rows);
     }
+
+    /// <summary>Throws when the image header declares more than <see cref="MaxDecodedPixels"/> pixels.</summary>
+    internal static void CheckDeclaredSize(byte[] encoded, string name)
+    {
+        if (Datasets.ImageSizeReader.TryReadHeaderSize(encoded, out int width, out int height) && TooLarge(width, height) is { } problem)
+        {
+            throw new ImageFormatException($"{name}: {problem}");
+        }
+    }
+
+    /// <summary>Why an image of the declared size is not decoded, or null when the size is fine.</summary>
+    internal static string? TooLarge(int width, int height) => (long)width * height > MaxDecodedPixels
+        ? $"declares {width} x {height} pixels, more than the {MaxDecodedPixels} an image may have (corrupt header or decompression bomb)"
+        : null;
 
     /// <summary>True when every alpha value is 255.</summary>
     public static bool IsOpaque(RgbaImage image)

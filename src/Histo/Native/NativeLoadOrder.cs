@@ -22,6 +22,7 @@ internal static class NativeLoadOrder
         if (OperatingSystem.IsLinux())
         {
             NativeLibrary.TryLoad("libopenslide.so.0", out _);
+            NativeDiagnostics.QuietLibTiff();
         }
     }
 }

@@ -11,6 +11,7 @@ public sealed class ImageSlide : Slide
     private readonly RgbaImage _image;
     private readonly SlideLevel[] _levels;
     private readonly Dictionary<string, string> _properties;
+    private volatile bool _disposed;
 
     private ImageSlide(string path, RgbaImage image, double? mppX, double? mppY, MppSource source, Dictionary<string, string> properties)
     {
@@ -87,12 +88,17 @@ public sealed class ImageSlide : Slide
     public override IReadOnlyList<string> AssociatedImageNames => [];
 
     /// <inheritdoc />
-    public override RgbaImage ReadAssociatedImage(string name) =>
+    public override RgbaImage ReadAssociatedImage(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         throw new SlideReadException($"{Path}: plain images have no associated images");
+    }
 
     /// <inheritdoc />
     protected override RgbaImage ReadRegionCore(long level0X, long level0Y, int levelIndex, int width, int height)
     {
+        // Reads after Dispose fail as they do for OpenSlide slides, so code is not correct only by accident.
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var result = new RgbaImage(width, height);
         long x0 = Math.Max(0, level0X), y0 = Math.Max(0, level0Y);
         long x1 = Math.Min(_image.Width, level0X + width), y1 = Math.Min(_image.Height, level0Y + height);
@@ -105,4 +111,7 @@ public sealed class ImageSlide : Slide
 
         return result;
     }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing) => _disposed = true;
 }
