@@ -41,6 +41,18 @@ public sealed class FusedResNet18 : IDisposable
     /// <summary>Number of classes of the head, or 0 if the source network has none.</summary>
     public int ClassCount { get; }
 
+    /// <summary>The stem convolution (7 x 7, stride 2, batch norm folded).</summary>
+    internal FusedConv Stem => stem;
+
+    /// <summary>The residual blocks, stage by stage.</summary>
+    internal IReadOnlyList<FusedBlock> Blocks => blocks;
+
+    /// <summary>The head's weight <c>[classes, 512]</c>, or null.</summary>
+    internal Tensor? HeadWeight => headWeight;
+
+    /// <summary>The head's bias, or null.</summary>
+    internal Tensor? HeadBias => headBias;
+
     /// <summary>Folds <paramref name="network"/>'s batch normalisations (running statistics) into a new inference copy.</summary>
     /// <param name="network">The source network; it is not modified.</param>
     /// <param name="elementType"><see cref="ScalarType.Float32"/> (default) or <see cref="ScalarType.BFloat16"/>.</param>
@@ -139,7 +151,8 @@ public sealed class FusedResNet18 : IDisposable
         return x.mean([2, 3]);
     }
 
-    private sealed record FusedConv(Tensor Weight, Tensor Bias, long Stride, long Padding) : IDisposable
+    /// <summary>A convolution with its batch normalisation folded in: weight, bias, stride and symmetric padding.</summary>
+    internal sealed record FusedConv(Tensor Weight, Tensor Bias, long Stride, long Padding) : IDisposable
     {
         public Tensor Call(Tensor x) =>
             nn.functional.conv2d(x, Weight, Bias, strides: [Stride, Stride], padding: [Padding, Padding]);
@@ -151,7 +164,8 @@ public sealed class FusedResNet18 : IDisposable
         }
     }
 
-    private sealed record FusedBlock(FusedConv Conv1, FusedConv Conv2, FusedConv? Shortcut) : IDisposable
+    /// <summary>A residual block: two folded convolutions and the folded projection shortcut, if any.</summary>
+    internal sealed record FusedBlock(FusedConv Conv1, FusedConv Conv2, FusedConv? Shortcut) : IDisposable
     {
         public Tensor Call(Tensor x)
         {

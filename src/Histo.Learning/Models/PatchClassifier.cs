@@ -24,6 +24,7 @@ public sealed class PatchClassifier : IPatchClassifier
     private readonly RgbaImage? stainTarget;
     private readonly Lock inferenceLock = new();
     private FusedResNet18? fused;
+    private OnnxRuntimeResNet18? onnxRuntime;
 
     /// <summary>Wraps a network (its head must have one output per card class) and its card.</summary>
     /// <param name="network">The network; this classifier owns and disposes it.</param>
@@ -55,10 +56,11 @@ public sealed class PatchClassifier : IPatchClassifier
 
     /// <summary>
     /// How <see cref="Predict"/>, <see cref="Embed"/> and <see cref="Logits"/> run the network; default
-    /// <see cref="InferenceEngine.Fused"/>. The fused engines use a copy of <see cref="Network"/> made at the first
-    /// call and again whenever the network was left in training mode (see <see cref="RefreshInference"/>).
+    /// <see cref="InferenceEngine.OnnxRuntime"/> (the fastest fp32 engine measured on CPU; bench rows
+    /// <c>infer_variant_*</c>). Every engine but <see cref="InferenceEngine.Plain"/> uses a copy of <see cref="Network"/>
+    /// made at the first call and again whenever the network was left in training mode (see <see cref="RefreshInference"/>).
     /// </summary>
-    public InferenceEngine Inference { get; set; } = InferenceEngine.Fused;
+    public InferenceEngine Inference { get; set; } = InferenceEngine.OnnxRuntime;
 
     /// <summary>Opens a model directory written by <see cref="Save"/>.</summary>
     /// <exception cref="HistoException">Missing or malformed card, missing or mismatched weights.</exception>
@@ -163,7 +165,12 @@ public sealed class PatchClassifier : IPatchClassifier
     public Tensor Logits(Tensor batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        FusedResNet18? engine = FusedEngine();
+        (FusedResNet18? engine, OnnxRuntimeResNet18? ort) = Engine();
+        if (ort is not null)
+        {
+            return ort.Logits(batch);
+        }
+
         if (engine is not null)
         {
             return engine.Logits(batch);
@@ -184,6 +191,8 @@ public sealed class PatchClassifier : IPatchClassifier
         {
             fused?.Dispose();
             fused = null;
+            onnxRuntime?.Dispose();
+            onnxRuntime = null;
         }
     }
 
@@ -199,7 +208,12 @@ public sealed class PatchClassifier : IPatchClassifier
 
         using DisposeScope scope = NewDisposeScope();
         Tensor batch = CreateBatch(patches);
-        FusedResNet18? engine = FusedEngine();
+        (FusedResNet18? engine, OnnxRuntimeResNet18? ort) = Engine();
+        if (ort is not null)
+        {
+            return ToRows(ort.Features(batch));
+        }
+
         if (engine is not null)
         {
             return ToRows(engine.Features(batch));
@@ -209,32 +223,42 @@ public sealed class PatchClassifier : IPatchClassifier
         return ToRows(Network.Features(batch));
     }
 
-    /// <summary>The fused copy for the selected engine (rebuilt when stale), or null for the plain network; sets eval mode.</summary>
-    private FusedResNet18? FusedEngine()
+    /// <summary>The inference copy for the selected engine (rebuilt when stale), or nulls for the plain network; sets eval mode.</summary>
+    private (FusedResNet18? Fused, OnnxRuntimeResNet18? OnnxRuntime) Engine()
     {
         lock (inferenceLock)
         {
-            bool wasTraining = Network.training;
+            bool stale = Network.training;
             Network.eval();
             ScalarType? elementType = Inference switch
             {
-                InferenceEngine.Plain => null,
+                InferenceEngine.Plain or InferenceEngine.OnnxRuntime => null,
                 InferenceEngine.Fused => ScalarType.Float32,
                 InferenceEngine.FusedBFloat16 => ScalarType.BFloat16,
                 _ => throw new InvalidOperationException($"unknown inference engine {Inference}"),
             };
-            if (fused is not null && (wasTraining || elementType != fused.ElementType))
+            if (fused is not null && (stale || elementType != fused.ElementType))
             {
                 fused.Dispose();
                 fused = null;
             }
 
-            if (elementType is { } type && fused is null)
+            if (onnxRuntime is not null && (stale || Inference != InferenceEngine.OnnxRuntime))
             {
-                fused = FusedResNet18.Create(Network, type);
+                onnxRuntime.Dispose();
+                onnxRuntime = null;
             }
 
-            return elementType is null ? null : fused;
+            if (elementType is { } type)
+            {
+                fused ??= FusedResNet18.Create(Network, type);
+            }
+            else if (Inference == InferenceEngine.OnnxRuntime)
+            {
+                onnxRuntime ??= OnnxRuntimeResNet18.Create(Network);
+            }
+
+            return (elementType is null ? null : fused, onnxRuntime);
         }
     }
 
@@ -256,6 +280,7 @@ public sealed class PatchClassifier : IPatchClassifier
     public void Dispose()
     {
         fused?.Dispose();
+        onnxRuntime?.Dispose();
         Network.Dispose();
     }
 }
@@ -264,8 +289,14 @@ public sealed class PatchClassifier : IPatchClassifier
 public enum InferenceEngine
 {
     /// <summary>
-    /// A copy of the network with batch normalisation folded into the convolutions, channels-last, fp32 (the
-    /// fastest fp32 engine measured: bench rows <c>infer_variant_*</c>); equal to <see cref="Plain"/> up to float rounding.
+    /// The network written as ONNX in memory (batch normalisation folded) and run by ONNX Runtime's CPU provider,
+    /// fp32; the default. Equal to <see cref="Plain"/> up to float rounding.
+    /// </summary>
+    OnnxRuntime,
+
+    /// <summary>
+    /// A TorchSharp copy of the network with batch normalisation folded into the convolutions, channels-last, fp32;
+    /// equal to <see cref="Plain"/> up to float rounding.
     /// </summary>
     Fused,
 
