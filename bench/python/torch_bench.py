@@ -13,6 +13,16 @@ ResNet18 variant Histo fine-tunes: 512-d pooled features, then a linear head of 
 Each figure: --warmup untimed runs, then the median of --reps timed runs. Prints one JSON object.
 
 Usage: torch_bench.py --batches 16,64 --sizes 224 --train-batch 16 --train-sizes 224 --classes 4 --threads 2
+
+With --serve the script instead answers commands on stdin, one per line, each answered by one line on stdout ("ok",
+"ok SECONDS" or "error: ..."), so that a benchmark can interleave it with Histo repetition by repetition:
+  load MANIFEST          load Histo's weights (MANIFEST: JSON list of {name, shape, offset} in float32 elements into
+                         MANIFEST's .bin sibling; Histo's parameter names, mapped to torchvision's) into every model
+  logits IN N S OUT      run the fp32 model (eval) on N x 3 x S x S float32 from file IN, write the logits to OUT
+  infer fp32|bf16 S N    one inference run on a random N x 3 x S x S batch (the same batch for repeated calls), under
+                         torch.no_grad(); answers its seconds
+  train S N              one fine-tuning step (as above) on a random batch; answers its seconds
+  quit                   exit
 """
 import argparse
 import json
@@ -52,6 +62,103 @@ def bf16_works(model, size):
         return False
 
 
+def histo_to_torchvision(name):
+    """Histo's ResNet18Variant parameter names are torchvision's except the projection shortcut."""
+    return name.replace("shortcut_conv", "downsample.0").replace("shortcut_bn", "downsample.1")
+
+
+def load_histo_weights(manifest_path):
+    import numpy as np
+    with open(manifest_path) as f:
+        manifest = json.load(f)
+    flat = np.fromfile(manifest_path[:-len(".json")] + ".bin", dtype=np.float32)
+    state = {}
+    for entry in manifest:
+        count = int(np.prod(entry["shape"])) if entry["shape"] else 1
+        values = flat[entry["offset"]:entry["offset"] + count].reshape(entry["shape"])
+        state[histo_to_torchvision(entry["name"])] = torch.from_numpy(values.copy())
+    return state
+
+
+def serve(a):
+    state = None
+    classes = a.classes
+    models = {}
+    inputs = {}
+    trainers = {}
+
+    def model(dtype_name):
+        if dtype_name not in models:
+            m = build(classes)
+            if state is not None:
+                missing, unexpected = m.load_state_dict(state, strict=False)
+                missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+                if missing or unexpected:
+                    raise ValueError("weights do not fit: missing %s, unexpected %s" % (missing, unexpected))
+            m = m.eval()
+            models[dtype_name] = m if dtype_name == "fp32" else m.to(torch.bfloat16)
+        return models[dtype_name]
+
+    def batch(dtype_name, size, n):
+        key = (dtype_name, size, n)
+        if key not in inputs:
+            g = torch.Generator().manual_seed(7)
+            x = torch.rand(n, 3, size, size, generator=g) * 255 - 120
+            inputs[key] = x if dtype_name == "fp32" else x.to(torch.bfloat16)
+        return inputs[key]
+
+    for line in sys.stdin:
+        cmd = line.split()
+        try:
+            if not cmd:
+                continue
+            if cmd[0] == "quit":
+                break
+            if cmd[0] == "load":
+                state = load_histo_weights(cmd[1])
+                classes = state["fc.weight"].shape[0] if "fc.weight" in state else classes
+                models.clear()
+                trainers.clear()
+                print("ok", flush=True)
+            elif cmd[0] == "logits":
+                n, size = int(cmd[2]), int(cmd[3])
+                import numpy as np
+                x = torch.from_numpy(np.fromfile(cmd[1], dtype=np.float32).reshape(n, 3, size, size))
+                with torch.no_grad():
+                    model("fp32")(x).numpy().astype(np.float32).tofile(cmd[4])
+                print("ok", flush=True)
+            elif cmd[0] == "infer":
+                m = model(cmd[1])
+                x = batch(cmd[1], int(cmd[2]), int(cmd[3]))
+                start = time.perf_counter()
+                with torch.no_grad():
+                    m(x)
+                print("ok %r" % (time.perf_counter() - start), flush=True)
+            elif cmd[0] == "train":
+                size, n = int(cmd[1]), int(cmd[2])
+                if (size, n) not in trainers:
+                    m = build(classes)
+                    if state is not None:
+                        m.load_state_dict(state, strict=False)
+                    m = m.train()
+                    opt = torch.optim.SGD(m.parameters(), lr=0.001, momentum=0.9, nesterov=True, weight_decay=1e-4)
+                    y = torch.arange(n) % classes
+                    trainers[(size, n)] = (m, opt, y)
+                m, opt, y = trainers[(size, n)]
+                x = batch("fp32", size, n)
+                loss_fn = nn.CrossEntropyLoss()
+                start = time.perf_counter()
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(m(x), y)
+                loss.backward()
+                opt.step()
+                print("ok %r" % (time.perf_counter() - start), flush=True)
+            else:
+                raise ValueError("unknown command " + cmd[0])
+        except Exception as e:  # noqa: BLE001 - reported to the caller, which fails the benchmark
+            print("error: %s" % str(e).replace("\n", " "), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--batches", default="16,64")
@@ -64,8 +171,13 @@ def main():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--no-bf16", action="store_true")
     p.add_argument("--no-train", action="store_true")
+    p.add_argument("--serve", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.serve:
+        print("ok torch %s torchvision %s" % (torch.__version__, torchvision.__version__), flush=True)
+        serve(a)
+        return
     torch.manual_seed(0)
     batches = [int(b) for b in a.batches.split(",") if b]
     sizes = [int(s) for s in a.sizes.split(",") if s]

@@ -121,6 +121,48 @@ public sealed class OnnxRuntimeBaseline : IDisposable
         return batch / seconds;
     }
 
+    /// <summary>
+    /// Binds <paramref name="input"/> (NCHW float32, <paramref name="batch"/> x 3 x <paramref name="sizePixels"/>^2) once,
+    /// so that a benchmark can time single runs of it (<see cref="PreparedRun.Run"/>) interleaved with other engines.
+    /// </summary>
+    public PreparedRun Prepare(float[] input, int batch, int sizePixels) => new(this, input, batch, sizePixels);
+
     /// <inheritdoc />
     public void Dispose() => _session.Dispose();
+
+    /// <summary>One input bound to the session; <see cref="Run"/> runs the network once on it.</summary>
+    public sealed class PreparedRun : IDisposable
+    {
+        private readonly OnnxRuntimeBaseline _owner;
+        private readonly OrtValue _tensor;
+        private readonly RunOptions _runOptions = new();
+        private readonly OrtValue[] _inputs;
+
+        internal PreparedRun(OnnxRuntimeBaseline owner, float[] input, int batch, int sizePixels)
+        {
+            _owner = owner;
+            _tensor = OrtValue.CreateTensorValueFromMemory(input, [batch, 3, sizePixels, sizePixels]);
+            _inputs = [_tensor];
+        }
+
+        /// <summary>Runs the network once (the output is discarded).</summary>
+        public void Run()
+        {
+            using var results = _owner._session.Run(_runOptions, [_owner._inputName], _inputs, [_owner._outputName]);
+        }
+
+        /// <summary>Runs the network once and returns the pooled features.</summary>
+        public float[] Features()
+        {
+            using var results = _owner._session.Run(_runOptions, [_owner._inputName], _inputs, [_owner._outputName]);
+            return results[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+
+        /// <inheritdoc />
+        public void Dispose()
+        {
+            _tensor.Dispose();
+            _runOptions.Dispose();
+        }
+    }
 }

@@ -123,6 +123,9 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
     /// <summary>Batch normalisation after the stem convolution.</summary>
     internal BatchNorm2d StemBatchNorm => bn1;
 
+    /// <summary>The classification head, or <see langword="null"/> when the network has none.</summary>
+    internal Linear? Head => fc;
+
     /// <summary>All residual blocks, stage by stage.</summary>
     internal IReadOnlyList<ResNetBasicBlock> Blocks { get; }
 
