@@ -109,6 +109,11 @@ public sealed class CohortRunner
             {
                 results.Add(new CohortSlideResult(name, slide, SlideStatus.Failed, clock.Elapsed.TotalSeconds, e.Message, []));
             }
+            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // One slide's unexpected failure (a decoder or disk error) must not cost the rest of the cohort.
+                results.Add(new CohortSlideResult(name, slide, SlideStatus.Failed, clock.Elapsed.TotalSeconds, $"unexpected {e.GetType().Name}: {e.Message}", []));
+            }
         }
 
         string csv = Path.Combine(outputRoot, CsvFileName);
