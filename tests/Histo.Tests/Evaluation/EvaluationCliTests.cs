@@ -75,8 +75,13 @@ public sealed class EvaluationCliTests
     public void EvaluateTextShowsTablesAndReportWritesConfusionAndHtml()
     {
         string report = Path.Combine(TestPaths.NewTempDirectory(), "eval-report");
-        var result = Histo("evaluate", Model, EvaluationModel.TestDataset, "--report", report, "--batch", "64");
+        string predictions = Path.Combine(TestPaths.NewTempDirectory(), "predictions.csv");
+        var result = Histo("evaluate", Model, EvaluationModel.TestDataset, "--report", report, "--predictions", predictions, "--batch", "64");
         Assert.True(result.ExitCode == 0, result.StdErr);
+        List<string[]> rows = ReadCsv(File.ReadAllText(predictions));
+        Assert.Equal(["path", "truth", "predicted", "p_0", "p_1"], rows[0]);
+        Assert.Equal(EvaluationModel.TestFiles().Count, rows.Count - 1);
+        Assert.All(rows.Skip(1), r => Assert.Equal(EvaluationModel.ClassOf(r[0]).ToString(CultureInfo.InvariantCulture), r[1]));
         Assert.Contains("balanced accuracy", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("truth / predicted", result.StdOut, StringComparison.Ordinal);
         AssertPng(Path.Combine(report, "confusion.png"));
