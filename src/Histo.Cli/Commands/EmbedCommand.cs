@@ -17,7 +17,7 @@ public sealed class EmbedCommand : Command<EmbedCommand.Settings>
         public string[] Paths { get; set; } = [];
 
         [CommandOption("-o|--output <FILE>")]
-        [Description("features.csv (path,label,group,f0..f511) or features.npy (float32 [N,512]) with features.paths.csv beside it.")]
+        [Description("features.csv (path,label,group,f0..f511) or features.npy (float32 [[N,512]]) with features.paths.csv beside it.")]
         public string? Output { get; set; }
 
         [CommandOption("--size-policy <POLICY>")]

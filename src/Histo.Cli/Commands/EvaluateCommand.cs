@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Histo.Datasets;
 using Histo.Evaluation;
+using Histo.IO;
 using Histo.Learning.Evaluation;
 using Histo.Learning.Models;
 using Histo.Learning.Reports;
@@ -27,6 +28,10 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         [Description("Also write confusion.png and index.html into DIR (replaced atomically).")]
         public string? Report { get; set; }
 
+        [CommandOption("--predictions <FILE>")]
+        [Description("Also write the per-image predictions as CSV (path,truth,predicted,p_<class>...), atomically.")]
+        public string? Predictions { get; set; }
+
         [CommandOption("--size-policy <POLICY>")]
         [Description("Images smaller than their dataset's usual size: pad (default, white), resize, or skip.")]
         public string SizePolicy { get; set; } = "pad";
@@ -41,6 +46,11 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             if (ParsePolicy(SizePolicy) is null)
             {
                 return ValidationResult.Error($"--size-policy must be pad, resize or skip, got '{SizePolicy}'");
+            }
+
+            if (Predictions is not null && !string.Equals(Path.GetExtension(Predictions), ".csv", StringComparison.OrdinalIgnoreCase))
+            {
+                return ValidationResult.Error($"--predictions '{Predictions}' must end in .csv");
             }
 
             if (Report is not null && string.IsNullOrWhiteSpace(Report))
@@ -61,6 +71,11 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             Dataset dataset = DatasetLoader.Load(settings.Paths, ModelSettings.LoadOptions(settings.SizePolicy), progress, cancellationToken);
             return Evaluator.Evaluate(classifier, dataset, settings.PredictionOptions, progress, cancellationToken);
         });
+        if (settings.Predictions is not null)
+        {
+            AtomicFile.WriteAllText(settings.Predictions, OutputTables.PredictionsCsv(result.Labels, result.Predictions));
+        }
+
         if (settings.Report is not null)
         {
             EvaluationReport.Write(settings.Report, result, classifier.Card, settings.Model, string.Join(", ", settings.Paths), settings.Tta);

@@ -96,6 +96,7 @@ public sealed class ImagePredictor
         var pending = new List<RgbaImage>(Options.BatchSize);
         var owners = new List<int>(Options.BatchSize);
         int finished = 0;
+        progress?.Report(new DatasetProgress(stage, 0, images.Count));
 
         void Flush(int completeBelow)
         {

@@ -75,8 +75,13 @@ public sealed class EvaluationCliTests
     public void EvaluateTextShowsTablesAndReportWritesConfusionAndHtml()
     {
         string report = Path.Combine(TestPaths.NewTempDirectory(), "eval-report");
-        var result = Histo("evaluate", Model, EvaluationModel.TestDataset, "--report", report, "--batch", "64");
+        string predictions = Path.Combine(TestPaths.NewTempDirectory(), "predictions.csv");
+        var result = Histo("evaluate", Model, EvaluationModel.TestDataset, "--report", report, "--predictions", predictions, "--batch", "64");
         Assert.True(result.ExitCode == 0, result.StdErr);
+        List<string[]> rows = ReadCsv(File.ReadAllText(predictions));
+        Assert.Equal(["path", "truth", "predicted", "p_0", "p_1"], rows[0]);
+        Assert.Equal(EvaluationModel.TestFiles().Count, rows.Count - 1);
+        Assert.All(rows.Skip(1), r => Assert.Equal(EvaluationModel.ClassOf(r[0]).ToString(CultureInfo.InvariantCulture), r[1]));
         Assert.Contains("balanced accuracy", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("truth / predicted", result.StdOut, StringComparison.Ordinal);
         AssertPng(Path.Combine(report, "confusion.png"));
@@ -105,8 +110,8 @@ public sealed class EvaluationCliTests
         for (int i = 0; i < 5; i++)
         {
             double p1 = images[i]!["probabilities"]!["1"]!.GetValue<double>();
-            Assert.Equal(1.0, p1 + images[i]!["probabilities"]!["0"]!.GetValue<double>(), 5);
-            Assert.Equal(direct[i][1], p1, 4);
+            Assert.Equal(1.0, p1 + images[i]!["probabilities"]!["0"]!.GetValue<double>(), 1e-5);
+            Assert.Equal(direct[i][1], p1, 1e-4);
             Assert.Equal(direct[i][1] > direct[i][0] ? "1" : "0", images[i]!["class"]!.GetValue<string>());
         }
 
@@ -115,7 +120,7 @@ public sealed class EvaluationCliTests
         Assert.True(single.ExitCode == 0, single.StdErr);
         JsonObject image = JsonNode.Parse(single.StdOut)!["images"]![0]!.AsObject();
         float[][] tiles = classifier.Predict(ImageTiling.Cut(ImageIO.Load(BachInvasive), 50));
-        Assert.Equal(tiles.Average(t => t[1]), image["probabilities"]!["1"]!.GetValue<double>(), 4);
+        Assert.Equal(tiles.Average(t => t[1]), image["probabilities"]!["1"]!.GetValue<double>(), 1e-4);
     }
 
     [Fact]
@@ -165,8 +170,8 @@ public sealed class EvaluationCliTests
             Assert.Equal(rows[pick[k] + 1][0], sidecar[pick[k] + 1][1]);
             for (int j = 0; j < 512; j++)
             {
-                Assert.Equal(direct[k][j], matrix[pick[k]][j], 3);
-                Assert.Equal(matrix[pick[k]][j], fromCsv[j], 5);
+                Assert.Equal(direct[k][j], matrix[pick[k]][j], 1e-3);
+                Assert.Equal(matrix[pick[k]][j], fromCsv[j], 1e-5);
             }
         }
 

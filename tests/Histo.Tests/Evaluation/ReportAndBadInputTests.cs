@@ -147,4 +147,18 @@ public sealed class ReportAndBadInputTests
         var both = CliRunner.Run("predict", EvaluationModel.ModelDirectory, EvaluationModel.TestDataset, "--csv", "--json");
         Assert.Equal(2, both.ExitCode);
     }
+
+    [Theory]
+    [InlineData("evaluate")]
+    [InlineData("predict")]
+    [InlineData("embed")]
+    [InlineData("report")]
+    public void HelpRenders(string verb)
+    {
+        var result = CliRunner.Run(verb, "--help");
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        Assert.Contains("<MODEL>", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("OPTIONS:", result.StdOut, StringComparison.Ordinal);
+        Assert.Equal("", result.StdErr);
+    }
 }
