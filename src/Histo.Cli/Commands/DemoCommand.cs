@@ -1,32 +1,132 @@
 using System.ComponentModel;
 using Histo.Imaging;
+using Histo.Models;
 using Histo.Slides;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Histo.Cli.Commands;
 
-/// <summary><c>histo demo [-o DIR]</c>: the main job on the bundled slide.</summary>
+/// <summary>
+/// <c>histo demo [-o DIR] [--model MODEL]</c>: the main job end to end. Describes the bundled slide, gets a model (the
+/// one given, one trained by an earlier demo run, or a quick IDC model trained now from the shared data), runs slide
+/// inference on the bundled slide (heatmap, overlay, class map, summary) and, where the shared BACH A01 window is
+/// present, on it too, with the BACH Part B score against its pathologists' mask.
+/// </summary>
 public sealed class DemoCommand : Command<DemoCommand.Settings>
 {
+    /// <summary>The quick demo recipe: a 2-fold CV, one epoch per run, IDC's ~4 µm/px (DOMAIN.md: ~2.5x).</summary>
+    public static readonly string[] DemoTrainingArguments = ["--folds", "2", "--epochs", "1", "--mpp", "4"];
+
     public sealed class Settings : CommonSettings
     {
         [CommandOption("-o|--output <DIR>")]
         [Description("Output folder (default demo-out).")]
         public string Output { get; set; } = "demo-out";
+
+        [CommandOption("--model <MODEL>")]
+        [Description("Use this model directory instead of training the quick IDC demo model.")]
+        public string? Model { get; set; }
+
+        [CommandOption("--threads <N>")]
+        [Description("CPU threads (default: the number of cores).")]
+        public int? Threads { get; set; }
+
+        public override ValidationResult Validate()
+        {
+            if (File.Exists(Output))
+            {
+                return ValidationResult.Error($"output '{Output}' is a file, not a folder");
+            }
+
+            if (Threads is < 1 or > 256)
+            {
+                return ValidationResult.Error($"--threads must be between 1 and 256, got {Threads}");
+            }
+
+            return base.Validate();
+        }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         string slidePath = BundledData.Slide("cmu-1-small-region.svs");
         Directory.CreateDirectory(settings.Output);
-        using var slide = Slide.Open(slidePath);
-        AnsiConsole.MarkupLine($"[bold]slide[/] {Markup.Escape(slidePath)}");
-        AnsiConsole.MarkupLine($"  {slide.Vendor}, {slide.Width} x {slide.Height} px, {slide.LevelCount} level(s), mpp {slide.MppX:0.###} ({InfoCommand.MppSourceName(slide.MppSource) ?? "unknown"})");
-        string thumbPath = Path.Combine(settings.Output, "thumbnail.png");
-        ImageIO.Save(thumbPath, slide.GetThumbnail(1024));
-        AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(thumbPath)}");
+        Step("1/4", "the bundled slide");
+        using (var slide = Slide.Open(slidePath))
+        {
+            AnsiConsole.MarkupLine($"[bold]slide[/] {Markup.Escape(slidePath)}");
+            AnsiConsole.MarkupLine($"  {slide.Vendor}, {slide.Width} x {slide.Height} px, {slide.LevelCount} level(s), mpp {slide.MppX:0.###} ({InfoCommand.MppSourceName(slide.MppSource) ?? "unknown"})");
+            string thumbPath = Path.Combine(settings.Output, "thumbnail.png");
+            ImageIO.Save(thumbPath, slide.GetThumbnail(1024));
+            AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(thumbPath)}");
+        }
+
+        Step("2/4", "a model");
+        string model = settings.Model ?? Path.Combine(settings.Output, "model");
+        if (settings.Model is null && !File.Exists(Path.Combine(model, ModelCard.FileName)))
+        {
+            string idc = BundledData.SharedData("idc")
+                ?? throw new HistoException("the demo needs a model: pass --model MODEL, or put the shared data (its idc/ patches) at ../shared/data beside the repository so the demo can train one");
+            AnsiConsole.MarkupLine($"training the quick demo model on {Markup.Escape(idc)} (histo train {Markup.Escape(idc)} -o {Markup.Escape(model)} {string.Join(' ', DemoTrainingArguments)})");
+            var train = new TrainCommand.Settings
+            {
+                Paths = [idc],
+                Output = model,
+                Folds = 2,
+                Epochs = 1,
+                Mpp = 4,
+                Threads = settings.Threads,
+                Resume = Directory.Exists(model),
+            };
+            Run(new TrainCommand(), context, train, cancellationToken);
+        }
+        else
+        {
+            AnsiConsole.MarkupLine($"using the model in {Markup.Escape(model)}{(settings.Model is null ? " (trained by an earlier demo run; delete it to retrain)" : "")}");
+        }
+
+        Step("3/4", "slide inference on the bundled slide");
+        string slidesOut = Path.Combine(settings.Output, "slides");
+        var slideSettings = new SlideCommand.Settings { Model = model, Slides = slidePath, Output = slidesOut, Threads = settings.Threads, StridePixels = 25 };
+        Run(new SlideCommand(), context, slideSettings, cancellationToken);
+
+        Step("4/4", "scoring against pathologists' annotations");
+        string? a01 = BundledData.SharedData(Path.Combine("bach-a01", "A01-window.tif"));
+        string? a01Mask = BundledData.SharedData(Path.Combine("bach-a01", "A01-window-labels.png"));
+        if (a01 is null || a01Mask is null)
+        {
+            AnsiConsole.MarkupLine("no annotated slide is bundled (the BACH A01 window is in the shared data, ../shared/data/bach-a01): skipped");
+        }
+        else
+        {
+            var a01Settings = new SlideCommand.Settings { Model = model, Slides = a01, Output = slidesOut, Threads = settings.Threads, StridePixels = 25 };
+            Run(new SlideCommand(), context, a01Settings, cancellationToken);
+            string a01Out = Path.Combine(slidesOut, Path.GetFileNameWithoutExtension(a01));
+            Run(new ScoreCommand(), context, new ScoreCommand.Settings { Prediction = a01Out, Truth = a01Mask }, cancellationToken);
+        }
+
+        AnsiConsole.MarkupLine($"[bold green]done[/]: outputs in {Markup.Escape(settings.Output)}; browse them with [bold]./histo serve {Markup.Escape(Path.GetDirectoryName(slidePath) ?? ".")} --predictions {Markup.Escape(slidesOut)}[/]");
         return 0;
+    }
+
+    private static void Step(string number, string what) => AnsiConsole.MarkupLine($"\n[bold blue]{number}[/] [bold]{Markup.Escape(what)}[/]");
+
+    /// <summary>Runs another command with its own validation and rendering; a failure ends the demo with its error.</summary>
+    private static void Run<TSettings>(Command<TSettings> command, CommandContext context, TSettings settings, CancellationToken cancellationToken)
+        where TSettings : CommandSettings
+    {
+        ValidationResult validation = settings.Validate();
+        if (!validation.Successful)
+        {
+            throw new HistoException(validation.Message ?? "invalid demo settings");
+        }
+
+        int exit = command.Execute(context, settings, cancellationToken);
+        if (exit != 0)
+        {
+            throw new HistoException($"the demo stopped: a step exited with code {exit}");
+        }
     }
 }
 
@@ -56,4 +156,17 @@ public static class BundledData
 
     /// <summary>A bundled slide by file name.</summary>
     public static string Slide(string name) => Path.Combine(Root, "slides", name);
+
+    /// <summary>
+    /// A file or folder of the shared test data (<c>../shared/data</c> beside the repository, or $HISTO_SHARED_DATA),
+    /// or null when it is not there. That data is for development and tests; the demo uses it when present.
+    /// </summary>
+    public static string? SharedData(string relativePath)
+    {
+        string root = Environment.GetEnvironmentVariable("HISTO_SHARED_DATA") is { Length: > 0 } fromEnvironment
+            ? fromEnvironment
+            : Path.Combine(Path.GetDirectoryName(Root) ?? ".", "..", "shared", "data");
+        string path = Path.GetFullPath(Path.Combine(root, relativePath));
+        return File.Exists(path) || Directory.Exists(path) ? path : null;
+    }
 }

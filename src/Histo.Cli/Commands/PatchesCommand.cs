@@ -175,7 +175,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
                 if (now - lastLine >= 2)
                 {
                     lastLine = now;
-                    Console.Error.WriteLine(Describe(p, now));
+                    Console.Out.WriteLine(Describe(p, now)); // progress on stdout, like the live bar: stderr keeps warnings and the one error line
                 }
             }), cancellationToken);
         }

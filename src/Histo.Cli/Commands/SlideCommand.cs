@@ -219,7 +219,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
             if (clock.Elapsed.TotalSeconds - last >= 2)
             {
                 last = clock.Elapsed.TotalSeconds;
-                Console.Error.WriteLine(text);
+                Console.Out.WriteLine(text); // progress on stdout (as the live bar): stderr keeps warnings and errors
             }
         }), cancellationToken);
     }

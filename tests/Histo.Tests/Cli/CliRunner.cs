@@ -12,7 +12,10 @@ public static class CliRunner
     public static Result Run(params string[] args) => RunWithTimeout(TimeSpan.FromMinutes(5), args);
 
     /// <summary>Runs histo with a time limit.</summary>
-    public static Result RunWithTimeout(TimeSpan timeout, params string[] args)
+    public static Result RunWithTimeout(TimeSpan timeout, params string[] args) => RunWithEnvironment(timeout, null, args);
+
+    /// <summary>Runs histo with a time limit and extra environment variables.</summary>
+    public static Result RunWithEnvironment(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -33,6 +36,11 @@ public static class CliRunner
         }
 
         start.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start dotnet");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
