@@ -360,7 +360,7 @@ internal static class CorruptInputs
             f => DatasetRuns(Manifest(f, "path,label\n{0},Normal\n{1}\n{2},Benign\n"), Expect.Error, Expect.Error, "line 3"));
         yield return new("csv-unterminated-quote", "a manifest with an opening quote that never closes: error with the line number",
             f => DatasetRuns(Manifest(f, "path,label\n{0},Normal\n\"{1},Benign\n{2},Benign\n"), Expect.Error, Expect.Error, "line"));
-        yield return new("csv-empty-label-and-missing-file", "a manifest with an empty label: error with the line number",
+        yield return new("csv-empty-label", "a manifest with an empty label: error with the line number",
             f => DatasetRuns(Manifest(f, "path,label\n{0},Normal\n{1},\n{2},Benign\n"), Expect.Error, Expect.Error, "line 3"));
         yield return new("csv-missing-images", "a manifest whose rows name files that do not exist: nothing labelled, error",
             f => DatasetRuns(Manifest(f, "path,label\nnope1.png,Normal\nnope2.png,Benign\n"), Expect.Error, Expect.Error));
