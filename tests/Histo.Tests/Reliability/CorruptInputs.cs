@@ -106,7 +106,7 @@ internal static class CorruptInputs
             new(["info", input, "--json"], info, contains),
             new(["thumbnail", input, "-o", "{out}/thumb.png", "--max-size", "256"], reads, contains, "thumb.png"),
             new(["region", input, "--x", "0", "--y", "0", "--width", "256", "--height", "256", "-o", "{out}/region.png"], reads, contains, "region.png"),
-            new(["tissue", input, "-o", "{out}/mask.png"], reads, contains, "mask.png"),
+            new(["tissue", input, "-o", "{out}/mask.png", "--overlay", "{out}/overlay.png"], reads, contains, "mask.png"),
             new(["patches", input, "-o", "{out}/patches", "--size", "512", "--level", "0"], reads, contains, "patches"),
             new(["normalize", input, "--x", "0", "--y", "0", "--width", "256", "--height", "256", "--target", Target, "-o", "{out}/norm.png"], reads, contains, "norm.png"),
         };
@@ -232,6 +232,16 @@ internal static class CorruptInputs
         yield return new("tiff-flat-truncated-mid-strip", "the flat kidney TIFF cut in the middle of its strip: libtiff fails, one error line",
             f => SlideRuns(f.Derive(KidneyTif, "cut.tif", b => b[..(b.Length / 2)]), Expect.Error, Expect.Error));
 
+        yield return new("folder-with-one-corrupt-image", "patches over a folder of a good slide, a good image and a PNG cut in half: the run fails on the corrupt file, naming it, and leaves no output (the folder is cut all or nothing)",
+            f =>
+            {
+                string folder = f.File("batch");
+                f.Derive(TestPaths.TinySvs, "batch/small.svs", b => b);
+                f.Derive(NormalPng, "batch/normal.png", b => b);
+                f.Derive(NormalPng, "batch/half.png", b => b[..(b.Length / 2)]);
+                return [new(["patches", folder, "-o", "{out}/patches", "--size", "128", "--level", "0"], Expect.Error, "half.png")];
+            });
+
         // ---- Annotations (score PREDICTION TRUTH) --------------------------------------------------------------
         yield return new("xml-malformed", "A10.xml cut mid-element: 'not well-formed XML'",
             f => Score(f, f.Derive(Bach10Xml, "A10.xml", b => b[..(b.Length / 2)]), Expect.Error, "well-formed"));
@@ -350,7 +360,7 @@ internal static class CorruptInputs
             f => DatasetRuns(Manifest(f, "path,label\n{0},Normal\n{1}\n{2},Benign\n"), Expect.Error, Expect.Error, "line 3"));
         yield return new("csv-unterminated-quote", "a manifest with an opening quote that never closes: error with the line number",
             f => DatasetRuns(Manifest(f, "path,label\n{0},Normal\n\"{1},Benign\n{2},Benign\n"), Expect.Error, Expect.Error, "line"));
-        yield return new("csv-empty-label-and-missing-file", "a manifest with an empty label: error with the line number",
+        yield return new("csv-empty-label", "a manifest with an empty label: error with the line number",
             f => DatasetRuns(Manifest(f, "path,label\n{0},Normal\n{1},\n{2},Benign\n"), Expect.Error, Expect.Error, "line 3"));
         yield return new("csv-missing-images", "a manifest whose rows name files that do not exist: nothing labelled, error",
             f => DatasetRuns(Manifest(f, "path,label\nnope1.png,Normal\nnope2.png,Benign\n"), Expect.Error, Expect.Error));
