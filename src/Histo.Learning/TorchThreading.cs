@@ -29,6 +29,21 @@ public static partial class TorchThreading
         return NativeMethods.setenv(WaitPolicyVariable, "PASSIVE", 0) == 0;
     }
 
+    /// <summary>
+    /// <c>OMP_WAIT_POLICY</c> as the native process environment holds it now (what libgomp will read if it has not
+    /// started yet), or null; .NET's <see cref="Environment.GetEnvironmentVariable(string)"/> does not see native changes.
+    /// </summary>
+    public static string? CurrentWaitPolicy()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return Environment.GetEnvironmentVariable(WaitPolicyVariable);
+        }
+
+        IntPtr value = NativeMethods.getenv(WaitPolicyVariable);
+        return value == IntPtr.Zero ? null : Marshal.PtrToStringUTF8(value);
+    }
+
     private static partial class NativeMethods
     {
         [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
