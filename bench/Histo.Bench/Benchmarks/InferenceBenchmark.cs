@@ -10,9 +10,9 @@ namespace Histo.Bench.Benchmarks;
 
 /// <summary>
 /// <c>infer_vs_onnxruntime</c>, <c>infer_vs_pytorch</c>, <c>infer_bf16_vs_onnxruntime</c> (and
-/// <c>infer_bf16_vs_pytorch_bf16</c>, <c>infer_torchsharp_vs_onnxruntime</c>): Histo's inference path
-/// (<see cref="PatchClassifier.Logits"/> with its default engine, ONNX Runtime on the graph Histo exports; with
-/// <see cref="InferenceEngine.FusedBFloat16"/>; and with <see cref="InferenceEngine.Fused"/>, TorchSharp fp32) against the same weights in ONNX Runtime (fp32) and
+/// <c>infer_bf16_vs_pytorch_bf16</c>, <c>infer_ortengine_vs_onnxruntime</c>): Histo's inference path
+/// (<see cref="PatchClassifier.Logits"/> with its default engine, TorchSharp with batch norm folded, fp32; with
+/// <see cref="InferenceEngine.FusedBFloat16"/>; and with <see cref="InferenceEngine.OnnxRuntime"/>) against the same weights in ONNX Runtime (fp32) and
 /// in python3-torch (eval, no_grad; fp32 and bf16), 2 threads, on preprocessed batches. Main rows at 224 px batch 16;
 /// suffixes <c>_b64</c> (batch 64), <c>_64px</c> (64 px input, the size for ~50 px IDC patches). Every engine runs
 /// once per repetition in turn (1 warm-up, then the median), so machine noise hits them alike. The bf16 rows carry
@@ -38,11 +38,11 @@ public sealed class InferenceBenchmark : IBenchmark
         ResNet18Variant networkCopy2 = ResNet18OnnxImporter.Load(classCount: 2);
         using var classifier = new PatchClassifier(network, card);
         using var classifierBf16 = new PatchClassifier(networkCopy, card) { Inference = InferenceEngine.FusedBFloat16 };
-        using var classifierTorch = new PatchClassifier(networkCopy2, card) { Inference = InferenceEngine.Fused };
+        using var classifierOrt = new PatchClassifier(networkCopy2, card) { Inference = InferenceEngine.OnnxRuntime };
         Bf16Accuracy accuracy = Bf16Accuracy.Measure(context, classifier, classifierBf16);
-        classifier.Inference = InferenceEngine.OnnxRuntime;
+        classifier.Inference = InferenceEngine.Fused;
         networkCopy2.load_state_dict(network.state_dict());
-        classifierTorch.RefreshInference();
+        classifierOrt.RefreshInference();
         Console.Error.WriteLine($"  bf16 accuracy: {accuracy}");
 
         using var ort = new OnnxRuntimeBaseline(intraOpThreads: 2);
@@ -62,7 +62,7 @@ public sealed class InferenceBenchmark : IBenchmark
             var onnx = new List<double>();
             var torchFp32 = new List<double>();
             var torchBf16 = new List<double>();
-            var histoTorch = new List<double>();
+            var histoOrt = new List<double>();
             for (int rep = -1; rep < reps; rep++)
             {
                 double h = Seconds(() => Run(classifier, x));
@@ -70,10 +70,10 @@ public sealed class InferenceBenchmark : IBenchmark
                 double p = python.Infer("fp32", size, batch);
                 double hb = Seconds(() => Run(classifierBf16, x));
                 double pb = python.Infer("bf16", size, batch);
-                double ht = Seconds(() => Run(classifierTorch, x));
+                double ht = Seconds(() => Run(classifierOrt, x));
                 if (rep >= 0)
                 {
-                    histoTorch.Add(ht);
+                    histoOrt.Add(ht);
                     histo.Add(h);
                     onnx.Add(o);
                     torchFp32.Add(p);
@@ -85,11 +85,11 @@ public sealed class InferenceBenchmark : IBenchmark
             string conditions = string.Create(CultureInfo.InvariantCulture, $"ResNet18 [2,2,2,3] + 2-class head, batch {batch}, {size} px, 2 threads, median of {reps}");
             double histoIps = batch / Median(histo), histoBf16Ips = batch / Median(histoBf16), ortIps = batch / Median(onnx);
             yield return new BenchResult("infer_vs_onnxruntime" + suffix, histoIps, ortIps, "img/s", ortName,
-                Notes: $"Histo default engine: BN-folded graph exported to ONNX Runtime, fp32, vs the original ONNX file; {conditions}");
+                Notes: $"Histo default engine: TorchSharp, BN folded, channels-last, fp32; {conditions}");
             yield return new BenchResult("infer_vs_pytorch" + suffix, histoIps, batch / Median(torchFp32), "img/s", torchName + " fp32",
                 Notes: string.Create(CultureInfo.InvariantCulture, $"Histo default engine vs torch eval+no_grad, same weights (logits differ by {pythonDiff:0.0e0}); {conditions}"));
-            yield return new BenchResult("infer_torchsharp_vs_onnxruntime" + suffix, batch / Median(histoTorch), ortIps, "img/s", ortName,
-                Notes: $"Histo TorchSharp engine (BN folded, channels-last, fp32); {conditions}");
+            yield return new BenchResult("infer_ortengine_vs_onnxruntime" + suffix, batch / Median(histoOrt), ortIps, "img/s", ortName,
+                Notes: $"Histo's OnnxRuntime engine (its BN-folded graph exported to ONNX Runtime) vs the original ONNX file; {conditions}");
             yield return new BenchResult("infer_bf16_vs_onnxruntime" + suffix, histoBf16Ips, ortIps, "img/s", ortName,
                 Notes: suffix.Length == 0
                     ? $"Histo TorchSharp bf16 (BN folded, channels-last) vs ONNX Runtime fp32; accuracy change: {accuracy}; {conditions}"

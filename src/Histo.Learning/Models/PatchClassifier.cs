@@ -56,11 +56,11 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
 
     /// <summary>
     /// How <see cref="Predict"/>, <see cref="Embed"/> and <see cref="Logits"/> run the network; default
-    /// <see cref="InferenceEngine.OnnxRuntime"/> (the fastest fp32 engine measured on CPU; bench rows
-    /// <c>infer_variant_*</c>). Every engine but <see cref="InferenceEngine.Plain"/> uses a copy of <see cref="Network"/>
+    /// <see cref="InferenceEngine.Fused"/> (the fastest fp32 engine measured on CPU, with libtorch's OpenMP threads
+    /// waiting passively: bench rows <c>infer_variant_*</c>). Every engine but <see cref="InferenceEngine.Plain"/> uses a copy of <see cref="Network"/>
     /// made at the first call and again whenever the network was left in training mode (see <see cref="RefreshInference"/>).
     /// </summary>
-    public InferenceEngine Inference { get; set; } = InferenceEngine.OnnxRuntime;
+    public InferenceEngine Inference { get; set; } = InferenceEngine.Fused;
 
     /// <summary>Opens a model directory written by <see cref="Save"/>.</summary>
     /// <exception cref="HistoException">Missing or malformed card, missing or mismatched weights.</exception>
@@ -310,16 +310,16 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
 public enum InferenceEngine
 {
     /// <summary>
-    /// The network written as ONNX in memory (batch normalisation folded) and run by ONNX Runtime's CPU provider,
-    /// fp32; the default. Equal to <see cref="Plain"/> up to float rounding.
-    /// </summary>
-    OnnxRuntime,
-
-    /// <summary>
     /// A TorchSharp copy of the network with batch normalisation folded into the convolutions, channels-last, fp32;
-    /// equal to <see cref="Plain"/> up to float rounding.
+    /// the default. Equal to <see cref="Plain"/> up to float rounding.
     /// </summary>
     Fused,
+
+    /// <summary>
+    /// The network written as ONNX in memory (batch normalisation folded) and run by ONNX Runtime's CPU provider,
+    /// fp32. Equal to <see cref="Plain"/> up to float rounding.
+    /// </summary>
+    OnnxRuntime,
 
     /// <summary>The TorchSharp module itself, in evaluation mode under <c>no_grad</c>.</summary>
     Plain,

@@ -60,6 +60,9 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
     private readonly Linear? fc;
 #pragma warning restore IDE1006, SA1306
 
+    /// <summary>Asks libtorch's OpenMP threads to sleep when idle, if nothing loaded libtorch yet (see <see cref="TorchThreading"/>).</summary>
+    static ResNet18Variant() => TorchThreading.PreferPassiveWait();
+
     /// <summary>Creates the network with freshly initialised weights.</summary>
     /// <param name="classCount">
     /// Number of classes of the head; 0 for no head, in which case <see cref="Module{T, TResult}.forward"/> returns
