@@ -17,6 +17,7 @@ public static class HistoCli
     public static int Run(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        Histo.Learning.TorchThreading.PreferPassiveWait(); // before any command touches TorchSharp
         bool verbose = args.Contains("--verbose");
         var app = new CommandApp();
         app.Configure(Configure);

@@ -15,8 +15,8 @@ namespace Histo.Cli.Commands;
 /// </summary>
 public sealed class DemoCommand : Command<DemoCommand.Settings>
 {
-    /// <summary>The quick demo recipe: a 2-fold CV, one epoch per run, IDC's ~4 µm/px (DOMAIN.md: ~2.5x).</summary>
-    public static readonly string[] DemoTrainingArguments = ["--folds", "2", "--epochs", "1", "--mpp", "4"];
+    /// <summary>The quick demo recipe: a 2-fold CV, one epoch per run, IDC's ~4 µm/px (DOMAIN.md: ~2.5x), the best fold's weights.</summary>
+    public static readonly string[] DemoTrainingArguments = ["--folds", "2", "--epochs", "1", "--mpp", "4", "--final", "best-fold"];
 
     public sealed class Settings : CommonSettings
     {
@@ -76,6 +76,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                 Folds = 2,
                 Epochs = 1,
                 Mpp = 4,
+                Final = "best-fold",
                 Threads = settings.Threads,
                 Resume = Directory.Exists(model),
             };
