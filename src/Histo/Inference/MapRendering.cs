@@ -95,7 +95,8 @@ public static class MapRendering
         ArgumentNullException.ThrowIfNull(map);
         int scale = Math.Max(1, (int)Math.Ceiling((double)minSidePixels / Math.Max(map.Width, map.Height)));
         int mapW = map.Width * scale, mapH = map.Height * scale;
-        int width = Math.Max(mapW, 420);
+        int titleWidth = Cv2.GetTextSize(title, HersheyFonts.HersheySimplex, 0.5, 1, out _).Width;
+        int width = Math.Max(Math.Max(mapW, 420), titleWidth + 16);
         const int legendH = 70;
         using var canvas = new Mat(mapH + legendH, width, MatType.CV_8UC3, Scalar.All(255));
         using (var mapMat = ImageIO.ToBgraMat(map.CompositeOverWhite()))
