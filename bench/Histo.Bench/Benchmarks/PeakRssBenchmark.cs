@@ -8,7 +8,8 @@ namespace Histo.Bench.Benchmarks;
 /// <c>peak_rss_mb_read</c>: peak resident memory of a child process that reads the whole large generated slide
 /// (50,000 x 50,000) at level 0 in 1024 x 1024 regions on 2 threads through Histo's slide API, against the same
 /// child reading through raw libopenslide into reused buffers. The goal is an absolute one (under 2 GB for
-/// <c>histo slide</c> on this slide; that command does not exist yet, so this row covers the reading part of it).
+/// <c>histo slide</c> on this slide, measured by <see cref="SlidePeakRssBenchmark"/> as <c>peak_rss_mb</c>; this
+/// row covers the reading part of it).
 /// </summary>
 public sealed class PeakRssBenchmark : IBenchmark
 {

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Histo.Bench.Baselines;
+using Histo.Imaging;
+using Histo.Learning.Models;
+using Histo.Patches;
 using Histo.Slides;
 
 namespace Histo.Bench.Infrastructure;
@@ -31,9 +34,14 @@ public static class ChildMode
     public static int Run(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (args.Length == 5 && args[1] == "predict")
+        {
+            return Predict(args[2], args[3], int.Parse(args[4], CultureInfo.InvariantCulture));
+        }
+
         if (args.Length < 6 || args[1] != "read-all")
         {
-            Console.Error.WriteLine("usage: Histo.Bench --child read-all SLIDE histo|raw REGION_PIXELS THREADS [ROW_FRACTION]");
+            Console.Error.WriteLine("usage: Histo.Bench --child read-all SLIDE histo|raw REGION_PIXELS THREADS [ROW_FRACTION] | --child predict MODEL_DIR SLIDE BATCHES");
             return 2;
         }
 
@@ -97,6 +105,42 @@ public static class ChildMode
             reads,
             region_pixels = size,
             threads,
+            seconds = sw.Elapsed.TotalSeconds,
+            self_peak_rss_mb = PeakRss.SelfPeakRssMb(),
+        }));
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>--child predict MODEL_DIR SLIDE BATCHES</c>: the model alone, as <c>histo slide</c> loads it (2 torch threads):
+    /// <see cref="PatchClassifier.Load"/>, one batch of 16 real patches of the card's size and µm/px read from the
+    /// middle of SLIDE, then <see cref="PatchClassifier.Predict"/> on it BATCHES times. Prints one JSON line with the
+    /// process's own VmHWM at the end.
+    /// </summary>
+    private static int Predict(string modelDir, string slidePath, int batches)
+    {
+        TorchSharp.torch.set_num_threads(2);
+        using var model = PatchClassifier.Load(modelDir);
+        int size = model.Card.PatchSizePixels;
+        RgbaImage[] patches;
+        using (var slide = Slide.Open(slidePath))
+        {
+            long side = (long)Math.Round(size * (model.Card.Mpp ?? slide.MppX ?? 1) / (slide.MppX ?? 1));
+            long x0 = slide.Width / 2, y0 = slide.Height / 2;
+            patches = Enumerable.Range(0, 16)
+                .Select(i => PatchReader.Read(slide, new PatchPosition(0, 0, x0 + i % 4 * side, y0 + i / 4 * side, side, null), size))
+                .ToArray();
+        }
+
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (int b = 0; b < batches; b++)
+        {
+            model.Predict(patches);
+        }
+
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            patches = batches * patches.Length,
             seconds = sw.Elapsed.TotalSeconds,
             self_peak_rss_mb = PeakRss.SelfPeakRssMb(),
         }));
