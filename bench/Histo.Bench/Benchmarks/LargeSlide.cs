@@ -13,22 +13,8 @@ internal static class LargeSlide
 {
     public const int Side = 50_000;
 
-    public static string Ensure(BenchContext context)
-    {
-        string path = Path.Combine(context.CacheDir, "large-50k.tif");
-        if (File.Exists(path))
-        {
-            return path;
-        }
-
-        string source = Path.Combine(context.SharedData, "bach-a01", "A01-window.tif");
-        string temp = Path.Combine(context.CacheDir, "large-50k.tmp.tif");
-        const string pixelsPerMm = "2142.7040925648166"; // 1000 / 0.4667
-        Run("vips", "replicate", source,
-            $"{temp}[tile,pyramid,compression=jpeg,Q=85,tile-width=256,tile-height=256,xres={pixelsPerMm},yres={pixelsPerMm}]", "10", "10");
-        File.Move(temp, path);
-        return path;
-    }
+    /// <summary>The generated 50k slide (one generator: <see cref="Infrastructure.LargeSlide"/>).</summary>
+    public static string Ensure(BenchContext context) => Infrastructure.LargeSlide.Ensure(context);
 
     /// <summary>Runs a program and returns its standard output; a non-zero exit throws with its standard error.</summary>
     public static string Run(string program, params string[] args)

@@ -15,8 +15,11 @@ public static class LargeSlide
 
     private const int Copies = 10;
 
+    /// <summary>The A01 window's resolution, 0.4667 µm/px, written into the TIFF (pixels per millimetre) so µm/px is known.</summary>
+    private const string PixelsPerMm = "2142.7040925648166";
+
     /// <summary>The cached file's name.</summary>
-    public const string FileName = "large-50000.tif";
+    public const string FileName = "large-50000-0.4667mpp.tif";
 
     /// <summary>Returns the cached slide, generating it first when missing or unreadable.</summary>
     public static string Ensure(BenchContext context)
@@ -37,7 +40,7 @@ public static class LargeSlide
         string tmp = Path.Combine(context.CacheDir, $"large-50000.{Environment.ProcessId}.tmp.tif");
         Console.Error.WriteLine($"  generating {path} with libvips (once; about half a minute) ...");
         var psi = new ProcessStartInfo("vips") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (string a in new[] { "replicate", source, $"{tmp}[tile,pyramid,compression=jpeg,Q=85,tile-width=256,tile-height=256]", $"{Copies}", $"{Copies}" })
+        foreach (string a in new[] { "replicate", source, $"{tmp}[tile,pyramid,compression=jpeg,Q=85,tile-width=256,tile-height=256,xres={PixelsPerMm},yres={PixelsPerMm}]", $"{Copies}", $"{Copies}" })
         {
             psi.ArgumentList.Add(a);
         }
