@@ -194,6 +194,9 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             StainTargetPath = settings.StainTarget,
         };
         Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(), progress, cancellationToken));
+
+        // A corrupt image is reported once as the error line; OpenCV's own decoder warnings would add stray stderr lines.
+        OpenCvSharp.Cv2.SetLogLevel(OpenCvSharp.LogLevel.SILENT);
         TrainingResult result = TrainingProgressDisplay.Run(progress => trainer.Run(dataset, settings.Output!, run, progress, cancellationToken));
         Render(result, dataset);
         return 0;
@@ -267,18 +270,21 @@ internal static class TrainingProgressDisplay
     private sealed class PlainProgress : IProgress<TrainingProgress>
     {
         private readonly Stopwatch clock = Stopwatch.StartNew();
-        private double nextPreparingLine = 5;
+        private double nextLine = 5;
 
         public void Report(TrainingProgress value)
         {
+            // every epoch's result, and a line every 30 s in between so a slow epoch is visibly alive
             if (value.Stage == TrainingStage.EpochDone)
             {
                 Console.Error.WriteLine(Describe(value));
+                nextLine = clock.Elapsed.TotalSeconds + 30;
             }
-            else if (value.Stage == TrainingStage.Preparing && clock.Elapsed.TotalSeconds >= nextPreparingLine)
+            else if (clock.Elapsed.TotalSeconds >= nextLine)
             {
-                nextPreparingLine = clock.Elapsed.TotalSeconds + 10;
-                Console.Error.WriteLine(Describe(value));
+                nextLine = clock.Elapsed.TotalSeconds + 30;
+                string batches = value.Stage == TrainingStage.Preparing ? "" : $" (batch {value.Batch}/{value.BatchCount})";
+                Console.Error.WriteLine(Describe(value) + batches);
             }
         }
     }
