@@ -18,6 +18,11 @@ public sealed class TrainCliTests
         string model = Path.Combine(dir, "model");
         CliRunner.AssertOneLineError(CliRunner.Run(TrainingTestData.FastCliArgs(manifest, model)), "class");
         Assert.False(Directory.Exists(model));
+
+        string empty = Path.Combine(dir, "empty.csv");
+        File.WriteAllText(empty, "path,label,group\n");
+        CliRunner.AssertOneLineError(CliRunner.Run(TrainingTestData.FastCliArgs(empty, model)), "no images");
+        Assert.False(Directory.Exists(model));
     }
 
     [Fact]
