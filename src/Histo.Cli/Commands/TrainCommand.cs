@@ -26,7 +26,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public int Folds { get; set; } = TrainingOptions.DefaultFolds;
 
         [CommandOption("--epochs <E>")]
-        [Description("Epochs per fold (default 6).")]
+        [Description("Epochs per fold (default 4).")]
         public int Epochs { get; set; } = TrainingOptions.DefaultEpochs;
 
         [CommandOption("--batch <N>")]
@@ -42,7 +42,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public double? Mpp { get; set; }
 
         [CommandOption("--lr <RATE>")]
-        [Description("Base learning rate (default 0.01 for sgd, 0.0003 for adamw); cosine schedule with warm-up.")]
+        [Description("Base learning rate (default 0.001 for sgd, 0.0003 for adamw); cosine schedule with warm-up.")]
         public double? LearningRate { get; set; }
 
         [CommandOption("--schedule <NAME>")]
