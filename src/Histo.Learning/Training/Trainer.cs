@@ -631,6 +631,7 @@ public sealed class Trainer
                 });
                 state.EpochsDone = epoch;
                 Save();
+                AtomicFile.WriteAllText(Path.Combine(Path.GetDirectoryName(checkpointDirectory)!, TrainingFiles.HistoryFileName), TrainingFiles.HistoryCsv(state.History));
                 DeleteCheckpointFile(oldWeights);
                 DeleteCheckpointFile(oldOptimizer);
                 Report(TrainingStage.EpochDone, fold, epoch, epochs, 0, 0, seen / trainSeconds, trainLoss, valBalanced);

@@ -18,6 +18,11 @@ public sealed class TrainCliTests
         string model = Path.Combine(dir, "model");
         CliRunner.AssertOneLineError(CliRunner.Run(TrainingTestData.FastCliArgs(manifest, model)), "class");
         Assert.False(Directory.Exists(model));
+
+        string empty = Path.Combine(dir, "empty.csv");
+        File.WriteAllText(empty, "path,label,group\n");
+        CliRunner.AssertOneLineError(CliRunner.Run(TrainingTestData.FastCliArgs(empty, model)), "no images");
+        Assert.False(Directory.Exists(model));
     }
 
     [Fact]
@@ -57,7 +62,7 @@ public sealed class TrainCliTests
         CliRunner.AssertOneLineError(CliRunner.Run(TrainingTestData.FastCliArgs(manifest, model)), "leak");
         Assert.False(Directory.Exists(model));
 
-        var allowed = CliRunner.Run([.. TrainingTestData.FastCliArgs(manifest, model), "--allow-leaks"]);
+        var allowed = CliRunner.RunWithTimeout(TimeSpan.FromMinutes(15), [.. TrainingTestData.FastCliArgs(manifest, model), "--allow-leaks"]);
         Assert.True(allowed.ExitCode == 0, allowed.StdErr);
         var card = ModelCard.Load(model);
         Assert.True((bool?)card.Training?["leak_check"]?["leaky"]);
@@ -97,12 +102,13 @@ public sealed class TrainCliTests
     public void KilledRunResumesToTheSameWeightsAsAnUninterruptedRun()
     {
         string dir = TestPaths.NewTempDirectory();
-        string manifest = TrainingTestData.WriteIdcManifest(dir, patients: 4, perClass: 14);
+        string manifest = TrainingTestData.WriteIdcManifest(dir, patients: 4, perClass: 8);
         string reference = Path.Combine(dir, "reference");
         string killed = Path.Combine(dir, "killed");
-        string[] Args(string model) => TrainingTestData.FastCliArgs(manifest, model, folds: 2, epochs: 3);
+        string[] Args(string model) => TrainingTestData.FastCliArgs(manifest, model, folds: 2, epochs: 2);
+        var limit = TimeSpan.FromMinutes(15); // the machine is shared: generous, never a timing assert
 
-        var full = CliRunner.Run(Args(reference));
+        var full = CliRunner.RunWithTimeout(limit, Args(reference));
         Assert.True(full.ExitCode == 0, full.StdErr);
         Assert.Contains("CV (2-fold", full.StdOut, StringComparison.Ordinal);
 
@@ -111,7 +117,7 @@ public sealed class TrainCliTests
         using (Process process = StartCli(Args(killed)))
         {
             var clock = Stopwatch.StartNew();
-            while (!File.Exists(state) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(4))
+            while (!File.Exists(state) && !process.HasExited && clock.Elapsed < limit)
             {
                 Thread.Sleep(20);
             }
@@ -128,7 +134,7 @@ public sealed class TrainCliTests
         var restart = CliRunner.Run(Args(killed));
         CliRunner.AssertOneLineError(restart, "--resume");
 
-        var resumed = CliRunner.Run([.. Args(killed), "--resume"]);
+        var resumed = CliRunner.RunWithTimeout(limit, [.. Args(killed), "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.StdErr);
         Assert.Contains("(resumed)", resumed.StdOut, StringComparison.Ordinal);
         Assert.Equal(File.ReadAllBytes(Path.Combine(reference, PatchClassifier.WeightsFileName)), File.ReadAllBytes(Path.Combine(killed, PatchClassifier.WeightsFileName)));
