@@ -701,7 +701,7 @@ public sealed class Trainer
         /// <summary>The seeded order of an epoch: a shuffle, or a class-balanced draw with replacement.</summary>
         private int[] EpochOrder(int[] train, int fold, int epoch)
         {
-            var random = new SeededRandom((ulong)PhaseSeed(fold, epoch) ^ 0x5DEECE66DUL);
+            var random = new SplitMix64((ulong)PhaseSeed(fold, epoch) ^ 0x5DEECE66DUL);
             if (Options.Balancing == ClassBalancing.Sampling)
             {
                 var byClass = train.GroupBy(i => labels[i]).Select(g => g.ToArray()).ToArray();
@@ -726,7 +726,7 @@ public sealed class Trainer
         }
 
         private long PhaseSeed(int fold, int epoch) =>
-            (long)(new SeededRandom(((ulong)(uint)Options.Seed << 32) ^ ((ulong)(uint)fold << 16) ^ (uint)epoch).Next() >> 2);
+            (long)(new SplitMix64(((ulong)(uint)Options.Seed << 32) ^ ((ulong)(uint)fold << 16) ^ (uint)epoch).Next() >> 2);
 
         private void Report(TrainingStage stage, int fold, int epoch, int epochs, int batch, int batchCount, double imagesPerSecond, double loss, double? val)
         {
@@ -768,20 +768,4 @@ public sealed class Trainer
             }
         }
     }
-}
-
-/// <summary>SplitMix64, local to training so shuffles never change with the .NET version.</summary>
-internal struct SeededRandom(ulong seed)
-{
-    private ulong state = seed;
-
-    public ulong Next()
-    {
-        ulong z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    public int NextInt(int count) => (int)((Next() >> 11) * (1.0 / (1UL << 53)) * count);
 }

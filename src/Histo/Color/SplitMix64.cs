@@ -2,9 +2,10 @@ namespace Histo.Color;
 
 /// <summary>
 /// SplitMix64 (Steele, Lea and Flood 2014): a tiny generator whose output for a seed never changes across .NET
-/// versions or platforms (System.Random gives no such promise), so augmentations are reproducible from their seed.
+/// versions or platforms (System.Random gives no such promise), so augmentations, shuffles and samples are
+/// reproducible from their seed.
 /// </summary>
-internal struct SplitMix64(ulong seed)
+public struct SplitMix64(ulong seed)
 {
     private ulong _state = seed;
 
