@@ -7,6 +7,7 @@ using Histo.Models;
 
 namespace Histo.Tests.Training;
 
+[Collection(TorchGlobalStateCollection.Name)]
 public sealed class TrainerTests
 {
     [Fact]
@@ -146,4 +147,15 @@ public sealed class TrainerTests
             }
         }
     }
+}
+
+/// <summary>
+/// Tests that compare trained weights bit for bit run alone: libtorch's random generator (dropout) and thread count are
+/// process-wide, so another test creating or running a network at the same time would change the numbers.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TorchGlobalStateCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "torch global state";
 }
