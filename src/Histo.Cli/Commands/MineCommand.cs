@@ -10,12 +10,8 @@ namespace Histo.Cli.Commands;
 /// <summary><c>histo mine MODEL SLIDE TRUTH -o DIR [-n 5900] [--seed 42] [--label-map MAP] [--batch N] [--threads N]</c>.</summary>
 public sealed class MineCommand : Command<MineCommand.Settings>
 {
-    public sealed class Settings : CommonSettings
+    public sealed class Settings : AnnotatedSlideModelSettings
     {
-        [CommandArgument(0, "<MODEL>")]
-        [Description("Model directory.")]
-        public string Model { get; set; } = "";
-
         [CommandArgument(1, "<SLIDE>")]
         [Description("An annotated slide.")]
         public string Slide { get; set; } = "";
@@ -36,20 +32,6 @@ public sealed class MineCommand : Command<MineCommand.Settings>
         [Description("Seed of the sampling (default 42).")]
         public int Seed { get; set; } = 42;
 
-        [CommandOption("--label-map <MAP>")]
-        [Description("Label texts to classes for annotation files (default: BACH substrings).")]
-        public string? LabelMapSpec { get; set; }
-
-        [CommandOption("--batch <N>")]
-        [Description("Patches per model call (default 16).")]
-        public int Batch { get; set; } = 16;
-
-        [CommandOption("--threads <N>")]
-        [Description("Threads for the model and for reading patches (default: the number of cores).")]
-        public int? Threads { get; set; }
-
-        internal LabelMap LabelMap { get; private set; } = LabelMap.Bach;
-
         public override ValidationResult Validate()
         {
             if (string.IsNullOrWhiteSpace(Output))
@@ -62,24 +44,7 @@ public sealed class MineCommand : Command<MineCommand.Settings>
                 return ValidationResult.Error($"-n must be at least 1, got {Count}");
             }
 
-            if (Batch is < 1 or > 4096 || Threads is < 1 or > 256)
-            {
-                return ValidationResult.Error("--batch must be 1..4096 and --threads 1..256");
-            }
-
-            if (LabelMapSpec != null)
-            {
-                try
-                {
-                    LabelMap = LabelMap.Parse(LabelMapSpec);
-                }
-                catch (LabelMapException e)
-                {
-                    return ValidationResult.Error("--label-map: " + e.Message);
-                }
-            }
-
-            return ValidationResult.Success();
+            return base.Validate();
         }
     }
 
@@ -90,9 +55,8 @@ public sealed class MineCommand : Command<MineCommand.Settings>
             throw new HistoException($"{file}: file not found");
         }
 
-        int threads = settings.Threads ?? Environment.ProcessorCount;
-        TorchSharp.torch.set_num_threads(threads);
-        using var model = PatchClassifier.Load(settings.Model);
+        int threads = settings.EffectiveThreads;
+        using var model = settings.LoadModel();
         var miner = new HardExampleMiner(model, new MiningOptions
         {
             SampleCount = settings.Count,

@@ -14,12 +14,8 @@ namespace Histo.Cli.Commands;
 /// </summary>
 public sealed class SlideCommand : Command<SlideCommand.Settings>
 {
-    public sealed class Settings : CommonSettings
+    public sealed class Settings : SlideModelSettings
     {
-        [CommandArgument(0, "<MODEL>")]
-        [Description("Model directory (model.json + weights.bin).")]
-        public string Model { get; set; } = "";
-
         [CommandArgument(1, "<SLIDES>")]
         [Description("A slide, a folder of slides, or a .txt file listing slide paths (one per line).")]
         public string Slides { get; set; } = "";
@@ -35,14 +31,6 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         [CommandOption("--roi <FILE>")]
         [Description("Region of interest instead of detected tissue: a mask PNG over the whole slide (non-zero = region) or an annotation file (one slide only).")]
         public string? Roi { get; set; }
-
-        [CommandOption("--batch <N>")]
-        [Description("Patches per model call (default 16).")]
-        public int Batch { get; set; } = 16;
-
-        [CommandOption("--threads <N>")]
-        [Description("Threads for the model and for reading patches (default: the number of cores).")]
-        public int? Threads { get; set; }
 
         [CommandOption("--thresholds <T0,T1,...>")]
         [Description("Class map by thresholds on the intensity, e.g. 0,0.35,0.70,0.75 (the seed's). Default: the card's tuned thresholds, else argmax.")]
@@ -80,16 +68,6 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
                 return ValidationResult.Error($"output '{Output}' is a file, not a folder");
             }
 
-            if (Batch is < 1 or > 4096)
-            {
-                return ValidationResult.Error($"--batch must be between 1 and 4096, got {Batch}");
-            }
-
-            if (Threads is < 1 or > 256)
-            {
-                return ValidationResult.Error($"--threads must be between 1 and 256, got {Threads}");
-            }
-
             if (StridePixels is < 1)
             {
                 return ValidationResult.Error($"--stride-pixels must be at least 1, got {StridePixels}");
@@ -120,7 +98,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
                 return ValidationResult.Error("--roi belongs to one slide; it cannot be used with a folder or a list");
             }
 
-            return ValidationResult.Success();
+            return base.Validate();
         }
 
         internal static double[] ParseThresholds(string text)
@@ -141,11 +119,10 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        int threads = settings.Threads ?? Environment.ProcessorCount;
-        TorchSharp.torch.set_num_threads(threads);
+        int threads = settings.EffectiveThreads;
         var region = settings.Roi is null ? (RegionOfInterest)new RegionOfInterest.DetectedTissue() : RegionOfInterest.FromPath(settings.Roi);
         CohortInputs.Expand(settings.Slides, settings.Shard); // fail on a bad input before loading the model
-        using var model = PatchClassifier.Load(settings.Model);
+        using var model = settings.LoadModel();
         var inference = new SlideInference(model, new SlideInferenceOptions
         {
             BatchSize = settings.Batch,

@@ -18,12 +18,8 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
 {
     private static readonly HashSet<string> AnnotationExtensions = new(StringComparer.OrdinalIgnoreCase) { ".xml", ".geojson", ".json" };
 
-    public sealed class Settings : CommonSettings
+    public sealed class Settings : AnnotatedSlideModelSettings
     {
-        [CommandArgument(0, "<MODEL>")]
-        [Description("Model directory; its model.json gets the tuned thresholds.")]
-        public string Model { get; set; } = "";
-
         [CommandArgument(1, "<FILES>")]
         [Description("Slides and their ground truth, paired by name: A01.svs with A01.xml (or .geojson), A01-window.tif with A01-window-labels.png (label mask of BACH codes).")]
         public string[] Files { get; set; } = [];
@@ -31,18 +27,6 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
         [CommandOption("--step <STEP>")]
         [Description("Grid step of the threshold search (multiple of 0.01, default 0.01).")]
         public double Step { get; set; } = 0.01;
-
-        [CommandOption("--label-map <MAP>")]
-        [Description("Label texts to classes for annotation files (default: BACH substrings).")]
-        public string? LabelMapSpec { get; set; }
-
-        [CommandOption("--batch <N>")]
-        [Description("Patches per model call (default 16).")]
-        public int Batch { get; set; } = 16;
-
-        [CommandOption("--threads <N>")]
-        [Description("Threads for the model and for reading patches (default: the number of cores).")]
-        public int? Threads { get; set; }
 
         [CommandOption("--outputs <OUT>")]
         [Description("Reuse complete slide outputs of `histo slide` with this model found in OUT/<slide name>/ instead of running the slides again.")]
@@ -52,8 +36,6 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
         [Description("Report the best thresholds without writing them into the card.")]
         public bool DryRun { get; set; }
 
-        internal LabelMap LabelMap { get; private set; } = LabelMap.Bach;
-
         public override ValidationResult Validate()
         {
             if (Files.Length < 2)
@@ -61,24 +43,7 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
                 return ValidationResult.Error("give at least one slide and its ground truth");
             }
 
-            if (Batch is < 1 or > 4096 || Threads is < 1 or > 256)
-            {
-                return ValidationResult.Error("--batch must be 1..4096 and --threads 1..256");
-            }
-
-            if (LabelMapSpec != null)
-            {
-                try
-                {
-                    LabelMap = LabelMap.Parse(LabelMapSpec);
-                }
-                catch (LabelMapException e)
-                {
-                    return ValidationResult.Error("--label-map: " + e.Message);
-                }
-            }
-
-            return ValidationResult.Success();
+            return base.Validate();
         }
     }
 
@@ -91,9 +56,8 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
 
         bool IsTruth(string f) => AnnotationExtensions.Contains(Path.GetExtension(f)) || GroundTruth.HasTruthSuffix(Path.GetFileNameWithoutExtension(f));
         var pairs = GroundTruth.Pair(settings.Files.Where(f => !IsTruth(f)).ToList(), settings.Files.Where(IsTruth).ToList());
-        int threads = settings.Threads ?? Environment.ProcessorCount;
-        TorchSharp.torch.set_num_threads(threads);
-        using var model = PatchClassifier.Load(settings.Model);
+        int threads = settings.EffectiveThreads;
+        using var model = settings.LoadModel();
         var inference = new SlideInference(model, new SlideInferenceOptions { BatchSize = settings.Batch, ReaderThreads = threads, Rule = ClassMapRule.Argmax });
         var tuner = new ThresholdTuner();
         double lastLine = 0;
