@@ -34,7 +34,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public int Batch { get; set; } = TrainingOptions.DefaultBatchSize;
 
         [CommandOption("--input <PX>")]
-        [Description("Network input side in pixels (default: follows the data, e.g. 64 for IDC's 50 px patches, 224 for large images).")]
+        [Description("Network input side in pixels (default: follows the data, e.g. 96 for IDC's 50 px patches, 224 for large images).")]
         public int? Input { get; set; }
 
         [CommandOption("--mpp <M>")]
@@ -42,7 +42,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public double? Mpp { get; set; }
 
         [CommandOption("--lr <RATE>")]
-        [Description("Base learning rate (default 0.001 for sgd, 0.0003 for adamw); cosine schedule with warm-up.")]
+        [Description("Base learning rate (default 0.0003 for adamw, 0.001 for sgd); cosine schedule with warm-up.")]
         public double? LearningRate { get; set; }
 
         [CommandOption("--schedule <NAME>")]
@@ -50,8 +50,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public string Schedule { get; set; } = "cosine";
 
         [CommandOption("--optimizer <NAME>")]
-        [Description("sgd (Nesterov momentum 0.9, default) or adamw.")]
-        public string Optimizer { get; set; } = "sgd";
+        [Description("adamw (default) or sgd (Nesterov momentum 0.9, the seed's optimiser).")]
+        public string Optimizer { get; set; } = "adamw";
 
         [CommandOption("--freeze-epochs <E>")]
         [Description("Epochs at the start with the backbone frozen (only the head learns; default 0).")]
@@ -98,8 +98,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public bool NoAugment { get; set; }
 
         [CommandOption("--final <CHOICE>")]
-        [Description("Final model: all (train on all data for the mean best epoch count, default) or best-fold.")]
-        public string Final { get; set; } = "all";
+        [Description("Final model: best-fold (the weights of the fold with the best validation balanced accuracy, default; no extra training) or all (train again on all data for the mean best epoch count).")]
+        public string Final { get; set; } = "best-fold";
 
         public override ValidationResult Validate()
         {

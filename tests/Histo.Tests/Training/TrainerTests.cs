@@ -113,7 +113,9 @@ public sealed class TrainerTests
         var step = new TrainingOptions { LearningRate = 0.1, WarmupEpochs = 0, Schedule = LearningRateSchedule.Step, StepEpochs = 2, StepGamma = 0.5 };
         Assert.Equal(0.1, step.LearningRateAt(1.9, 6), 9);
         Assert.Equal(0.05, step.LearningRateAt(2, 6), 9);
-        Assert.Equal(64, TrainingOptions.DefaultInputSize(50));
+        Assert.Equal(96, TrainingOptions.DefaultInputSize(50));
+        Assert.Equal(64, TrainingOptions.DefaultInputSize(20));
+        Assert.Equal(128, TrainingOptions.DefaultInputSize(64));
         Assert.Equal(224, TrainingOptions.DefaultInputSize(2048));
     }
 

@@ -51,6 +51,7 @@ internal static class TrainingTestData
         InputSizePixels = 32,
         Threads = 2,
         Seed = 7,
+        Final = FinalModelChoice.AllData,
     };
 
     public static Dataset Load(string manifest) => DatasetLoader.Load(manifest);
