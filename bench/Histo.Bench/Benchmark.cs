@@ -12,6 +12,9 @@ public interface IBenchmark
     /// <summary>Name(s) this benchmark reports under in results.json; used for filtering on the command line.</summary>
     string Name { get; }
 
+    /// <summary>False for long runs that happen only when named on the command line (<c>bench/run idc_cv</c>).</summary>
+    bool RunsByDefault => true;
+
     /// <summary>Runs and returns one or more results.</summary>
     IEnumerable<BenchResult> Run(BenchContext context);
 }

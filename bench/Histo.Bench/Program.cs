@@ -24,7 +24,7 @@ var environment = BenchEnvironment.Describe();
 var benchmarks = typeof(IBenchmark).Assembly.GetTypes()
     .Where(t => typeof(IBenchmark).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
     .Select(t => (IBenchmark)Activator.CreateInstance(t)!)
-    .Where(b => filters.Length == 0 || filters.Any(f => b.Name.Contains(f, StringComparison.OrdinalIgnoreCase)))
+    .Where(b => filters.Length == 0 ? b.RunsByDefault : filters.Any(f => b.Name.Contains(f, StringComparison.OrdinalIgnoreCase)))
     .OrderBy(b => b.Name, StringComparer.Ordinal)
     .ToList();
 var results = new List<BenchResult>();
