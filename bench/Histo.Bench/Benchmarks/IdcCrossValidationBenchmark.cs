@@ -43,7 +43,7 @@ public sealed class IdcCrossValidationBenchmark : IBenchmark
         {
             var options = new TrainingOptions();
             Dataset dataset = DatasetLoader.Load(idc);
-            TrainingResult result = new Trainer(options).Run(dataset, model);
+            TrainingResult result = new Trainer(options).Run(dataset, model, progress: new EpochLines());
             int idcClass = dataset.Classes.Select(c => c.Name).ToList().IndexOf("1");
             double f1 = result.Folds.Average(f => f.Metrics.PerClass[idcClass].F1);
             CrossValidationSummary cv = result.CrossValidation;
@@ -63,6 +63,19 @@ public sealed class IdcCrossValidationBenchmark : IBenchmark
             if (Directory.Exists(model))
             {
                 Directory.Delete(model, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>One stderr line per finished epoch (images/s, loss, validation balanced accuracy, ETA): the run is long.</summary>
+    private sealed class EpochLines : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Stage == TrainingStage.EpochDone)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {value.PhaseName} epoch {value.Epoch}/{value.EpochCount}: {value.ImagesPerSecond:F0} images/s, loss {value.TrainLoss:F3}, val bal.acc {value.ValBalancedAccuracy:F4}, ETA {value.Eta:hh\\:mm\\:ss}"));
             }
         }
     }

@@ -10,7 +10,7 @@ namespace Histo.Cli.Commands;
 /// <summary><c>histo embed MODEL DATASET|FOLDER... -o features.csv|features.npy</c>: pooled features per image.</summary>
 public sealed class EmbedCommand : Command<EmbedCommand.Settings>
 {
-    public sealed class Settings : ModelSettings
+    public sealed class Settings : ImageModelSettings
     {
         [CommandArgument(1, "<PATHS>")]
         [Description("A labelled dataset (class folders, IDC/BreakHis names, CSV manifest) or any folder of images; several are combined.")]
@@ -59,8 +59,7 @@ public sealed class EmbedCommand : Command<EmbedCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        settings.ApplyThreads();
-        using var classifier = PatchClassifier.Load(settings.Model);
+        using var classifier = settings.LoadModel();
         var predictor = new ImagePredictor(classifier, settings.PredictionOptions);
         List<FeatureRow> rows = DatasetProgressDisplay.Run(progress =>
         {

@@ -14,7 +14,7 @@ namespace Histo.Cli.Commands;
 /// <summary><c>histo evaluate MODEL DATASET... [--json] [--tta] [--report DIR]</c>: a model's metrics on a labelled dataset.</summary>
 public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 {
-    public sealed class Settings : ModelSettings
+    public sealed class Settings : ImageModelSettings
     {
         [CommandArgument(1, "<PATHS>")]
         [Description("Labelled dataset: class folders, IDC or BreakHis names, or CSV manifests (path,label[[,group]]); several are combined.")]
@@ -64,8 +64,7 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        settings.ApplyThreads();
-        using var classifier = PatchClassifier.Load(settings.Model);
+        using var classifier = settings.LoadModel();
         EvaluationResult result = DatasetProgressDisplay.Run(progress =>
         {
             Dataset dataset = DatasetLoader.Load(settings.Paths, ModelSettings.LoadOptions(settings.SizePolicy), progress, cancellationToken);

@@ -2,51 +2,55 @@ using System.ComponentModel;
 using Histo.Datasets;
 using Histo.Imaging;
 using Histo.Learning.Evaluation;
+using Histo.Learning.Models;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Histo.Cli.Commands;
 
-/// <summary>Options of the commands that run a trained model (<c>evaluate</c>, <c>predict</c>, <c>embed</c>).</summary>
-public class ModelSettings : CommonSettings
+/// <summary>
+/// Options of every command that runs a trained model: the model directory, the batch and the thread count. The
+/// batch option itself is declared by <see cref="ImageModelSettings"/> and <see cref="SlideModelSettings"/>, whose
+/// defaults differ.
+/// </summary>
+public abstract class ModelSettings : CommonSettings
 {
     [CommandArgument(0, "<MODEL>")]
     [Description("Model directory (model.json + weights.bin), as written by histo train.")]
     public string Model { get; set; } = "";
 
-    [CommandOption("--tta")]
-    [Description("Test-time augmentation: average each patch over its 8 rotations and flips.")]
-    public bool Tta { get; set; }
-
-    [CommandOption("--batch <N>")]
-    [Description("Patches per network call (default 32).")]
-    public int Batch { get; set; } = 32;
-
     [CommandOption("--threads <N>")]
-    [Description("CPU threads for the network (default: all cores).")]
-    public int Threads { get; set; }
+    [Description("CPU threads for the network and for reading (default: all cores).")]
+    public int? Threads { get; set; }
+
+    /// <summary>Patches per network call.</summary>
+    public abstract int Batch { get; set; }
+
+    /// <summary>The thread count to use.</summary>
+    internal int EffectiveThreads => Threads ?? Environment.ProcessorCount;
 
     /// <summary>Checks the shared options.</summary>
     public override ValidationResult Validate()
     {
-        if (Batch <= 0)
+        if (Batch is < 1 or > 4096)
         {
-            return ValidationResult.Error($"--batch must be positive, got {Batch}");
+            return ValidationResult.Error($"--batch must be between 1 and 4096, got {Batch}");
         }
 
-        if (Threads < 0)
+        if (Threads is < 1 or > 256)
         {
-            return ValidationResult.Error($"--threads must be positive, got {Threads}");
+            return ValidationResult.Error($"--threads must be between 1 and 256, got {Threads}");
         }
 
-        return ValidationResult.Success();
+        return base.Validate();
     }
 
-    /// <summary>The prediction options these settings ask for.</summary>
-    public ImagePredictionOptions PredictionOptions => new() { TestTimeAugmentation = Tta, BatchSize = Batch };
-
-    /// <summary>Sets the network's CPU thread count (all cores unless --threads).</summary>
-    public void ApplyThreads() => TorchSharp.torch.set_num_threads(Threads > 0 ? Threads : Environment.ProcessorCount);
+    /// <summary>Sets libtorch's thread count and opens the model.</summary>
+    internal PatchClassifier LoadModel()
+    {
+        TorchSharp.torch.set_num_threads(EffectiveThreads);
+        return PatchClassifier.Load(Model);
+    }
 
     /// <summary>Loader options for datasets read by these commands (default size policy: pad).</summary>
     internal static DatasetLoadOptions LoadOptions(string sizePolicy) => new()
@@ -84,4 +88,19 @@ public class ModelSettings : CommonSettings
 
         return files;
     }
+}
+
+/// <summary>Options of the commands that run a model over images (<c>evaluate</c>, <c>predict</c>, <c>embed</c>).</summary>
+public class ImageModelSettings : ModelSettings
+{
+    [CommandOption("--tta")]
+    [Description("Test-time augmentation: average each patch over its 8 rotations and flips.")]
+    public bool Tta { get; set; }
+
+    [CommandOption("--batch <N>")]
+    [Description("Patches per network call (default 32).")]
+    public override int Batch { get; set; } = 32;
+
+    /// <summary>The prediction options these settings ask for.</summary>
+    public ImagePredictionOptions PredictionOptions => new() { TestTimeAugmentation = Tta, BatchSize = Batch };
 }

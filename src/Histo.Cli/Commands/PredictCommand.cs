@@ -11,7 +11,7 @@ namespace Histo.Cli.Commands;
 /// <summary><c>histo predict MODEL IMAGE|FOLDER [--json|--csv] [-o FILE]</c>: class and probabilities per image.</summary>
 public sealed class PredictCommand : Command<PredictCommand.Settings>
 {
-    public sealed class Settings : ModelSettings
+    public sealed class Settings : ImageModelSettings
     {
         [CommandArgument(1, "<PATH>")]
         [Description("An image, or a folder searched recursively for images. Large images are tiled into model-sized patches.")]
@@ -59,8 +59,7 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        settings.ApplyThreads();
-        using var classifier = PatchClassifier.Load(settings.Model);
+        using var classifier = settings.LoadModel();
         List<string> files = ModelSettings.ImageFiles(settings.Path);
         var predictor = new ImagePredictor(classifier, settings.PredictionOptions);
         float[][] probabilities = DatasetProgressDisplay.Run(progress =>

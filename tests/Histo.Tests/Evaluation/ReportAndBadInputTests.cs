@@ -148,6 +148,33 @@ public sealed class ReportAndBadInputTests
         Assert.Equal(2, both.ExitCode);
     }
 
+    /// <summary>Every model-running command shares one settings base: the same bounds on --threads and --batch.</summary>
+    [Theory]
+    [InlineData("evaluate", "--threads", "0")]
+    [InlineData("predict", "--threads", "0")]
+    [InlineData("embed", "--threads", "300")]
+    [InlineData("slide", "--threads", "0")]
+    [InlineData("tune", "--threads", "0")]
+    [InlineData("mine", "--batch", "5000")]
+    [InlineData("predict", "--batch", "-1")]
+    public void ModelCommandsShareTheirOptionBounds(string verb, string option, string value)
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string[] operands = verb switch
+        {
+            "evaluate" => [EvaluationModel.TestDataset],
+            "embed" => [EvaluationModel.TestDataset, "-o", Path.Combine(dir, "features.csv")],
+            "predict" => [dir],
+            "slide" => [TestPaths.A01Window, "-o", Path.Combine(dir, "out")],
+            "mine" => [TestPaths.A01Window, TestPaths.A01Labels, "-o", Path.Combine(dir, "out")],
+            _ => [TestPaths.A01Window, TestPaths.A01Labels],
+        };
+        var result = CliRunner.Run([verb, EvaluationModel.ModelDirectory, .. operands, option, value]);
+        CliRunner.AssertOneLineError(result, option);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+    }
+
     [Theory]
     [InlineData("evaluate")]
     [InlineData("predict")]
