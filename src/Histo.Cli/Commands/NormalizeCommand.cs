@@ -13,7 +13,7 @@ public sealed class NormalizeCommand : Command<NormalizeCommand.Settings>
     /// <summary>Largest image normalised without a region, in pixels.</summary>
     private const long MaxWholeImagePixels = 64L << 20;
 
-    public sealed class Settings : OutputFileSettings
+    public sealed class Settings : RegionFileSettings
     {
         [CommandArgument(0, "<INPUT>")]
         [Description("Image file, or a slide with a region (--x --y --width --height).")]
@@ -27,26 +27,6 @@ public sealed class NormalizeCommand : Command<NormalizeCommand.Settings>
         [Description("macenko (default) or reinhard.")]
         public string Method { get; set; } = "macenko";
 
-        [CommandOption("-x|--level0-x <LEVEL0_X>")]
-        [Description("Region left edge in level-0 pixels (also --x).")]
-        public long? X { get; set; }
-
-        [CommandOption("-y|--level0-y <LEVEL0_Y>")]
-        [Description("Region top edge in level-0 pixels (also --y).")]
-        public long? Y { get; set; }
-
-        [CommandOption("--width <PIXELS>")]
-        [Description("Region width in pixels of the chosen level.")]
-        public int? Width { get; set; }
-
-        [CommandOption("--height <PIXELS>")]
-        [Description("Region height in pixels of the chosen level.")]
-        public int? Height { get; set; }
-
-        [CommandOption("--level <LEVEL>")]
-        [Description("Pyramid level to read from (default 0).")]
-        public int Level { get; set; }
-
         public override ValidationResult Validate()
         {
             if (string.IsNullOrWhiteSpace(Target))
@@ -59,23 +39,7 @@ public sealed class NormalizeCommand : Command<NormalizeCommand.Settings>
                 return ValidationResult.Error($"--method must be macenko or reinhard, got '{Method}'");
             }
 
-            int given = new object?[] { X, Y, Width, Height }.Count(v => v != null);
-            if (given is not (0 or 4))
-            {
-                return ValidationResult.Error("a region needs all of --x, --y, --width and --height");
-            }
-
-            if (Width <= 0 || Height <= 0)
-            {
-                return ValidationResult.Error($"--width and --height must be positive, got {Width}x{Height}");
-            }
-
-            if (Level < 0)
-            {
-                return ValidationResult.Error($"--level must be 0 or more, got {Level}");
-            }
-
-            return ValidateOutput();
+            return ValidateRegionAndOutput(required: false);
         }
     }
 

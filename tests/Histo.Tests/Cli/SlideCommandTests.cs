@@ -89,4 +89,24 @@ public class SlideCommandTests
         Assert.False(File.Exists(outside));
         Assert.Single(Directory.GetFiles(dir));
     }
+
+    /// <summary>region requires all four region options; region and normalize share the same bounds.</summary>
+    [Theory]
+    [InlineData("region", "--height", "64", "are required")]
+    [InlineData("region", "--height", "0", "must be positive")]
+    [InlineData("normalize", "--height", "-3", "must be positive")]
+    [InlineData("normalize", "--level", "-1", "--level")]
+    public void Region_options_are_checked_before_reading(string verb, string option, string value, string mentioned)
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string output = Path.Combine(dir, "out.png");
+        string[] region = option == "--height" && mentioned == "are required"
+            ? ["--x", "0", "--y", "0", option, value]
+            : ["--x", "0", "--y", "0", "--width", "64", "--height", "64", option, value];
+        string[] extra = verb == "normalize" ? ["--target", TestPaths.CmuSmall] : [];
+        var result = CliRunner.Run([verb, TestPaths.CmuSmall, .. region, .. extra, "-o", output]);
+        CliRunner.AssertOneLineError(result, mentioned);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(Directory.GetFiles(dir));
+    }
 }
