@@ -75,7 +75,8 @@ public sealed class FusedResNet18 : IDisposable
             Tensor weight = conv.weight! * scale.reshape(-1, 1, 1, 1);
             Tensor bias = batchNorm.bias! - (batchNorm.running_mean! * scale);
             weight = weight.to_type(elementType);
-            weight = channelsLast ? ResNet18Variant.ToChannelsLast(weight) : weight.contiguous();
+            // 1 x 1 weights stay NCHW: those convolutions run in NCHW (see ResNet18Variant.OneByOneConvolutionInNchw).
+            weight = channelsLast && weight.shape[2] > 1 ? ResNet18Variant.ToChannelsLast(weight) : weight.contiguous();
             // Detached from every dispose scope: the copy outlives the caller's scope (a Predict call, say).
             return new FusedConv(
                 weight.DetachFromDisposeScope(),
@@ -170,7 +171,7 @@ public sealed class FusedResNet18 : IDisposable
         public Tensor Call(Tensor x)
         {
             Tensor main = Conv2.Call(Conv1.Call(x).relu_());
-            return main.add_(Shortcut is null ? x : Shortcut.Call(x)).relu_();
+            return main.add_(Shortcut is null ? x : ResNet18Variant.OneByOneConvolutionInNchw(x, Shortcut.Call)).relu_();
         }
 
         public void Dispose()

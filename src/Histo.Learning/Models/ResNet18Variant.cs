@@ -181,6 +181,28 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// Runs a 1 x 1 convolution on an NCHW copy of <paramref name="input"/> and returns the result in the input's
+    /// layout. oneDNN 3.7.1 (libtorch 2.10) computes channels-last 1 x 1 convolutions wrong, or dies with SIGFPE, on
+    /// VMs whose CPUID cache leaf 0x8000001D reads zero (its brgconv_1x1 weight reorder then believes every cache is
+    /// 1 byte); its NCHW kernels are right there. Done on every machine so that every CPU computes the same numbers;
+    /// it costs about 2 % at 224 px (three shortcut convolutions in ResNet18).
+    /// </summary>
+    /// <param name="input">A 4-d tensor, NCHW or channels-last.</param>
+    /// <param name="convolution">The 1 x 1 convolution, with NCHW-contiguous weights.</param>
+    /// <returns>The convolution's output, channels-last when the input was.</returns>
+    internal static Tensor OneByOneConvolutionInNchw(Tensor input, Func<Tensor, Tensor> convolution)
+    {
+        bool channelsLast = input.shape[1] > 1 && input.stride(1) == 1;
+        if (!channelsLast)
+        {
+            return convolution(input);
+        }
+
+        using DisposeScope scope = NewDisposeScope();
+        return ToChannelsLast(convolution(input.contiguous())).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Writes one image as network input: BGR planes (CHW), 0..255 scale, channel means subtracted, no division by a
     /// standard deviation, the preprocessing of the pretrained model.
     /// </summary>
@@ -294,7 +316,9 @@ internal sealed class ResNetBasicBlock : Module<Tensor, Tensor>
     {
         using DisposeScope scope = NewDisposeScope();
         Tensor main = bn2.call(conv2.call(bn1.call(conv1.call(input)).relu_()));
-        Tensor shortcut = shortcut_conv is null || shortcut_bn is null ? input : shortcut_bn.call(shortcut_conv.call(input));
+        Tensor shortcut = shortcut_conv is null || shortcut_bn is null
+            ? input
+            : shortcut_bn.call(ResNet18Variant.OneByOneConvolutionInNchw(input, shortcut_conv.call));
         return main.add_(shortcut).relu_().MoveToOuterDisposeScope();
     }
 }
