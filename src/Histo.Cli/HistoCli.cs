@@ -101,6 +101,8 @@ public static class HistoCli
             .WithExample("train", "../shared/data/idc", "-o", "models/idc");
         config.AddCommand<ServeCommand>("serve").WithDescription("Browse slides and prediction overlays in a web browser (Deep Zoom viewer).")
             .WithExample("serve", "slides/", "--predictions", "out/", "--port", "8080");
+        config.AddCommand<DoctorCommand>("doctor").WithDescription("Show the machine (CPU, oneDNN ISA, threads, allocator, versions) and self-check every inference engine.")
+            .WithExample("doctor", "--json");
     }
 
     /// <summary>

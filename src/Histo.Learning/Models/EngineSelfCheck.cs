@@ -1,0 +1,128 @@
+using System.Runtime.Intrinsics.X86;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Histo.Learning.Models;
+
+/// <summary>The outcome of one engine's self-check against the NCHW fp32 reference.</summary>
+/// <param name="Engine">The engine's name: Plain channels-last, Fused, FusedBFloat16 or OnnxRuntime.</param>
+/// <param name="MaxRelativeDifference">Largest |engine - reference| of the pooled features, relative to the largest |reference|.</param>
+/// <param name="Tolerance">The largest relative difference accepted for this engine's element type.</param>
+public sealed record EngineCheckResult(string Engine, double MaxRelativeDifference, double Tolerance)
+{
+    /// <summary>Whether the engine computed the reference's features within the tolerance.</summary>
+    public bool Passed => MaxRelativeDifference <= Tolerance;
+}
+
+/// <summary>
+/// Runs a fixed probe batch through every inference path of a ResNet18 and compares each with an independent
+/// reference computed in the same process: the plain TorchSharp network in NCHW fp32. oneDNN picks its kernels per
+/// CPU (and per VM's CPUID answers), so a fast path can be wrong on one machine and right on the next; this makes such
+/// a fault visible on the machine where it happens.
+/// </summary>
+public static class EngineSelfCheck
+{
+    /// <summary>Relative tolerance of the fp32 paths (rounding order only).</summary>
+    public const double Fp32Tolerance = 1e-3;
+
+    /// <summary>Relative tolerance of the bf16 path (8-bit mantissa through 20 layers).</summary>
+    public const double BFloat16Tolerance = 0.05;
+
+    /// <summary>Compares every path of <paramref name="network"/> with its NCHW fp32 output on a fixed probe.</summary>
+    /// <param name="network">The network; its mode and layout are restored afterwards.</param>
+    /// <param name="inputSizePixels">Side of the square probe images.</param>
+    /// <returns>One result per path.</returns>
+    public static IReadOnlyList<EngineCheckResult> Run(ResNet18Variant network, int inputSizePixels = 96)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSizePixels, 32);
+        bool wasTraining = network.training;
+        bool wasChannelsLast = network.ChannelsLast;
+        network.eval();
+        try
+        {
+            using DisposeScope scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            Tensor probe = Probe(inputSizePixels);
+            network.ChannelsLast = false;
+            float[] reference = network.Features(probe).data<float>().ToArray();
+            var results = new List<EngineCheckResult>();
+            network.ChannelsLast = true;
+            results.Add(new("Plain channels-last", Difference(reference, network.Features(probe)), Fp32Tolerance));
+            using (FusedResNet18 fused = FusedResNet18.Create(network, ScalarType.Float32))
+            {
+                results.Add(new(nameof(InferenceEngine.Fused), Difference(reference, fused.Features(probe)), Fp32Tolerance));
+            }
+
+            using (FusedResNet18 bf16 = FusedResNet18.Create(network, ScalarType.BFloat16))
+            {
+                results.Add(new(nameof(InferenceEngine.FusedBFloat16), Difference(reference, bf16.Features(probe)), BFloat16Tolerance));
+            }
+
+            using (OnnxRuntimeResNet18 ort = OnnxRuntimeResNet18.Create(network))
+            {
+                results.Add(new(nameof(InferenceEngine.OnnxRuntime), Difference(reference, ort.Features(probe)), Fp32Tolerance));
+            }
+
+            return results;
+        }
+        finally
+        {
+            network.ChannelsLast = wasChannelsLast;
+            network.train(wasTraining);
+        }
+    }
+
+    /// <summary>
+    /// Whether this CPU lists CPUID leaf 0x8000001D (AMD cache topology) but answers it with zeros, as some VMs do
+    /// (their kernel may still show <c>topoext</c> in /proc/cpuinfo); oneDNN 3.7.1 then takes every cache to be 1 byte
+    /// and its channels-last 1 x 1 convolutions compute wrong results (Histo runs those in NCHW on every machine).
+    /// </summary>
+    public static bool HasEmptyCacheTopologyLeaf()
+    {
+        if (!X86Base.IsSupported)
+        {
+            return false;
+        }
+
+        (int maxExtended, _, _, _) = X86Base.CpuId(unchecked((int)0x80000000), 0);
+        if ((uint)maxExtended < 0x8000001D)
+        {
+            return false;
+        }
+
+        (int eax, int ebx, int ecx, int edx) = X86Base.CpuId(unchecked((int)0x8000001D), 0);
+        return eax == 0 && ebx == 0 && ecx == 0 && edx == 0;
+    }
+
+    /// <summary>A fixed, deterministic probe batch of two images in the network's preprocessed value range.</summary>
+    private static Tensor Probe(int side)
+    {
+        var values = new float[2 * 3 * side * side];
+        ulong state = 0x9E3779B97F4A7C15UL;
+        for (int i = 0; i < values.Length; i++)
+        {
+            state += 0x9E3779B97F4A7C15UL;
+            ulong z = state;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            values[i] = (float)((z >> 40) / (double)(1UL << 24) * 255.0 - 120.0);
+        }
+
+        return tensor(values, [2, 3, side, side]);
+    }
+
+    private static double Difference(float[] reference, Tensor features)
+    {
+        float[] values = features.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        double scale = Math.Max(1e-6, reference.Max(Math.Abs));
+        double diff = 0;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            diff = Math.Max(diff, Math.Abs(values[i] - reference[i]));
+        }
+
+        return diff / scale;
+    }
+}
