@@ -18,6 +18,7 @@ public static class HistoCli
     {
         ArgumentNullException.ThrowIfNull(args);
         Histo.Learning.TorchThreading.PreferPassiveWait(); // before any command touches TorchSharp
+        Histo.Learning.Models.EngineSelfCheck.EngineReplaced += message => Console.Error.WriteLine($"warning: {message}");
         bool verbose = args.Contains("--verbose");
         var app = new CommandApp();
         app.Configure(Configure);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,11 +29,51 @@ public static class EngineSelfCheck
     /// <summary>Relative tolerance of the bf16 path (8-bit mantissa through 20 layers).</summary>
     public const double BFloat16Tolerance = 0.05;
 
+    private static readonly ConcurrentDictionary<string, EngineCheckResult> CheckedOnce = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Raised (at most once per engine and process) when <see cref="CheckOnce"/> finds an engine wrong and a
+    /// <see cref="PatchClassifier"/> falls back to the NCHW fp32 network; the argument is a one-line message. Hosts
+    /// show it (the CLI prints it as a <c>warning:</c> line); the library itself never prints.
+    /// </summary>
+    public static event Action<string>? EngineReplaced;
+
+    /// <summary>
+    /// Checks <paramref name="engine"/> of <paramref name="network"/> against its NCHW fp32 output on the fixed probe,
+    /// once per engine and process (oneDNN chooses its kernels per process, not per model); later calls return the
+    /// first result.
+    /// </summary>
+    /// <param name="engine">The engine; <see cref="InferenceEngine.Plain"/> checks the plain network channels-last.</param>
+    /// <param name="network">The network; its mode and layout are restored afterwards.</param>
+    /// <returns>The result of the first check of this engine in this process.</returns>
+    public static EngineCheckResult CheckOnce(InferenceEngine engine, ResNet18Variant network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        string name = engine == InferenceEngine.Plain ? PlainChannelsLast : engine.ToString();
+        return CheckedOnce.GetOrAdd(name, _ => Run(network, only: name).Single());
+    }
+
+    /// <summary>Raises <see cref="EngineReplaced"/>.</summary>
+    internal static void ReportReplaced(string engine, string message)
+    {
+        if (Reported.TryAdd(engine, 0))
+        {
+            EngineReplaced?.Invoke(message);
+        }
+    }
+
+    private static readonly ConcurrentDictionary<string, byte> Reported = new(StringComparer.Ordinal);
+
+    private const string PlainChannelsLast = "Plain channels-last";
+
     /// <summary>Compares every path of <paramref name="network"/> with its NCHW fp32 output on a fixed probe.</summary>
     /// <param name="network">The network; its mode and layout are restored afterwards.</param>
     /// <param name="inputSizePixels">Side of the square probe images.</param>
     /// <returns>One result per path.</returns>
-    public static IReadOnlyList<EngineCheckResult> Run(ResNet18Variant network, int inputSizePixels = 96)
+    public static IReadOnlyList<EngineCheckResult> Run(ResNet18Variant network, int inputSizePixels = 96) =>
+        Run(network, inputSizePixels, only: null);
+
+    private static List<EngineCheckResult> Run(ResNet18Variant network, int inputSizePixels = 96, string? only = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSizePixels, 32);
@@ -47,20 +88,29 @@ public static class EngineSelfCheck
             network.ChannelsLast = false;
             float[] reference = network.Features(probe).data<float>().ToArray();
             var results = new List<EngineCheckResult>();
-            network.ChannelsLast = true;
-            results.Add(new("Plain channels-last", Difference(reference, network.Features(probe)), Fp32Tolerance));
-            using (FusedResNet18 fused = FusedResNet18.Create(network, ScalarType.Float32))
+            bool Wanted(string name) => only is null || only == name;
+            if (Wanted(PlainChannelsLast))
             {
-                results.Add(new(nameof(InferenceEngine.Fused), Difference(reference, fused.Features(probe)), Fp32Tolerance));
+                network.ChannelsLast = true;
+                results.Add(new(PlainChannelsLast, Difference(reference, network.Features(probe)), Fp32Tolerance));
             }
 
-            using (FusedResNet18 bf16 = FusedResNet18.Create(network, ScalarType.BFloat16))
+            foreach ((InferenceEngine engine, ScalarType type, double tolerance) in new[]
             {
-                results.Add(new(nameof(InferenceEngine.FusedBFloat16), Difference(reference, bf16.Features(probe)), BFloat16Tolerance));
+                (InferenceEngine.Fused, ScalarType.Float32, Fp32Tolerance),
+                (InferenceEngine.FusedBFloat16, ScalarType.BFloat16, BFloat16Tolerance),
+            })
+            {
+                if (Wanted(engine.ToString()))
+                {
+                    using FusedResNet18 fused = FusedResNet18.Create(network, type);
+                    results.Add(new(engine.ToString(), Difference(reference, fused.Features(probe)), tolerance));
+                }
             }
 
-            using (OnnxRuntimeResNet18 ort = OnnxRuntimeResNet18.Create(network))
+            if (Wanted(nameof(InferenceEngine.OnnxRuntime)))
             {
+                using OnnxRuntimeResNet18 ort = OnnxRuntimeResNet18.Create(network);
                 results.Add(new(nameof(InferenceEngine.OnnxRuntime), Difference(reference, ort.Features(probe)), Fp32Tolerance));
             }
 

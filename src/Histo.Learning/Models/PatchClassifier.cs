@@ -251,6 +251,7 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
         {
             bool stale = Network.training;
             Network.eval();
+            SelfCheck();
             ScalarType? elementType = Inference switch
             {
                 InferenceEngine.Plain or InferenceEngine.OnnxRuntime => null,
@@ -281,6 +282,32 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
 
             return (elementType is null ? null : fused, onnxRuntime);
         }
+    }
+
+    /// <summary>
+    /// Before the first batch of an engine in this process, compares it with the NCHW fp32 network on a fixed probe
+    /// (<see cref="EngineSelfCheck.CheckOnce"/>); a wrong engine is replaced by the NCHW fp32 network, which is the
+    /// reference itself, and <see cref="EngineSelfCheck.EngineReplaced"/> says so.
+    /// </summary>
+    private void SelfCheck()
+    {
+        if (Inference == InferenceEngine.Plain && !Network.ChannelsLast)
+        {
+            return;
+        }
+
+        EngineCheckResult result = EngineSelfCheck.CheckOnce(Inference, Network);
+        if (result.Passed)
+        {
+            return;
+        }
+
+        string replaced = result.Engine;
+        Inference = InferenceEngine.Plain;
+        Network.ChannelsLast = false;
+        EngineSelfCheck.ReportReplaced(replaced, string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"the {replaced} engine computes wrong features on this CPU (relative difference {result.MaxRelativeDifference:0.###} against NCHW fp32); running the NCHW fp32 network instead (slower); 'histo doctor' shows the details"));
     }
 
     private static float[][] ToRows(Tensor matrix)
