@@ -41,6 +41,18 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("Microns per pixel of the images, recorded in the model card (unknown unless given).")]
         public double? Mpp { get; set; }
 
+        [CommandOption("--crop <PX>")]
+        [Description("Side of the square training crops, in image pixels; 0 trains on whole images (default: the seed's 628 µm window when the images carry their µm/px and are that large, e.g. 748 px on 0.84 µm/px BACH fields; whole images otherwise).")]
+        public int? Crop { get; set; }
+
+        [CommandOption("--stride <PX>")]
+        [Description("Stride of the crop window in image pixels, the last crop aligned to the far edge (default: the seed's 41.6 µm, 49.5 px at 0.84 µm/px: 14 crops per BACH field).")]
+        public double? Stride { get; set; }
+
+        [CommandOption("--precision <P>")]
+        [Description("Training arithmetic: fp32 (default), bf16 (bf16 forward/backward on a copy, fp32 master weights; 1.6x faster on AVX512-BF16 CPUs), or auto (bf16 where the CPU has AVX512-BF16).")]
+        public string Precision { get; set; } = "fp32";
+
         [CommandOption("--lr <RATE>")]
         [Description("Base learning rate (default 0.0003 for adamw, 0.001 for sgd); cosine schedule with warm-up.")]
         public double? LearningRate { get; set; }
@@ -119,6 +131,11 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
                 return ValidationResult.Error($"--optimizer must be sgd or adamw, got '{Optimizer}'");
             }
 
+            if (Precision is not ("auto" or "fp32" or "bf16"))
+            {
+                return ValidationResult.Error($"--precision must be auto, fp32 or bf16, got '{Precision}'");
+            }
+
             if (Schedule is not ("cosine" or "step"))
             {
                 return ValidationResult.Error($"--schedule must be cosine or step, got '{Schedule}'");
@@ -168,6 +185,9 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             Epochs = Epochs,
             BatchSize = Batch,
             InputSizePixels = Input,
+            CropSizePixels = Crop,
+            CropStridePixels = Stride,
+            Precision = Precision switch { "fp32" => TrainingPrecision.Float32, "bf16" => TrainingPrecision.BFloat16Mixed, _ => TrainingPrecision.Auto },
             Mpp = Mpp,
             LearningRate = LearningRate,
             Schedule = Schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,

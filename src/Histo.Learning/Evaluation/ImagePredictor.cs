@@ -68,7 +68,7 @@ public sealed class ImagePredictor
         ArgumentNullException.ThrowIfNull(image);
         RgbaImage decoded = image.Load is null ? ImageIO.Load(image.Path) : image.Load();
         double? imageMpp = Options.UseImageMpp ? ImageFileResolution.TryReadMpp(image.Path) : null;
-        List<RgbaImage> tiles = ImageTiling.Cut(decoded, classifier.Card.PatchSizePixels, imageMpp, classifier.Card.Mpp);
+        List<RgbaImage> tiles = ImageTiling.Cut(decoded, classifier.Card.PatchSizePixels, imageMpp, classifier.Card.Mpp, classifier.Card.CropStridePixels);
         if (!Options.TestTimeAugmentation)
         {
             return tiles;

@@ -80,6 +80,7 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
         }
 
         ClassCount = classCount;
+        DropoutProbability = dropoutProbability;
         conv1 = Conv2d(3, 64, kernel_size: 7, stride: 2, padding: 3, bias: false);
         bn1 = BatchNorm2d(64, eps: BatchNormEpsilon);
         maxpool = MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
@@ -114,6 +115,9 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
     /// <summary>Number of classes of the head, or 0 if the network has none.</summary>
     public int ClassCount { get; }
 
+    /// <summary>Dropout applied to the features before the head, during training only.</summary>
+    public double DropoutProbability { get; }
+
     /// <summary>
     /// Whether <see cref="Features"/> first lays the input out channels-last (NHWC strides). oneDNN then keeps every
     /// convolution channels-last, which is faster on CPU; results are the same up to float rounding.
@@ -135,6 +139,9 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
     /// <summary>Number of residual blocks in each of the four stages: [2, 2, 2, 3].</summary>
     public static IReadOnlyList<int> BlocksPerStage => StageBlockCounts;
 
+    /// <summary>Number of residual stages (<c>layer1</c> .. <c>layer4</c>).</summary>
+    public const int StageCount = 4;
+
     /// <summary>Computes the pooled features.</summary>
     /// <param name="input">Preprocessed images <c>[N, 3, H, W]</c> (see <see cref="WriteInput"/>).</param>
     /// <returns>Features <c>[N, 512]</c>.</returns>
@@ -142,15 +149,81 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(input);
         using DisposeScope scope = NewDisposeScope();
+        Tensor x = Trunk(input, StageCount);
+        return functional.adaptive_avg_pool2d(x, 1).flatten(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Runs the stem (convolution, batch norm, max pooling) and the first <paramref name="stages"/> residual stages:
+    /// the feature map that <see cref="Top"/> continues from. <c>Top(Trunk(x, k), k)</c> equals
+    /// <see cref="Module{T, TResult}.forward"/>.
+    /// </summary>
+    /// <param name="input">Preprocessed images <c>[N, 3, H, W]</c>.</param>
+    /// <param name="stages">Residual stages to run after the stem, 0..<see cref="StageCount"/>.</param>
+    /// <returns>The feature map (channels-last strides when <see cref="ChannelsLast"/> is set).</returns>
+    public Tensor Trunk(Tensor input, int stages)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentOutOfRangeException.ThrowIfNegative(stages);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, StageCount);
+        using DisposeScope scope = NewDisposeScope();
         Tensor x = ChannelsLast ? ToChannelsLast(input) : input;
         x = maxpool.call(bn1.call(conv1.call(x)).relu_());
-        foreach (ResNetBasicBlock block in Blocks)
+        x = RunStages(x, 0, stages);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Continues from a <see cref="Trunk"/> output of <paramref name="stages"/> stages: the remaining stages, global
+    /// average pooling, and the head (dropout, linear) when there is one.
+    /// </summary>
+    /// <param name="trunk">The feature map from <c>Trunk(input, stages)</c>.</param>
+    /// <param name="stages">The number of stages the trunk ran.</param>
+    /// <returns>Logits <c>[N, ClassCount]</c>, or the features <c>[N, 512]</c> if there is no head.</returns>
+    public Tensor Top(Tensor trunk, int stages)
+    {
+        ArgumentNullException.ThrowIfNull(trunk);
+        ArgumentOutOfRangeException.ThrowIfNegative(stages);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, StageCount);
+        using DisposeScope scope = NewDisposeScope();
+        Tensor x = RunStages(trunk, stages, StageCount);
+        x = functional.adaptive_avg_pool2d(x, 1).flatten(1);
+        if (fc is not null && dropout is not null)
         {
-            x = block.call(x);
+            x = fc.call(dropout.call(x));
         }
 
-        x = functional.adaptive_avg_pool2d(x, 1).flatten(1);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The parameters of the stem and the first <paramref name="stages"/> stages (what <see cref="Trunk"/> uses),
+    /// by name; the batch-norm layers among them are returned too so a trainer can keep them in eval mode.
+    /// </summary>
+    public (IReadOnlyList<Parameter> Parameters, IReadOnlyList<Module> BatchNorms) TrunkModules(int stages)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stages);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, StageCount);
+        var modules = new List<Module> { conv1, bn1 };
+        ModuleList<ResNetBasicBlock>[] all = [layer1, layer2, layer3, layer4];
+        modules.AddRange(all.Take(stages).SelectMany(stage => stage));
+        var parameters = modules.SelectMany(m => m.parameters()).ToList();
+        var norms = modules.SelectMany(m => m.modules().Prepend(m)).Where(m => m is BatchNorm2d).Distinct().ToList();
+        return (parameters, norms);
+    }
+
+    private Tensor RunStages(Tensor x, int from, int to)
+    {
+        ModuleList<ResNetBasicBlock>[] all = [layer1, layer2, layer3, layer4];
+        for (int stage = from; stage < to; stage++)
+        {
+            foreach (ResNetBasicBlock block in all[stage])
+            {
+                x = block.call(x);
+            }
+        }
+
+        return x;
     }
 
     /// <summary>Computes class logits <c>[N, ClassCount]</c>, or the features <c>[N, 512]</c> if there is no head.</summary>
@@ -158,14 +231,9 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
     /// <returns>Logits or features.</returns>
     public override Tensor forward(Tensor input)
     {
-        if (fc is null || dropout is null)
-        {
-            return Features(input);
-        }
-
+        ArgumentNullException.ThrowIfNull(input);
         using DisposeScope scope = NewDisposeScope();
-        Tensor logits = fc.call(dropout.call(Features(input)));
-        return logits.MoveToOuterDisposeScope();
+        return Top(Trunk(input, StageCount), StageCount).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -1,38 +1,98 @@
 using Histo.Color;
 using Histo.Datasets;
+using Histo.Evaluation;
 using Histo.Imaging;
+using Histo.Learning.Evaluation;
 using Histo.Learning.Models;
 using Histo.Patches;
 
 namespace Histo.Learning.Training;
 
 /// <summary>
+/// How training cuts each image: square crops of <paramref name="SizePixels"/> in a sliding window moved by
+/// <paramref name="StridePixels"/> (image pixels), the last crop aligned to the far edge (see
+/// <see cref="ImageTiling.SlidingOrigins"/>) — the same crops image-level prediction averages over.
+/// </summary>
+internal sealed record CropPlan(int SizePixels, double StridePixels);
+
+/// <summary>
 /// The dataset's images as the network sees them before augmentation: decoded (border cuts padded by the dataset's
-/// size policy), stain-normalised when asked, resized to the input size. The same steps as
-/// <see cref="PatchClassifier.Preprocess"/>, so training and inference see the same pixels. Kept in memory when they
-/// fit in <see cref="MaxCacheBytes"/>, recomputed on every use otherwise.
+/// size policy), cut into crops when a <see cref="CropPlan"/> is given (each crop a <em>view</em>; without a plan an
+/// image is one view), stain-normalised when asked, resized to the input size. The same steps as
+/// <see cref="ImagePredictor"/> and <see cref="PatchClassifier.Preprocess"/>, so training and inference see the same
+/// pixels. Kept in memory when they fit in <see cref="MaxCacheBytes"/>, recomputed on every use otherwise.
 /// </summary>
 internal sealed class PreparedImages
 {
     /// <summary>Largest total size of cached images.</summary>
-    public const long MaxCacheBytes = 3L << 30;
+    public const long MaxCacheBytes = 4L << 30;
 
     private readonly Dataset dataset;
     private readonly IStainNormalizer? normalizer;
+    private readonly CropPlan? crops;
+    private readonly int[] firstView;
+    private readonly int[] itemOfView;
     private readonly RgbaImage?[]? cache;
 
-    public PreparedImages(Dataset dataset, int inputSizePixels, IStainNormalizer? normalizer)
+    public PreparedImages(Dataset dataset, int inputSizePixels, IStainNormalizer? normalizer, CropPlan? crops = null)
     {
         this.dataset = dataset;
         this.normalizer = normalizer;
+        this.crops = crops;
         InputSizePixels = inputSizePixels;
-        long bytes = (long)dataset.Items.Count * inputSizePixels * inputSizePixels * RgbaImage.Channels;
-        cache = bytes <= MaxCacheBytes ? new RgbaImage?[dataset.Items.Count] : null;
+        firstView = new int[dataset.Items.Count + 1];
+        for (int i = 0; i < dataset.Items.Count; i++)
+        {
+            firstView[i + 1] = firstView[i] + ViewCount(dataset, dataset.Items[i], crops);
+        }
+
+        itemOfView = new int[firstView[^1]];
+        for (int i = 0; i < dataset.Items.Count; i++)
+        {
+            Array.Fill(itemOfView, i, firstView[i], firstView[i + 1] - firstView[i]);
+        }
+
+        long bytes = (long)itemOfView.Length * inputSizePixels * inputSizePixels * RgbaImage.Channels;
+        cache = bytes <= MaxCacheBytes ? new RgbaImage?[itemOfView.Length] : null;
     }
 
     public int InputSizePixels { get; }
 
-    public int Count => dataset.Items.Count;
+    /// <summary>Number of images of the dataset.</summary>
+    public int ItemCount => dataset.Items.Count;
+
+    /// <summary>Number of views (crops) over all images.</summary>
+    public int Count => itemOfView.Length;
+
+    /// <summary>The image a view was cut from.</summary>
+    public int ItemOf(int view) => itemOfView[view];
+
+    /// <summary>The views of image <paramref name="item"/>, in the order image-level prediction cuts them.</summary>
+    public IEnumerable<int> ViewsOf(int item) => Enumerable.Range(firstView[item], firstView[item + 1] - firstView[item]);
+
+    /// <summary>The views of several images, image after image.</summary>
+    public int[] ViewsOf(IEnumerable<int> items) => [.. items.SelectMany(ViewsOf)];
+
+    /// <summary>Crops per image under a plan (1 without one), from the sizes in the file headers.</summary>
+    public static int ViewCount(Dataset dataset, DatasetItem item, CropPlan? crops)
+    {
+        if (crops == null)
+        {
+            return 1;
+        }
+
+        var (usualWidth, usualHeight) = dataset.UsualSizeOf(item);
+        bool padded = dataset.IsSmallerThanUsual(item) && dataset.SizePolicy != SizePolicy.Skip;
+        int width = padded ? usualWidth : item.WidthPixels;
+        int height = padded ? usualHeight : item.HeightPixels;
+        if (width < crops.SizePixels || height < crops.SizePixels)
+        {
+            return 1;
+        }
+
+        return ImageTiling.SlidingOrigins(width, crops.SizePixels, crops.StridePixels).Length
+            * ImageTiling.SlidingOrigins(height, crops.SizePixels, crops.StridePixels).Length;
+    }
 
     /// <summary>Decodes every image once (filling the cache, or just checking it decodes); fails on the first unreadable one.</summary>
     public void PrepareAll(int parallelism, Action<int> reportDone, CancellationToken cancellationToken)
@@ -41,20 +101,26 @@ internal sealed class PreparedImages
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
         try
         {
-            Parallel.For(0, Count, options, i =>
+            Parallel.For(0, ItemCount, options, i =>
             {
-                RgbaImage image = Load(i);
+                List<RgbaImage> views = Load(i);
                 if (cache != null)
                 {
-                    cache[i] = image;
+                    for (int v = 0; v < views.Count; v++)
+                    {
+                        cache[firstView[i] + v] = views[v];
+                    }
                 }
 
                 int n = Interlocked.Increment(ref done);
-                if (n % 256 == 0 || n == Count)
+                if (n % 64 == 0 || n == ItemCount)
                 {
                     reportDone(n);
                 }
             });
+
+            // full-size crops are garbage once resized: give their memory back before training starts
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is HistoException) is HistoException first)
         {
@@ -62,18 +128,31 @@ internal sealed class PreparedImages
         }
     }
 
-    /// <summary>The prepared image of item <paramref name="index"/> (shared when cached: do not modify).</summary>
-    public RgbaImage Get(int index) => cache?[index] ?? Load(index);
+    /// <summary>The prepared view <paramref name="view"/> (shared when cached: do not modify).</summary>
+    public RgbaImage Get(int view) => cache?[view] ?? Load(itemOfView[view])[view - firstView[itemOfView[view]]];
 
-    private RgbaImage Load(int index)
+    private List<RgbaImage> Load(int item)
     {
-        RgbaImage image = dataset.LoadImage(dataset.Items[index]);
-        if (normalizer != null)
+        RgbaImage image = dataset.LoadImage(dataset.Items[item]);
+        List<RgbaImage> views = crops == null ? [image] : ImageTiling.Cut(image, crops.SizePixels, strideSizePixels: crops.StridePixels);
+        int expected = firstView[item + 1] - firstView[item];
+        if (views.Count != expected)
         {
-            image = normalizer.Normalize(image).Image;
+            throw new HistoException($"{dataset.Items[item].Path}: decoded as {image.Width} x {image.Height} px, which its header did not say");
         }
 
-        return image.Width == InputSizePixels && image.Height == InputSizePixels ? image : ImageIO.Resize(image, InputSizePixels, InputSizePixels);
+        for (int v = 0; v < views.Count; v++)
+        {
+            RgbaImage view = views[v];
+            if (normalizer != null)
+            {
+                view = normalizer.Normalize(view).Image;
+            }
+
+            views[v] = view.Width == InputSizePixels && view.Height == InputSizePixels ? view : ImageIO.Resize(view, InputSizePixels, InputSizePixels);
+        }
+
+        return views;
     }
 }
 

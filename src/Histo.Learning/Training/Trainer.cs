@@ -111,8 +111,11 @@ public sealed class Trainer
             normalizer = StainNormalizer.Fit(method, stainTarget);
         }
 
-        int patchSide = dataset.Sources.Max(s => Math.Max(s.UsualWidthPixels, s.UsualHeightPixels));
+        double? mpp = options.Mpp ?? DatasetMpp(dataset);
+        CropPlan? crops = ResolveCrops(dataset, mpp, initCard);
+        int patchSide = crops?.SizePixels ?? dataset.Sources.Max(s => Math.Max(s.UsualWidthPixels, s.UsualHeightPixels));
         int inputSize = options.InputSizePixels ?? initCard?.InputSizePixels ?? TrainingOptions.DefaultInputSize(patchSide);
+        bool mixed = UseMixedPrecision();
 
         CrossValidationSplit split = GroupKFold.Split(dataset, options.Folds, options.Seed);
         int[] foldOf = split.FoldsOf(dataset);
@@ -132,15 +135,15 @@ public sealed class Trainer
             }
         }
 
-        string recipeKey = RecipeKey(dataset, inputSize, run);
+        string recipeKey = RecipeKey(dataset, inputSize, run, crops, mixed);
         if (previous != null && previous.RecipeKey != recipeKey)
         {
             throw new HistoException($"{modelDirectory}: the checkpoint was made with another dataset or recipe; rerun with the same arguments, or start again with --force");
         }
 
         torch.set_num_threads(options.Threads);
-        var images = new PreparedImages(dataset, inputSize, normalizer);
-        images.PrepareAll(options.Threads, n => report.Preparing(n, images.Count), cancellationToken);
+        var images = new PreparedImages(dataset, inputSize, normalizer, crops);
+        images.PrepareAll(options.Threads, n => report.Preparing(n, images.ItemCount), cancellationToken);
 
         // Every check passed: from here on the output directory is written.
         Directory.CreateDirectory(modelDirectory);
@@ -159,7 +162,7 @@ public sealed class Trainer
         double elapsedBefore = state.ElapsedSeconds;
 
         var session = new Session(this, dataset, images, foldOf, initCard != null ? run.InitModelDirectory : null, checkpointDirectory, state,
-            progress, clock, elapsedBefore, cancellationToken);
+            progress, clock, elapsedBefore, mixed, cancellationToken);
 
         while (state.PhaseFold >= 1 && state.PhaseFold <= options.Folds)
         {
@@ -200,11 +203,12 @@ public sealed class Trainer
             Classes = [.. classes],
             BachCodes = ModelCard.InferBachCodes(classes),
             PatchSizePixels = patchSide,
+            CropStridePixels = crops?.StridePixels,
             InputSizePixels = inputSize,
-            Mpp = options.Mpp,
+            Mpp = mpp,
             StainNormalization = options.StainNormalization is { } m ? m.ToString().ToLowerInvariant() : "none",
         };
-        card.Training = TrainingNode(dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed);
+        card.Training = TrainingNode(dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed);
 
         using (var network = new ResNet18Variant(classes.Length, options.Dropout))
         {
@@ -282,10 +286,67 @@ public sealed class Trainer
         return null;
     }
 
-    private string RecipeKey(Dataset dataset, int inputSize, TrainingRunOptions run)
+    /// <summary>
+    /// The µm/px of the dataset's images, read from their files (TIFF resolution tags, ...): the median of the
+    /// images that carry one, or null when none does.
+    /// </summary>
+    private static double? DatasetMpp(Dataset dataset)
+    {
+        var known = dataset.Items.Select(i => Histo.Slides.ImageFileResolution.TryReadMpp(i.Path)).OfType<double>().Order().ToArray();
+        return known.Length == 0 ? null : known[known.Length / 2];
+    }
+
+    /// <summary>
+    /// The crops of this run: the options' size and stride; else the --init model's; else the seed's ~628 µm window
+    /// with its ~41.6 µm stride when the images' µm/px is known and they are at least one window large; else none
+    /// (whole images, e.g. IDC's 50 px patches).
+    /// </summary>
+    private CropPlan? ResolveCrops(Dataset dataset, double? mpp, ModelCard? initCard)
+    {
+        if (options.CropSizePixels == 0)
+        {
+            return null;
+        }
+
+        int smallestSide = dataset.Sources.Where(s => s.ItemCount > 0).Min(s => Math.Min(s.UsualWidthPixels, s.UsualHeightPixels));
+        int? size = options.CropSizePixels;
+        double? stride = options.CropStridePixels;
+        if (size == null && initCard?.CropStridePixels is { } initStride && initCard.Mpp is { } initMpp && mpp is { } m)
+        {
+            // the same physical window as the model being refined
+            size = (int)Math.Round(initCard.PatchSizePixels * initMpp / m, MidpointRounding.AwayFromZero);
+            stride ??= initStride * initMpp / m;
+        }
+
+        if (size == null && mpp is { } known)
+        {
+            int seedSide = (int)Math.Round(TrainingOptions.DefaultCropMicrons / known, MidpointRounding.AwayFromZero);
+            size = smallestSide >= seedSide ? seedSide : null;
+        }
+
+        if (size is not { } side)
+        {
+            return null;
+        }
+
+        double step = stride ?? (mpp is { } mm ? TrainingOptions.DefaultStrideMicrons / mm : Math.Max(1, side / 15.0));
+        return new CropPlan(side, Math.Max(1, step));
+    }
+
+    /// <summary>Whether this run trains in bf16 mixed precision (asked for, or automatic on a CPU with AVX512-BF16).</summary>
+    private bool UseMixedPrecision() => options.Precision switch
+    {
+        TrainingPrecision.BFloat16Mixed => true,
+        TrainingPrecision.Float32 => false,
+        _ => TrainingDevice.Current.type == DeviceType.CPU && MixedPrecision.CpuHasBFloat16(),
+    };
+
+    private string RecipeKey(Dataset dataset, int inputSize, TrainingRunOptions run, CropPlan? crops, bool mixed)
     {
         var key = options.ToJson();
         key["input_size_pixels"] = inputSize;
+        key["crops"] = crops is null ? null : $"{crops.SizePixels}/{crops.StridePixels.ToString("R", CultureInfo.InvariantCulture)}";
+        key["mixed_precision"] = mixed;
         key["init"] = run.InitModelDirectory is { } init ? Path.GetFullPath(init) : null;
         key["images"] = dataset.Items.Count;
         key["classes"] = string.Join("|", dataset.Classes.Select(c => c.Name));
@@ -373,11 +434,16 @@ public sealed class Trainer
     }
 
     private JsonObject TrainingNode(Dataset dataset, LeakReport leaks, int inputSize, TrainingRunOptions run, IReadOnlyList<FoldResult> folds,
-        CrossValidationSummary cv, TrainingCheckpoint state, int? bestFold, TimeSpan elapsed)
+        CrossValidationSummary cv, TrainingCheckpoint state, int? bestFold, TimeSpan elapsed, CropPlan? crops, PreparedImages images, bool mixed)
     {
         var summary = DatasetSummary.Of(dataset);
         var recipe = options.ToJson();
         recipe["input_size_pixels"] = inputSize;
+        recipe["crop_size_pixels"] = crops?.SizePixels;
+        recipe["crop_stride_pixels"] = crops?.StridePixels;
+        recipe["crops"] = images.Count;
+        recipe["image_prediction"] = crops is null ? "whole image" : "mean of the crop probabilities";
+        recipe["precision"] = mixed ? "bf16-mixed (fp32 master weights)" : "fp32";
         recipe["init"] = run.InitModelDirectory is { } init ? Path.GetFullPath(init) : "imagenet (ML.NET ResNet18 featurizer)";
         var foldArray = new JsonArray();
         foreach (FoldResult f in folds)
@@ -455,6 +521,8 @@ public sealed class Trainer
         private readonly PreparedImages images;
         private readonly int[] foldOf;
         private readonly int[] labels;
+        private readonly int[] viewLabels;
+        private readonly bool mixed;
         private readonly string? initDirectory;
         private readonly string checkpointDirectory;
         private readonly TrainingCheckpoint state;
@@ -465,9 +533,10 @@ public sealed class Trainer
         private double doneImages;
 
         public Session(Trainer trainer, Dataset dataset, PreparedImages images, int[] foldOf, string? initDirectory, string checkpointDirectory,
-            TrainingCheckpoint state, IProgress<TrainingProgress>? progress, Stopwatch clock, double elapsedBefore, CancellationToken cancellationToken)
+            TrainingCheckpoint state, IProgress<TrainingProgress>? progress, Stopwatch clock, double elapsedBefore, bool mixed, CancellationToken cancellationToken)
         {
             this.trainer = trainer;
+            this.mixed = mixed;
             this.dataset = dataset;
             this.images = images;
             this.foldOf = foldOf;
@@ -478,13 +547,14 @@ public sealed class Trainer
             this.clock = clock;
             this.cancellationToken = cancellationToken;
             labels = dataset.Items.Select(i => i.LabelIndex).ToArray();
+            viewLabels = Enumerable.Range(0, images.Count).Select(v => labels[images.ItemOf(v)]).ToArray();
             var o = trainer.options;
-            int n = dataset.Items.Count;
+            int n = images.Count;
 
             // Work in image passes (a validation image costs about a third of a training image).
             double perFoldEpoch = (n * (o.Folds - 1.0) / o.Folds) + (n / (double)o.Folds / 3);
             plannedImages = (o.Folds * o.Epochs * perFoldEpoch) + (o.Final == FinalModelChoice.AllData ? o.Epochs * n : 0);
-            doneImages = Math.Min(plannedImages, state.History.Count(h => h.Fold != "final") * perFoldEpoch + state.History.Count(h => h.Fold == "final") * n);
+            doneImages = Math.Min(plannedImages, (state.History.Count(h => h.Fold != "final") * perFoldEpoch) + (state.History.Count(h => h.Fold == "final") * n));
             startImages = doneImages;
             ElapsedBefore = elapsedBefore;
         }
@@ -533,6 +603,8 @@ public sealed class Trainer
             torch.random.manual_seed(PhaseSeed(fold, 0));
             using ResNet18Variant network = CreateNetwork();
             network.to(TrainingDevice.Current);
+            using MixedPrecision? bf16 = mixed ? new MixedPrecision(network) : null;
+            int[] trainViews = images.ViewsOf(train);
             var parameters = network.named_parameters().ToList();
             using var optimizer = CreateOptimizer(parameters.Select(p => p.parameter));
             if (state.EpochsDone > 0 && state.WeightsFile != null && state.OptimizerFile != null)
@@ -541,7 +613,7 @@ public sealed class Trainer
                 optimizer.load_state_dict(Path.Combine(checkpointDirectory, state.OptimizerFile));
             }
 
-            using Tensor? classWeights = Options.Balancing == ClassBalancing.LossWeights ? ClassWeights(train) : null;
+            using Tensor? classWeights = Options.Balancing == ClassBalancing.LossWeights ? ClassWeights(trainViews) : null;
             for (int epoch = state.EpochsDone + 1; epoch <= epochs; epoch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -553,13 +625,13 @@ public sealed class Trainer
                     parameter.requires_grad = !frozen || name.StartsWith("fc.", StringComparison.Ordinal);
                 }
 
-                int[] order = EpochOrder(train, fold, epoch);
+                int[] order = EpochOrder(trainViews, fold, epoch);
                 var augmenter = Options.Augment ? new Augmenter() : null;
                 double lossSum = 0;
                 int seen = 0;
                 double lr = 0;
                 network.train();
-                using (var pipeline = new BatchPipeline(images, order, labels, Options.BatchSize, augmenter, (ulong)PhaseSeed(fold, epoch), Options.Threads, cancellationToken))
+                using (var pipeline = new BatchPipeline(images, order, viewLabels, Options.BatchSize, augmenter, (ulong)PhaseSeed(fold, epoch), Options.Threads, cancellationToken))
                 {
                     int batchIndex = 0;
                     foreach (PreparedBatch batch in pipeline.Batches())
@@ -581,8 +653,10 @@ public sealed class Trainer
                             Tensor input = tensor(batch.Inputs, [batch.Count, 3, size, size]).to(TrainingDevice.Current);
                             Tensor target = tensor(batch.Labels).to(TrainingDevice.Current);
                             optimizer.zero_grad();
-                            Tensor loss = nn.functional.cross_entropy(network.call(input), target, weight: classWeights);
+                            Tensor logits = bf16 != null ? bf16.Forward(input) : network.call(input);
+                            Tensor loss = nn.functional.cross_entropy(logits, target, weight: classWeights);
                             loss.backward();
+                            bf16?.CopyBack();
                             optimizer.step();
                             lossSum += loss.item<float>() * batch.Count;
                         }
@@ -638,12 +712,14 @@ public sealed class Trainer
             }
         }
 
+        /// <summary>Class probabilities of each validation image: the mean over its crops (one crop: the image).</summary>
         private List<float[]> Predict(ResNet18Variant network, int[] validation, int fold, int epoch, int epochs, double trainLoss)
         {
-            var result = new List<float[]>(validation.Length);
+            int[] views = images.ViewsOf(validation);
+            var sums = new Dictionary<int, double[]>(validation.Length);
             network.eval();
             using var noGrad = no_grad();
-            using var pipeline = new BatchPipeline(images, validation, labels, Options.BatchSize * 2, null, 0, Options.Threads, cancellationToken);
+            using var pipeline = new BatchPipeline(images, views, viewLabels, Options.BatchSize * 2, null, 0, Options.Threads, cancellationToken);
             int batchIndex = 0;
             foreach (PreparedBatch batch in pipeline.Batches())
             {
@@ -655,7 +731,16 @@ public sealed class Trainer
                 int k = (int)probabilities.shape[1];
                 for (int r = 0; r < batch.Count; r++)
                 {
-                    result.Add(flat.AsSpan(r * k, k).ToArray());
+                    int item = images.ItemOf(batch.Items[r]);
+                    if (!sums.TryGetValue(item, out double[]? sum))
+                    {
+                        sums[item] = sum = new double[k];
+                    }
+
+                    for (int c = 0; c < k; c++)
+                    {
+                        sum[c] += flat[(r * k) + c];
+                    }
                 }
 
                 batchIndex++;
@@ -663,7 +748,11 @@ public sealed class Trainer
                 Report(TrainingStage.Validating, fold, epoch, epochs, batchIndex, pipeline.BatchCount, 0, trainLoss, null);
             }
 
-            return result;
+            return validation.Select(item =>
+            {
+                double count = images.ViewsOf(item).Count();
+                return sums[item].Select(v => (float)(v / count)).ToArray();
+            }).ToList();
         }
 
         private ResNet18Variant CreateNetwork()
@@ -685,16 +774,16 @@ public sealed class Trainer
             _ => torch.optim.SGD(parameters, Options.EffectiveLearningRate, momentum: Options.Momentum, weight_decay: Options.WeightDecay, nesterov: true),
         };
 
-        private Tensor ClassWeights(int[] train)
+        private Tensor ClassWeights(int[] trainViews)
         {
             int k = dataset.Classes.Count;
             var counts = new double[k];
-            foreach (int i in train)
+            foreach (int v in trainViews)
             {
-                counts[labels[i]]++;
+                counts[viewLabels[v]]++;
             }
 
-            var weights = counts.Select(c => (float)(c > 0 ? train.Length / (k * c) : 0)).ToArray();
+            var weights = counts.Select(c => (float)(c > 0 ? trainViews.Length / (k * c) : 0)).ToArray();
             return tensor(weights).to(TrainingDevice.Current);
         }
 
@@ -704,7 +793,7 @@ public sealed class Trainer
             var random = new SplitMix64((ulong)PhaseSeed(fold, epoch) ^ 0x5DEECE66DUL);
             if (Options.Balancing == ClassBalancing.Sampling)
             {
-                var byClass = train.GroupBy(i => labels[i]).Select(g => g.ToArray()).ToArray();
+                var byClass = train.GroupBy(v => viewLabels[v]).Select(g => g.ToArray()).ToArray();
                 var drawn = new int[train.Length];
                 for (int j = 0; j < drawn.Length; j++)
                 {

@@ -37,6 +37,22 @@ public enum ClassBalancing
     Sampling,
 }
 
+/// <summary>The arithmetic of the training forward and backward passes.</summary>
+public enum TrainingPrecision
+{
+    /// <summary>bf16 mixed precision where the CPU has AVX512-BF16 instructions, fp32 elsewhere.</summary>
+    Auto,
+
+    /// <summary>fp32 throughout.</summary>
+    Float32,
+
+    /// <summary>
+    /// Forward and backward in bfloat16 on a copy of the network, gradients applied in fp32 to fp32 master weights
+    /// (the optimiser state and the saved weights stay fp32).
+    /// </summary>
+    BFloat16Mixed,
+}
+
 /// <summary>Which weights the final model directory holds.</summary>
 public enum FinalModelChoice
 {
@@ -122,6 +138,22 @@ public sealed record TrainingOptions
     /// <summary>Microns per pixel of the training images, when the user knows it (recorded in the card).</summary>
     public double? Mpp { get; init; }
 
+    /// <summary>
+    /// Side of the square training crops in image pixels: 0 trains on whole images, null follows the data (the seed's
+    /// ~628 µm window when the images' µm/px is known and they are at least one window large, whole images otherwise;
+    /// see <see cref="DefaultCropMicrons"/>).
+    /// </summary>
+    public int? CropSizePixels { get; init; }
+
+    /// <summary>Stride of the crop window in image pixels, or null for the seed's ~41.6 µm (see <see cref="DefaultStrideMicrons"/>).</summary>
+    public double? CropStridePixels { get; init; }
+
+    /// <summary>
+    /// The training arithmetic: fp32 by default. bf16 mixed precision is 1.6x faster per step on AVX512-BF16 CPUs but
+    /// its gradients have not yet been shown to follow fp32 closely in every regime (see README, "BACH").
+    /// </summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+
     /// <summary>CPU threads for the network and data preparation.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
@@ -139,6 +171,15 @@ public sealed record TrainingOptions
     /// </summary>
     public static int DefaultInputSize(int patchSidePixels) =>
         Math.Clamp((int)Math.Round(2.0 * patchSidePixels / 32, MidpointRounding.AwayFromZero) * 32, 64, 224);
+
+    /// <summary>
+    /// The seed's crop side in microns: 1495 px at 0.42 µm/px (Kwok 2018 cut BACH's 2048 x 1536 fields into 1495 px
+    /// windows), 748 px on the 0.84 µm/px BACH fields in the shared data.
+    /// </summary>
+    public const double DefaultCropMicrons = 1495 * 0.42;
+
+    /// <summary>The seed's crop stride in microns: 99 px at 0.42 µm/px (49.5 px at 0.84), 14 crops per BACH field.</summary>
+    public const double DefaultStrideMicrons = 99 * 0.42;
 
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
@@ -163,6 +204,8 @@ public sealed record TrainingOptions
         Require(Dropout is >= 0 and < 1, "dropout must be in [0, 1)");
         Require(InputSizePixels is null or (>= 32 and <= 1024), $"input size must be 32..1024 pixels, got {InputSizePixels}");
         Require(Mpp is null || (Mpp > 0 && double.IsFinite(Mpp.Value)), "mpp must be positive");
+        Require(CropSizePixels is null or >= 0, $"crop size must be 0 (whole images) or more pixels, got {CropSizePixels}");
+        Require(CropStridePixels is null || (CropStridePixels >= 1 && double.IsFinite(CropStridePixels.Value)), $"crop stride must be at least 1 pixel, got {CropStridePixels}");
         Require(Threads >= 1, $"threads must be 1 or more, got {Threads}");
     }
 
@@ -208,6 +251,9 @@ public sealed record TrainingOptions
             ["dropout"] = Dropout,
             ["augmentation"] = Augment ? "dihedral + hsv jitter + stain jitter" : "none",
             ["stain_normalization"] = StainNormalization?.ToString().ToLower(inv) ?? "none",
+            ["crop_size_pixels"] = CropSizePixels,
+            ["crop_stride_pixels"] = CropStridePixels,
+            ["precision"] = Precision switch { TrainingPrecision.Float32 => "fp32", TrainingPrecision.BFloat16Mixed => "bf16-mixed", _ => "auto" },
             ["seed"] = Seed,
             ["final_model"] = Final == FinalModelChoice.BestFold ? "best-fold" : "all-data",
         };

@@ -56,12 +56,54 @@ public static class ImageTiling
         return origins;
     }
 
+    /// <summary>
+    /// Top-left corners of a sliding window of <paramref name="patchSizePixels"/> moved by
+    /// <paramref name="strideSizePixels"/> along a <paramref name="lengthPixels"/> side, with a last window aligned to
+    /// the far edge when the stride does not land on it (the seed's crops of a BACH field: 748 px windows every 49.5 px
+    /// over 1024 x 768 give 7 x 2 positions). A side shorter than the window gives one window at 0 (the caller resizes).
+    /// </summary>
+    public static int[] SlidingOrigins(int lengthPixels, int patchSizePixels, double strideSizePixels)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(patchSizePixels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(lengthPixels);
+        if (!(strideSizePixels >= 1) || double.IsInfinity(strideSizePixels))
+        {
+            throw new ArgumentOutOfRangeException(nameof(strideSizePixels), strideSizePixels, "The stride must be at least 1 pixel.");
+        }
+
+        int last = lengthPixels - patchSizePixels;
+        if (last <= 0)
+        {
+            return [0];
+        }
+
+        var origins = new List<int>();
+        for (int k = 0; ; k++)
+        {
+            int origin = (int)Math.Round(k * strideSizePixels, MidpointRounding.AwayFromZero);
+            if (origin >= last)
+            {
+                break;
+            }
+
+            origins.Add(origin);
+        }
+
+        origins.Add(last);
+        return [.. origins];
+    }
+
     /// <summary>Cuts <paramref name="image"/> into square patches of <paramref name="patchSizePixels"/> (see the class remarks).</summary>
     /// <param name="image">The whole image.</param>
     /// <param name="patchSizePixels">The model's patch side, in pixels at <paramref name="modelMpp"/>.</param>
     /// <param name="imageMpp">The image's µm/px, or null when unknown.</param>
     /// <param name="modelMpp">The model's µm/px, or null when unknown.</param>
-    public static List<RgbaImage> Cut(RgbaImage image, int patchSizePixels, double? imageMpp = null, double? modelMpp = null)
+    /// <param name="strideSizePixels">
+    /// When set, the patches are a sliding window with this stride (model pixels; see <see cref="SlidingOrigins"/>)
+    /// instead of the edge-to-edge grid.
+    /// </param>
+    public static List<RgbaImage> Cut(RgbaImage image, int patchSizePixels, double? imageMpp = null, double? modelMpp = null,
+        double? strideSizePixels = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(patchSizePixels);
@@ -84,8 +126,8 @@ public static class ImageTiling
             return [scaled];
         }
 
-        int[] xs = Origins(scaled.Width, patchSizePixels);
-        int[] ys = Origins(scaled.Height, patchSizePixels);
+        int[] xs = strideSizePixels is { } sx ? SlidingOrigins(scaled.Width, patchSizePixels, sx) : Origins(scaled.Width, patchSizePixels);
+        int[] ys = strideSizePixels is { } sy ? SlidingOrigins(scaled.Height, patchSizePixels, sy) : Origins(scaled.Height, patchSizePixels);
         var patches = new List<RgbaImage>(xs.Length * ys.Length);
         foreach (int y in ys)
         {

@@ -29,6 +29,13 @@ public sealed class ModelCard
     /// <summary>Side of the square patch cut from the slide, in pixels at <see cref="Mpp"/>.</summary>
     [JsonPropertyName("patch_size_pixels")] public int PatchSizePixels { get; set; }
 
+    /// <summary>
+    /// Stride, in patch pixels, of the sliding window that cuts images larger than one patch (the training crops), or
+    /// null for the edge-to-edge grid of <c>ImageTiling.Origins</c>. Image-level prediction then averages over the
+    /// same crops that cross-validation scored.
+    /// </summary>
+    [JsonPropertyName("crop_stride_pixels")] public double? CropStridePixels { get; set; }
+
     /// <summary>Side of the network input in pixels (the patch is resized to it).</summary>
     [JsonPropertyName("input_size_pixels")] public int InputSizePixels { get; set; }
 

@@ -13,6 +13,40 @@ public sealed class ImagePredictionTests
     private static string BachInvasive => TestPaths.Shared("microscopy", "bach", "Invasive", "invasive.png");
 
     [Theory]
+    [InlineData(1024, 748, 49.5, new[] { 0, 50, 99, 149, 198, 248, 276 })] // BACH field width at 0.84 µm/px: the seed's 7 columns
+    [InlineData(768, 748, 49.5, new[] { 0, 20 })] // ... and 2 rows: 14 crops
+    [InlineData(2048, 1495, 99, new[] { 0, 99, 198, 297, 396, 495, 553 })] // the seed's own 0.42 µm/px fields
+    [InlineData(748, 748, 49.5, new[] { 0 })]
+    [InlineData(700, 748, 49.5, new[] { 0 })]
+    [InlineData(848, 748, 50, new[] { 0, 50, 100 })] // the stride lands on the edge: no extra crop
+    public void SlidingWindowEndsAlignedToTheFarEdge(int length, int patch, double stride, int[] expected)
+    {
+        Assert.Equal(expected, ImageTiling.SlidingOrigins(length, patch, stride));
+    }
+
+    [Fact]
+    public void CutWithAStrideGivesTheSlidingWindowCrops()
+    {
+        var image = new RgbaImage(1024, 768);
+        for (int y = 0; y < 768; y++)
+        {
+            for (int x = 0; x < 1024; x++)
+            {
+                image.Pixels[((y * 1024) + x) * 4] = (byte)(x % 251);
+                image.Pixels[((y * 1024) + x) * 4 + 1] = (byte)(y % 241);
+            }
+        }
+
+        List<RgbaImage> crops = ImageTiling.Cut(image, 748, strideSizePixels: 49.5);
+        Assert.Equal(14, crops.Count);
+        Assert.All(crops, c => Assert.Equal((748, 748), (c.Width, c.Height)));
+        RgbaImage last = crops[^1]; // x 276, y 20
+        Assert.Equal((byte)(276 % 251), last.Pixels[0]);
+        Assert.Equal((byte)(20 % 241), last.Pixels[1]);
+        Assert.Equal(4, ImageTiling.Cut(image, 748).Count); // without a stride: the edge-to-edge grid
+    }
+
+    [Theory]
     [InlineData(50, 50, new[] { 0 })]
     [InlineData(100, 50, new[] { 0, 50 })]
     [InlineData(584, 50, new[] { 0, 49, 97, 146, 194, 243, 291, 340, 388, 437, 485, 534 })]
