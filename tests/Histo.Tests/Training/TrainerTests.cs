@@ -98,8 +98,9 @@ public sealed class TrainerTests
         Assert.Equal(9, predictor.PatchesOf(new Histo.Learning.Evaluation.ImageInput(dataset.Items[0].Path)).Count);
     }
 
-    // Train mode, batch 16, random-noise probe: measured cosine 0.925 over all gradients, worst parameter (a
-    // batch-norm bias) 0.86; a wrong backward kernel gives ~0. In eval mode or at batch 4 the cosine drops to
+    // Train mode, batch 16, random-noise probe: measured cosine 0.86-0.93 over all gradients, varying from run to run
+    // on the same input (the bf16 backward is not deterministic here), worst parameter 0.83-0.86; a wrong or
+    // disconnected backward gives ~0. The bound catches that, not bf16's rounding. In eval mode or at batch 4 the cosine drops to
     // 0.58-0.93, led by conv1 and the batch-norm biases: why bf16 training is opt-in, not the default.
     [Theory]
     [InlineData(true, 16, 96)]
@@ -144,7 +145,7 @@ public sealed class TrainerTests
         var cos = fp32.Select((g, i) => (names[i], Cosine(g, bf16[i]))).ToList();
         double all = Cosine([.. fp32.SelectMany(g => g)], [.. bf16.SelectMany(g => g)]);
         string worst = string.Join("; ", cos.OrderBy(c => c.Item2).Take(6).Select(c => $"{c.Item1} {c.Item2:F3}"));
-        Assert.True(all > 0.88 && cos.All(c => c.Item2 > 0.75), $"all {all:F3}; worst {worst}");
+        Assert.True(all > 0.75 && cos.All(c => c.Item2 > 0.6), $"all {all:F3}; worst {worst}");
     }
 
     [Fact]
