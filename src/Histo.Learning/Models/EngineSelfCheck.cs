@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Histo.Learning.Models;
 
 /// <summary>The outcome of one engine's self-check against the NCHW fp32 reference.</summary>
-/// <param name="Engine">The engine's name: Plain channels-last, Fused, FusedBFloat16 or OnnxRuntime.</param>
+/// <param name="Engine">The engine's name (<see cref="EngineSelfCheck.NameOf"/>): plain-channels-last-fp32, fused-fp32, fused-bf16 or onnxruntime-fp32.</param>
 /// <param name="MaxRelativeDifference">Largest |engine - reference| of the pooled features, relative to the largest |reference|.</param>
 /// <param name="Tolerance">The largest relative difference accepted for this engine's element type.</param>
 public sealed record EngineCheckResult(string Engine, double MaxRelativeDifference, double Tolerance)
@@ -49,9 +49,27 @@ public static class EngineSelfCheck
     public static EngineCheckResult CheckOnce(InferenceEngine engine, ResNet18Variant network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        string name = engine == InferenceEngine.Plain ? PlainChannelsLast : engine.ToString();
+        string name = NameOf(engine, channelsLast: true);
         return CheckedOnce.GetOrAdd(name, _ => Run(network, only: name).Single());
     }
+
+    /// <summary>The name of the NCHW fp32 network, the reference every engine is compared with.</summary>
+    public const string ReferenceName = "plain-nchw-fp32";
+
+    /// <summary>
+    /// An engine's name as outputs record it (<see cref="EngineUsage.Name"/>): <c>fused-fp32</c>, <c>fused-bf16</c>,
+    /// <c>onnxruntime-fp32</c>, <c>plain-channels-last-fp32</c> or <see cref="ReferenceName"/>.
+    /// </summary>
+    /// <param name="engine">The engine.</param>
+    /// <param name="channelsLast">For <see cref="InferenceEngine.Plain"/>: the network's <see cref="ResNet18Variant.ChannelsLast"/>.</param>
+    public static string NameOf(InferenceEngine engine, bool channelsLast) => engine switch
+    {
+        InferenceEngine.Fused => "fused-fp32",
+        InferenceEngine.FusedBFloat16 => "fused-bf16",
+        InferenceEngine.OnnxRuntime => "onnxruntime-fp32",
+        InferenceEngine.Plain => channelsLast ? PlainChannelsLast : ReferenceName,
+        _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "unknown inference engine"),
+    };
 
     /// <summary>Raises <see cref="EngineReplaced"/>.</summary>
     internal static void ReportReplaced(string engine, string message)
@@ -64,7 +82,7 @@ public static class EngineSelfCheck
 
     private static readonly ConcurrentDictionary<string, byte> Reported = new(StringComparer.Ordinal);
 
-    private const string PlainChannelsLast = "Plain channels-last";
+    private const string PlainChannelsLast = "plain-channels-last-fp32";
 
     /// <summary>Compares every path of <paramref name="network"/> with its NCHW fp32 output on a fixed probe.</summary>
     /// <param name="network">The network; its mode and layout are restored afterwards.</param>
@@ -101,17 +119,19 @@ public static class EngineSelfCheck
                 (InferenceEngine.FusedBFloat16, ScalarType.BFloat16, BFloat16Tolerance),
             })
             {
-                if (Wanted(engine.ToString()))
+                string name = NameOf(engine, channelsLast: true);
+                if (Wanted(name))
                 {
                     using FusedResNet18 fused = FusedResNet18.Create(network, type);
-                    results.Add(new(engine.ToString(), Difference(reference, fused.Features(probe)), tolerance));
+                    results.Add(new(name, Difference(reference, fused.Features(probe)), tolerance));
                 }
             }
 
-            if (Wanted(nameof(InferenceEngine.OnnxRuntime)))
+            string onnxRuntime = NameOf(InferenceEngine.OnnxRuntime, channelsLast: true);
+            if (Wanted(onnxRuntime))
             {
                 using OnnxRuntimeResNet18 ort = OnnxRuntimeResNet18.Create(network);
-                results.Add(new(nameof(InferenceEngine.OnnxRuntime), Difference(reference, ort.Features(probe)), Fp32Tolerance));
+                results.Add(new(onnxRuntime, Difference(reference, ort.Features(probe)), Fp32Tolerance));
             }
 
             return results;
