@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -32,7 +33,7 @@ public static class EngineSelfCheck
     private static readonly ConcurrentDictionary<string, EngineCheckResult> CheckedOnce = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Raised (at most once per engine and process) when <see cref="CheckOnce"/> finds an engine wrong and a
+    /// Raised (at most once per engine and process) when the self-check finds an engine wrong and a
     /// <see cref="PatchClassifier"/> falls back to the NCHW fp32 network; the argument is a one-line message. Hosts
     /// show it (the CLI prints it as a <c>warning:</c> line); the library itself never prints.
     /// </summary>
@@ -71,13 +72,43 @@ public static class EngineSelfCheck
         _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "unknown inference engine"),
     };
 
-    /// <summary>Raises <see cref="EngineReplaced"/>.</summary>
-    internal static void ReportReplaced(string engine, string message)
+    /// <summary>
+    /// Checks <paramref name="engine"/> (<see cref="CheckOnce"/>). When it is wrong, the NCHW fp32 network replaces it,
+    /// but only once that reference has itself been confirmed against ONNX Runtime, whose CPU kernels (MLAS) share
+    /// no code with oneDNN's; then <see cref="EngineReplaced"/> says so (once per engine and process).
+    /// </summary>
+    /// <param name="engine">The engine; <see cref="InferenceEngine.Plain"/> means the plain network channels-last.</param>
+    /// <param name="network">The network; its mode and layout are restored afterwards (the caller switches it).</param>
+    /// <returns>Null when the engine passed; otherwise its name, and the caller must run the NCHW fp32 network instead.</returns>
+    /// <exception cref="HistoException">
+    /// The engine is wrong and the NCHW fp32 network disagrees with ONNX Runtime: no path is known to be correct here.
+    /// </exception>
+    internal static string? ReplaceIfWrong(InferenceEngine engine, ResNet18Variant network)
     {
-        if (Reported.TryAdd(engine, 0))
+        EngineCheckResult result = CheckOnce(engine, network);
+        if (result.Passed)
         {
-            EngineReplaced?.Invoke(message);
+            return null;
         }
+
+        var c = CultureInfo.InvariantCulture;
+        EngineCheckResult onnxRuntime = CheckOnce(InferenceEngine.OnnxRuntime, network);
+        if (!onnxRuntime.Passed)
+        {
+            string engineClause = result.Engine == onnxRuntime.Engine
+                ? ""
+                : string.Create(c, $"{result.Engine} differs from the NCHW fp32 network by {result.MaxRelativeDifference:0.###} and ");
+            throw new HistoException(string.Create(c,
+                $"no inference engine is known to compute correct results on this CPU: {engineClause}the NCHW fp32 network differs from ONNX Runtime by {onnxRuntime.MaxRelativeDifference:0.###} (relative, tolerance {onnxRuntime.Tolerance}); 'histo doctor' shows the details, please report its output"));
+        }
+
+        if (Reported.TryAdd(result.Engine, 0))
+        {
+            EngineReplaced?.Invoke(string.Create(c,
+                $"the {result.Engine} engine computes wrong features on this CPU (relative difference {result.MaxRelativeDifference:0.###} against NCHW fp32, which agrees with ONNX Runtime); running the NCHW fp32 network ({ReferenceName}) instead (slower); 'histo doctor' shows the details"));
+        }
+
+        return result.Engine;
     }
 
     private static readonly ConcurrentDictionary<string, byte> Reported = new(StringComparer.Ordinal);

@@ -311,8 +311,9 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     /// <summary>
     /// Before the first batch of an engine in this process, compares it with the NCHW fp32 network on a fixed probe
     /// (<see cref="EngineSelfCheck.CheckOnce"/>); a wrong engine is replaced by the NCHW fp32 network, which is the
-    /// reference itself, and <see cref="EngineSelfCheck.EngineReplaced"/> says so.
+    /// reference itself, once that has been confirmed against ONNX Runtime (<see cref="EngineSelfCheck.ReplaceIfWrong"/>).
     /// </summary>
+    /// <exception cref="HistoException">No engine is known to be correct on this CPU.</exception>
     private void SelfCheck()
     {
         if (Inference == InferenceEngine.Plain && !Network.ChannelsLast)
@@ -320,19 +321,12 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
             return;
         }
 
-        EngineCheckResult result = EngineSelfCheck.CheckOnce(Inference, Network);
-        if (result.Passed)
+        if (EngineSelfCheck.ReplaceIfWrong(Inference, Network) is { } replaced)
         {
-            return;
+            inference = InferenceEngine.Plain;
+            Network.ChannelsLast = false;
+            replacedEngine = replaced;
         }
-
-        string replaced = result.Engine;
-        inference = InferenceEngine.Plain;
-        Network.ChannelsLast = false;
-        replacedEngine = replaced;
-        EngineSelfCheck.ReportReplaced(replaced, string.Create(
-            System.Globalization.CultureInfo.InvariantCulture,
-            $"the {replaced} engine computes wrong features on this CPU (relative difference {result.MaxRelativeDifference:0.###} against NCHW fp32); running the NCHW fp32 network instead (slower); 'histo doctor' shows the details"));
     }
 
     private static float[][] ToRows(Tensor matrix)
