@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.Intrinsics.X86;
+using Histo.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,7 +35,7 @@ public static class EngineSelfCheck
 
     /// <summary>
     /// Raised (at most once per engine and process) when the self-check finds an engine wrong and a
-    /// <see cref="PatchClassifier"/> falls back to the NCHW fp32 network; the argument is a one-line message. Hosts
+    /// <see cref="PatchClassifier"/> or the trainer falls back to the NCHW fp32 network; the argument is a one-line message. Hosts
     /// show it (the CLI prints it as a <c>warning:</c> line); the library itself never prints.
     /// </summary>
     public static event Action<string>? EngineReplaced;
@@ -109,6 +110,31 @@ public static class EngineSelfCheck
         }
 
         return result.Engine;
+    }
+
+    /// <summary>
+    /// Before the first training batch: checks the training network's channels-last fp32 forward (evaluation mode, on
+    /// the fixed probe) against its NCHW fp32 forward, once per process (<see cref="ReplaceIfWrong"/>); when it is
+    /// wrong, sets <paramref name="network"/> to NCHW (<see cref="ResNet18Variant.ChannelsLast"/> false).
+    /// </summary>
+    /// <param name="network">The network about to be trained.</param>
+    /// <returns>The engine the network trains with.</returns>
+    /// <exception cref="HistoException">No path is known to be correct on this CPU.</exception>
+    public static EngineUsage PrepareForTraining(ResNet18Variant network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (!network.ChannelsLast)
+        {
+            return new EngineUsage(ReferenceName);
+        }
+
+        if (ReplaceIfWrong(InferenceEngine.Plain, network) is { } replaced)
+        {
+            network.ChannelsLast = false;
+            return new EngineUsage(ReferenceName, replaced);
+        }
+
+        return new EngineUsage(PlainChannelsLast);
     }
 
     private static readonly ConcurrentDictionary<string, byte> Reported = new(StringComparer.Ordinal);
