@@ -161,13 +161,15 @@ public static class EngineSelfCheck
             using var noGrad = no_grad();
             Tensor probe = Probe(inputSizePixels);
             network.ChannelsLast = false;
-            float[] reference = network.Features(probe).data<float>().ToArray();
+            string[] faults = InjectedFaults();
+            float[] reference = Values(ReferenceName, network.Features(probe), faults);
             var results = new List<EngineCheckResult>();
+            double Compare(string name, Tensor features) => Difference(reference, Values(name, features, faults));
             bool Wanted(string name) => only is null || only == name;
             if (Wanted(PlainChannelsLast))
             {
                 network.ChannelsLast = true;
-                results.Add(new(PlainChannelsLast, Difference(reference, network.Features(probe)), Fp32Tolerance));
+                results.Add(new(PlainChannelsLast, Compare(PlainChannelsLast, network.Features(probe)), Fp32Tolerance));
             }
 
             foreach ((InferenceEngine engine, ScalarType type, double tolerance) in new[]
@@ -180,7 +182,7 @@ public static class EngineSelfCheck
                 if (Wanted(name))
                 {
                     using FusedResNet18 fused = FusedResNet18.Create(network, type);
-                    results.Add(new(name, Difference(reference, fused.Features(probe)), tolerance));
+                    results.Add(new(name, Compare(name, fused.Features(probe)), tolerance));
                 }
             }
 
@@ -188,7 +190,7 @@ public static class EngineSelfCheck
             if (Wanted(onnxRuntime))
             {
                 using OnnxRuntimeResNet18 ort = OnnxRuntimeResNet18.Create(network);
-                results.Add(new(onnxRuntime, Difference(reference, ort.Features(probe)), Fp32Tolerance));
+                results.Add(new(onnxRuntime, Compare(onnxRuntime, ort.Features(probe)), Fp32Tolerance));
             }
 
             return results;
@@ -240,9 +242,39 @@ public static class EngineSelfCheck
         return tensor(values, [2, 3, side, side]);
     }
 
-    private static double Difference(float[] reference, Tensor features)
+    /// <summary>
+    /// For tests only: <c>HISTO_SELFCHECK_FAULT</c> lists engine names (<see cref="NameOf"/>, comma-separated;
+    /// <see cref="ReferenceName"/> for the reference itself) whose probe features the self-check perturbs as if their
+    /// kernels were wrong, so that tests drive the fallback and the refusal on machines where every engine is right.
+    /// It changes only the self-check's verdict, never a prediction.
+    /// </summary>
+    public const string FaultVariable = "HISTO_SELFCHECK_FAULT";
+
+    private static string[] InjectedFaults() =>
+        Environment.GetEnvironmentVariable(FaultVariable)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+    /// <summary>
+    /// The features as floats; for an engine named in <see cref="FaultVariable"/>, the last 32 features of every image
+    /// are shifted by the largest |feature|, the pattern of the oneDNN 1 x 1 fault (output channels 480-511 wrong).
+    /// </summary>
+    private static float[] Values(string engine, Tensor features, string[] faults)
     {
         float[] values = features.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        if (faults.Contains(engine, StringComparer.OrdinalIgnoreCase))
+        {
+            float shift = Math.Max(1f, values.Max(Math.Abs));
+            int width = (int)features.shape[1];
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] += i % width >= width - 32 ? shift : 0;
+            }
+        }
+
+        return values;
+    }
+
+    private static double Difference(float[] reference, float[] values)
+    {
         double scale = Math.Max(1e-6, reference.Max(Math.Abs));
         double diff = 0;
         for (int i = 0; i < reference.Length; i++)
