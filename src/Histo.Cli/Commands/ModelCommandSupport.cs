@@ -45,11 +45,24 @@ public abstract class ModelSettings : CommonSettings
         return base.Validate();
     }
 
-    /// <summary>Sets libtorch's thread count and opens the model.</summary>
+    /// <summary>
+    /// Sets libtorch's thread count, opens the model and runs its engine's self-check, so that a fallback warning or a
+    /// refusal comes before any work.
+    /// </summary>
     internal PatchClassifier LoadModel()
     {
         TorchSharp.torch.set_num_threads(EffectiveThreads);
-        return PatchClassifier.Load(Model);
+        PatchClassifier classifier = PatchClassifier.Load(Model);
+        try
+        {
+            _ = classifier.Engine; // reading it runs the self-check
+            return classifier;
+        }
+        catch
+        {
+            classifier.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Loader options for datasets read by these commands (default size policy: pad).</summary>

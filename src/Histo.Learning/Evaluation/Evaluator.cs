@@ -60,9 +60,12 @@ public sealed class EvaluationResult
     /// <summary>95 % percentile-bootstrap interval of the macro F1.</summary>
     public ConfidenceInterval MacroF1Interval { get; }
 
+    /// <summary>The engine that computed the predictions, when known.</summary>
+    public EngineUsage? Engine { get; init; }
+
     /// <summary>
     /// <see cref="ClassificationMetrics.ToJson"/> plus <c>bootstrap</c>: <c>level</c>, <c>resamples</c>,
-    /// <c>balanced_accuracy</c> and <c>macro_f1</c> as <c>[low, high]</c>.
+    /// <c>balanced_accuracy</c> and <c>macro_f1</c> as <c>[low, high]</c>, and <c>engine</c> (see <see cref="EngineUsage.ToJson"/>) when known.
     /// </summary>
     public JsonObject ToJson()
     {
@@ -74,6 +77,11 @@ public sealed class EvaluationResult
             ["balanced_accuracy"] = Pair(BalancedAccuracyInterval),
             ["macro_f1"] = Pair(MacroF1Interval),
         };
+        if (Engine is not null)
+        {
+            json["engine"] = Engine.ToJson();
+        }
+
         return json;
     }
 
@@ -160,6 +168,6 @@ public static class Evaluator
         }
 
         ModelCard card = classifier.Card;
-        return new EvaluationResult(card.Classes, card.HasBachCodes ? card.BachCodes : null, predictions);
+        return new EvaluationResult(card.Classes, card.HasBachCodes ? card.BachCodes : null, predictions) { Engine = classifier.Engine };
     }
 }

@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.Intrinsics.X86;
+using Histo.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Histo.Learning.Models;
 
 /// <summary>The outcome of one engine's self-check against the NCHW fp32 reference.</summary>
-/// <param name="Engine">The engine's name: Plain channels-last, Fused, FusedBFloat16 or OnnxRuntime.</param>
+/// <param name="Engine">The engine's name (<see cref="EngineSelfCheck.NameOf"/>): plain-channels-last-fp32, fused-fp32, fused-bf16 or onnxruntime-fp32.</param>
 /// <param name="MaxRelativeDifference">Largest |engine - reference| of the pooled features, relative to the largest |reference|.</param>
 /// <param name="Tolerance">The largest relative difference accepted for this engine's element type.</param>
 public sealed record EngineCheckResult(string Engine, double MaxRelativeDifference, double Tolerance)
@@ -32,8 +34,8 @@ public static class EngineSelfCheck
     private static readonly ConcurrentDictionary<string, EngineCheckResult> CheckedOnce = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Raised (at most once per engine and process) when <see cref="CheckOnce"/> finds an engine wrong and a
-    /// <see cref="PatchClassifier"/> falls back to the NCHW fp32 network; the argument is a one-line message. Hosts
+    /// Raised (at most once per engine and process) when the self-check finds an engine wrong and a
+    /// <see cref="PatchClassifier"/> or the trainer falls back to the NCHW fp32 network; the argument is a one-line message. Hosts
     /// show it (the CLI prints it as a <c>warning:</c> line); the library itself never prints.
     /// </summary>
     public static event Action<string>? EngineReplaced;
@@ -49,22 +51,95 @@ public static class EngineSelfCheck
     public static EngineCheckResult CheckOnce(InferenceEngine engine, ResNet18Variant network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        string name = engine == InferenceEngine.Plain ? PlainChannelsLast : engine.ToString();
+        string name = NameOf(engine, channelsLast: true);
         return CheckedOnce.GetOrAdd(name, _ => Run(network, only: name).Single());
     }
 
-    /// <summary>Raises <see cref="EngineReplaced"/>.</summary>
-    internal static void ReportReplaced(string engine, string message)
+    /// <summary>The name of the NCHW fp32 network, the reference every engine is compared with.</summary>
+    public const string ReferenceName = "plain-nchw-fp32";
+
+    /// <summary>
+    /// An engine's name as outputs record it (<see cref="EngineUsage.Name"/>): <c>fused-fp32</c>, <c>fused-bf16</c>,
+    /// <c>onnxruntime-fp32</c>, <c>plain-channels-last-fp32</c> or <see cref="ReferenceName"/>.
+    /// </summary>
+    /// <param name="engine">The engine.</param>
+    /// <param name="channelsLast">For <see cref="InferenceEngine.Plain"/>: the network's <see cref="ResNet18Variant.ChannelsLast"/>.</param>
+    public static string NameOf(InferenceEngine engine, bool channelsLast) => engine switch
     {
-        if (Reported.TryAdd(engine, 0))
+        InferenceEngine.Fused => "fused-fp32",
+        InferenceEngine.FusedBFloat16 => "fused-bf16",
+        InferenceEngine.OnnxRuntime => "onnxruntime-fp32",
+        InferenceEngine.Plain => channelsLast ? PlainChannelsLast : ReferenceName,
+        _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "unknown inference engine"),
+    };
+
+    /// <summary>
+    /// Checks <paramref name="engine"/> (<see cref="CheckOnce"/>). When it is wrong, the NCHW fp32 network replaces it,
+    /// but only once that reference has itself been confirmed against ONNX Runtime, whose CPU kernels (MLAS) share
+    /// no code with oneDNN's; then <see cref="EngineReplaced"/> says so (once per engine and process).
+    /// </summary>
+    /// <param name="engine">The engine; <see cref="InferenceEngine.Plain"/> means the plain network channels-last.</param>
+    /// <param name="network">The network; its mode and layout are restored afterwards (the caller switches it).</param>
+    /// <returns>Null when the engine passed; otherwise its name, and the caller must run the NCHW fp32 network instead.</returns>
+    /// <exception cref="HistoException">
+    /// The engine is wrong and the NCHW fp32 network disagrees with ONNX Runtime: no path is known to be correct here.
+    /// </exception>
+    internal static string? ReplaceIfWrong(InferenceEngine engine, ResNet18Variant network)
+    {
+        EngineCheckResult result = CheckOnce(engine, network);
+        if (result.Passed)
         {
-            EngineReplaced?.Invoke(message);
+            return null;
         }
+
+        var c = CultureInfo.InvariantCulture;
+        EngineCheckResult onnxRuntime = CheckOnce(InferenceEngine.OnnxRuntime, network);
+        if (!onnxRuntime.Passed)
+        {
+            string engineClause = result.Engine == onnxRuntime.Engine
+                ? ""
+                : string.Create(c, $"{result.Engine} differs from the NCHW fp32 network by {result.MaxRelativeDifference:0.###} and ");
+            throw new HistoException(string.Create(c,
+                $"no inference engine is known to compute correct results on this CPU: {engineClause}the NCHW fp32 network differs from ONNX Runtime by {onnxRuntime.MaxRelativeDifference:0.###} (relative, tolerance {onnxRuntime.Tolerance}); 'histo doctor' shows the details, please report its output"));
+        }
+
+        if (Reported.TryAdd(result.Engine, 0))
+        {
+            EngineReplaced?.Invoke(string.Create(c,
+                $"the {result.Engine} engine computes wrong features on this CPU (relative difference {result.MaxRelativeDifference:0.###} against NCHW fp32, which agrees with ONNX Runtime); running the NCHW fp32 network ({ReferenceName}) instead (slower); 'histo doctor' shows the details"));
+        }
+
+        return result.Engine;
+    }
+
+    /// <summary>
+    /// Before the first training batch: checks the training network's channels-last fp32 forward (evaluation mode, on
+    /// the fixed probe) against its NCHW fp32 forward, once per process (<see cref="ReplaceIfWrong"/>); when it is
+    /// wrong, sets <paramref name="network"/> to NCHW (<see cref="ResNet18Variant.ChannelsLast"/> false).
+    /// </summary>
+    /// <param name="network">The network about to be trained.</param>
+    /// <returns>The engine the network trains with.</returns>
+    /// <exception cref="HistoException">No path is known to be correct on this CPU.</exception>
+    public static EngineUsage PrepareForTraining(ResNet18Variant network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (!network.ChannelsLast)
+        {
+            return new EngineUsage(ReferenceName);
+        }
+
+        if (ReplaceIfWrong(InferenceEngine.Plain, network) is { } replaced)
+        {
+            network.ChannelsLast = false;
+            return new EngineUsage(ReferenceName, replaced);
+        }
+
+        return new EngineUsage(PlainChannelsLast);
     }
 
     private static readonly ConcurrentDictionary<string, byte> Reported = new(StringComparer.Ordinal);
 
-    private const string PlainChannelsLast = "Plain channels-last";
+    private const string PlainChannelsLast = "plain-channels-last-fp32";
 
     /// <summary>Compares every path of <paramref name="network"/> with its NCHW fp32 output on a fixed probe.</summary>
     /// <param name="network">The network; its mode and layout are restored afterwards.</param>
@@ -86,13 +161,15 @@ public static class EngineSelfCheck
             using var noGrad = no_grad();
             Tensor probe = Probe(inputSizePixels);
             network.ChannelsLast = false;
-            float[] reference = network.Features(probe).data<float>().ToArray();
+            string[] faults = InjectedFaults();
+            float[] reference = Values(ReferenceName, network.Features(probe), faults);
             var results = new List<EngineCheckResult>();
+            double Compare(string name, Tensor features) => Difference(reference, Values(name, features, faults));
             bool Wanted(string name) => only is null || only == name;
             if (Wanted(PlainChannelsLast))
             {
                 network.ChannelsLast = true;
-                results.Add(new(PlainChannelsLast, Difference(reference, network.Features(probe)), Fp32Tolerance));
+                results.Add(new(PlainChannelsLast, Compare(PlainChannelsLast, network.Features(probe)), Fp32Tolerance));
             }
 
             foreach ((InferenceEngine engine, ScalarType type, double tolerance) in new[]
@@ -101,17 +178,19 @@ public static class EngineSelfCheck
                 (InferenceEngine.FusedBFloat16, ScalarType.BFloat16, BFloat16Tolerance),
             })
             {
-                if (Wanted(engine.ToString()))
+                string name = NameOf(engine, channelsLast: true);
+                if (Wanted(name))
                 {
                     using FusedResNet18 fused = FusedResNet18.Create(network, type);
-                    results.Add(new(engine.ToString(), Difference(reference, fused.Features(probe)), tolerance));
+                    results.Add(new(name, Compare(name, fused.Features(probe)), tolerance));
                 }
             }
 
-            if (Wanted(nameof(InferenceEngine.OnnxRuntime)))
+            string onnxRuntime = NameOf(InferenceEngine.OnnxRuntime, channelsLast: true);
+            if (Wanted(onnxRuntime))
             {
                 using OnnxRuntimeResNet18 ort = OnnxRuntimeResNet18.Create(network);
-                results.Add(new(nameof(InferenceEngine.OnnxRuntime), Difference(reference, ort.Features(probe)), Fp32Tolerance));
+                results.Add(new(onnxRuntime, Compare(onnxRuntime, ort.Features(probe)), Fp32Tolerance));
             }
 
             return results;
@@ -163,9 +242,39 @@ public static class EngineSelfCheck
         return tensor(values, [2, 3, side, side]);
     }
 
-    private static double Difference(float[] reference, Tensor features)
+    /// <summary>
+    /// For tests only: <c>HISTO_SELFCHECK_FAULT</c> lists engine names (<see cref="NameOf"/>, comma-separated;
+    /// <see cref="ReferenceName"/> for the reference itself) whose probe features the self-check perturbs as if their
+    /// kernels were wrong, so that tests drive the fallback and the refusal on machines where every engine is right.
+    /// It changes only the self-check's verdict, never a prediction.
+    /// </summary>
+    public const string FaultVariable = "HISTO_SELFCHECK_FAULT";
+
+    private static string[] InjectedFaults() =>
+        Environment.GetEnvironmentVariable(FaultVariable)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+    /// <summary>
+    /// The features as floats; for an engine named in <see cref="FaultVariable"/>, the last 32 features of every image
+    /// are shifted by the largest |feature|, the pattern of the oneDNN 1 x 1 fault (output channels 480-511 wrong).
+    /// </summary>
+    private static float[] Values(string engine, Tensor features, string[] faults)
     {
         float[] values = features.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        if (faults.Contains(engine, StringComparer.OrdinalIgnoreCase))
+        {
+            float shift = Math.Max(1f, values.Max(Math.Abs));
+            int width = (int)features.shape[1];
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] += i % width >= width - 32 ? shift : 0;
+            }
+        }
+
+        return values;
+    }
+
+    private static double Difference(float[] reference, float[] values)
+    {
         double scale = Math.Max(1e-6, reference.Max(Math.Abs));
         double diff = 0;
         for (int i = 0; i < reference.Length; i++)

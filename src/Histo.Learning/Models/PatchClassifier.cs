@@ -25,6 +25,8 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     private readonly Lock inferenceLock = new();
     private FusedResNet18? fused;
     private OnnxRuntimeResNet18? onnxRuntime;
+    private InferenceEngine inference = InferenceEngine.Fused;
+    private string? replacedEngine;
 
     /// <summary>Wraps a network (its head must have one output per card class) and its card.</summary>
     /// <param name="network">The network; this classifier owns and disposes it.</param>
@@ -60,7 +62,29 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     /// waiting passively: bench rows <c>infer_variant_*</c>). Every engine but <see cref="InferenceEngine.Plain"/> uses a copy of <see cref="Network"/>
     /// made at the first call and again whenever the network was left in training mode (see <see cref="RefreshInference"/>).
     /// </summary>
-    public InferenceEngine Inference { get; set; } = InferenceEngine.Fused;
+    public InferenceEngine Inference
+    {
+        get => inference;
+        set
+        {
+            inference = value;
+            replacedEngine = null;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>After a failed self-check <see cref="Inference"/> reads <see cref="InferenceEngine.Plain"/> and <see cref="ResNet18Variant.ChannelsLast"/> false.</remarks>
+    public EngineUsage Engine
+    {
+        get
+        {
+            lock (inferenceLock)
+            {
+                SelfCheck();
+                return new EngineUsage(EngineSelfCheck.NameOf(Inference, Network.ChannelsLast), replacedEngine);
+            }
+        }
+    }
 
     /// <summary>Opens a model directory written by <see cref="Save"/>.</summary>
     /// <exception cref="HistoException">Missing or malformed card, missing or mismatched weights.</exception>
@@ -186,7 +210,7 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     public Tensor Logits(Tensor batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        (FusedResNet18? engine, OnnxRuntimeResNet18? ort) = Engine();
+        (FusedResNet18? engine, OnnxRuntimeResNet18? ort) = InferenceCopy();
         if (ort is not null)
         {
             return ort.Logits(batch);
@@ -229,7 +253,7 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
 
         using DisposeScope scope = NewDisposeScope();
         Tensor batch = CreateBatch(patches);
-        (FusedResNet18? engine, OnnxRuntimeResNet18? ort) = Engine();
+        (FusedResNet18? engine, OnnxRuntimeResNet18? ort) = InferenceCopy();
         if (ort is not null)
         {
             return ToRows(ort.Features(batch));
@@ -245,7 +269,7 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     }
 
     /// <summary>The inference copy for the selected engine (rebuilt when stale), or nulls for the plain network; sets eval mode.</summary>
-    private (FusedResNet18? Fused, OnnxRuntimeResNet18? OnnxRuntime) Engine()
+    private (FusedResNet18? Fused, OnnxRuntimeResNet18? OnnxRuntime) InferenceCopy()
     {
         lock (inferenceLock)
         {
@@ -287,8 +311,9 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     /// <summary>
     /// Before the first batch of an engine in this process, compares it with the NCHW fp32 network on a fixed probe
     /// (<see cref="EngineSelfCheck.CheckOnce"/>); a wrong engine is replaced by the NCHW fp32 network, which is the
-    /// reference itself, and <see cref="EngineSelfCheck.EngineReplaced"/> says so.
+    /// reference itself, once that has been confirmed against ONNX Runtime (<see cref="EngineSelfCheck.ReplaceIfWrong"/>).
     /// </summary>
+    /// <exception cref="HistoException">No engine is known to be correct on this CPU.</exception>
     private void SelfCheck()
     {
         if (Inference == InferenceEngine.Plain && !Network.ChannelsLast)
@@ -296,18 +321,12 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
             return;
         }
 
-        EngineCheckResult result = EngineSelfCheck.CheckOnce(Inference, Network);
-        if (result.Passed)
+        if (EngineSelfCheck.ReplaceIfWrong(Inference, Network) is { } replaced)
         {
-            return;
+            inference = InferenceEngine.Plain;
+            Network.ChannelsLast = false;
+            replacedEngine = replaced;
         }
-
-        string replaced = result.Engine;
-        Inference = InferenceEngine.Plain;
-        Network.ChannelsLast = false;
-        EngineSelfCheck.ReportReplaced(replaced, string.Create(
-            System.Globalization.CultureInfo.InvariantCulture,
-            $"the {replaced} engine computes wrong features on this CPU (relative difference {result.MaxRelativeDifference:0.###} against NCHW fp32); running the NCHW fp32 network instead (slower); 'histo doctor' shows the details"));
     }
 
     private static float[][] ToRows(Tensor matrix)

@@ -208,7 +208,9 @@ public sealed class Trainer
             Mpp = mpp,
             StainNormalization = options.StainNormalization is { } m ? m.ToString().ToLowerInvariant() : "none",
         };
-        card.Training = TrainingNode(dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed);
+        JsonObject training = TrainingNode(dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed);
+        training["engine"] = session.Engine?.ToJson(); // null when this process resumed a run with no epoch left to train
+        card.Training = training;
 
         using (var network = new ResNet18Variant(classes.Length, options.Dropout))
         {
@@ -561,6 +563,9 @@ public sealed class Trainer
 
         private double ElapsedBefore { get; }
 
+        /// <summary>The engine the network trained with in this process (after its self-check), or null before the first phase.</summary>
+        public EngineUsage? Engine { get; private set; }
+
         private TrainingOptions Options => trainer.options;
 
         public void RunFold(int fold)
@@ -603,6 +608,7 @@ public sealed class Trainer
             torch.random.manual_seed(PhaseSeed(fold, 0));
             using ResNet18Variant network = CreateNetwork();
             network.to(TrainingDevice.Current);
+            Engine = EngineSelfCheck.PrepareForTraining(network);
             using MixedPrecision? bf16 = mixed ? new MixedPrecision(network) : null;
             int[] trainViews = images.ViewsOf(train);
             var parameters = network.named_parameters().ToList();

@@ -173,6 +173,9 @@ public sealed class SlideInferenceResult
     /// <summary>Fallbacks and notes (no MPP, no tissue...).</summary>
     public IReadOnlyList<string> Warnings { get; }
 
+    /// <summary>The engine that classified the patches (see <see cref="IPatchClassifier.Engine"/>); null for a result read back from files.</summary>
+    public EngineUsage? Engine { get; internal set; }
+
     /// <summary>Number of map cells inside the region of interest.</summary>
     public long TissueCells => ClassMap.LongCount(v => v != NoTissue);
 
@@ -324,9 +327,11 @@ public sealed class SlideInference
         }
 
         double cellW = geometry.Level0PerPixelX, cellH = geometry.Level0PerPixelY;
-        return BuildResult(slide.Path, card, geometry, patches,
+        SlideInferenceResult result = BuildResult(slide.Path, card, geometry, patches,
             (x, y) => !filter || coverage.NonZeroFraction(x * cellW, y * cellH, cellW, cellH) >= Options.MinTissueFraction,
             Rule, Codes, slide.MppX, slide.MppY, resolved, warnings);
+        result.Engine = _classifier.Engine;
+        return result;
     }
 
     /// <summary>

@@ -282,6 +282,16 @@ public sealed record SlideSummary(string Slide, string Model, IReadOnlyList<stri
             }
 
             w.WriteEndObject();
+            w.WritePropertyName("engine");
+            if (result.Engine is { } engine)
+            {
+                engine.ToJson().WriteTo(w);
+            }
+            else
+            {
+                w.WriteNullValue();
+            }
+
             w.WriteString("rule", result.Rule.Thresholds is null ? "argmax" : "thresholds");
             if (result.Rule.Thresholds is { } thresholds)
             {

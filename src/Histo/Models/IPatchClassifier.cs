@@ -11,6 +11,12 @@ public interface IPatchClassifier : IDisposable
     /// <summary>The model card.</summary>
     ModelCard Card { get; }
 
+    /// <summary>
+    /// The engine that runs the network, after its start-up self-check (reading it runs the check if it has not run
+    /// yet in this process).
+    /// </summary>
+    EngineUsage Engine { get; }
+
     /// <summary>Class probabilities (rows sum to 1), one row per patch, in the card's class order.</summary>
     float[][] Predict(IReadOnlyList<RgbaImage> patches, CancellationToken cancellationToken = default);
 }

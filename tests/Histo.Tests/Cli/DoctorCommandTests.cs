@@ -22,7 +22,7 @@ public sealed class DoctorCommandTests
         Assert.StartsWith("3.", doc.RootElement.GetProperty("openslide").GetString(), StringComparison.Ordinal);
         Assert.Equal("PASSIVE", doc.RootElement.GetProperty("omp_wait_policy").GetString());
         JsonElement[] engines = Engines(result);
-        Assert.Equal(["Plain channels-last", "Fused", "FusedBFloat16", "OnnxRuntime"], engines.Select(e => e.GetProperty("engine").GetString()));
+        Assert.Equal(["plain-channels-last-fp32", "fused-fp32", "fused-bf16", "onnxruntime-fp32"], engines.Select(e => e.GetProperty("engine").GetString()));
         Assert.All(engines, e => Assert.True(e.GetProperty("passed").GetBoolean(), e.ToString()));
         // bf16 really ran in bf16: its features are not bit-identical to the fp32 reference.
         Assert.True(engines[2].GetProperty("max_relative_difference").GetDouble() > 0);

@@ -43,6 +43,8 @@ public sealed class EvaluationCliTests
         }
 
         Assert.Equal(["0", "1"], json["confusion"]!["labels"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal("fused-fp32", json["engine"]!["name"]!.GetValue<string>()); // the default engine, passed its self-check
+        Assert.False(json["engine"]!["fallback"]!.GetValue<bool>());
 
         // The same images through predict --csv, scored independently with the truth from the IDC file names.
         string csvPath = Path.Combine(TestPaths.NewTempDirectory(), "predictions.csv");

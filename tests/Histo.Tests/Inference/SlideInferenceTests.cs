@@ -105,6 +105,10 @@ public sealed class SlideInferenceTests
             var root = doc.RootElement;
             Assert.Equal(result.Patches.Count, root.GetProperty("patch_count").GetInt32());
             Assert.Equal("bach-test-model", root.GetProperty("model").GetProperty("name").GetString());
+            JsonElement engine = root.GetProperty("engine");
+            Assert.Equal("fused-fp32", engine.GetProperty("name").GetString()); // the default engine, passed its self-check
+            Assert.False(engine.GetProperty("fallback").GetBoolean());
+            Assert.Equal(JsonValueKind.Null, engine.GetProperty("replaced").ValueKind);
             double tissue = root.GetProperty("tissue_area_mm2").GetDouble();
             var classes = root.GetProperty("classes").EnumerateArray().ToList();
             Assert.Equal(4, classes.Count);
@@ -173,6 +177,8 @@ public sealed class SlideInferenceTests
     private sealed class PlainClassifier(IPatchClassifier inner) : IPatchClassifier
     {
         public ModelCard Card => inner.Card;
+
+        public EngineUsage Engine => inner.Engine;
 
         public float[][] Predict(IReadOnlyList<RgbaImage> patches, CancellationToken cancellationToken = default) => inner.Predict(patches, cancellationToken);
 

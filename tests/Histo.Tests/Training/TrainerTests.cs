@@ -63,6 +63,8 @@ public sealed class TrainerTests
         Assert.Equal(4.0, card.Mpp);
         Assert.NotNull(card.Training?["cv"]?["balanced_accuracy_mean"]);
         Assert.Equal("all-data", (string?)card.Training?["final_model"]?["choice"]);
+        Assert.Equal("plain-channels-last-fp32", (string?)card.Training?["engine"]?["name"]); // passed its self-check
+        Assert.False((bool?)card.Training?["engine"]?["fallback"]);
         Assert.True(File.Exists(Path.Combine(model, TrainingFiles.SplitFileName)));
         Assert.False(Directory.Exists(Path.Combine(model, TrainingFiles.CheckpointDirectoryName)));
 
