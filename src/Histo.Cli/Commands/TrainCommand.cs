@@ -38,7 +38,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public int? Input { get; set; }
 
         [CommandOption("--mpp <M>")]
-        [Description("Microns per pixel of the images, recorded in the model card (unknown unless given).")]
+        [Description("Microns per pixel of the images, recorded in the model card (default: read from the images' TIFF resolution tags; giving it skips the scale checks).")]
         public double? Mpp { get; set; }
 
         [CommandOption("--lr <RATE>")]
@@ -193,7 +193,11 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             InitModelDirectory = settings.Init,
             StainTargetPath = settings.StainTarget,
         };
-        Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(), progress, cancellationToken));
+        Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
+        if (dataset.MppWarning is { } scaleWarning)
+        {
+            Console.Error.WriteLine("warning: " + scaleWarning);
+        }
 
         // A corrupt image is reported once as the error line; OpenCV's own decoder warnings would add stray stderr lines.
         OpenCvSharp.Cv2.SetLogLevel(OpenCvSharp.LogLevel.SILENT);

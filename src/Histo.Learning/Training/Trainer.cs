@@ -201,7 +201,7 @@ public sealed class Trainer
             BachCodes = ModelCard.InferBachCodes(classes),
             PatchSizePixels = patchSide,
             InputSizePixels = inputSize,
-            Mpp = options.Mpp,
+            Mpp = options.Mpp ?? dataset.Mpp,
             StainNormalization = options.StainNormalization is { } m ? m.ToString().ToLowerInvariant() : "none",
         };
         card.Training = TrainingNode(dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed);
@@ -402,6 +402,7 @@ public sealed class Trainer
             ["group_kind"] = string.Join("+", summary.GroupCountsByKind.Where(kv => kv.Value > 0).Select(kv => kv.Key.ToString().ToLowerInvariant())),
             ["images_per_class"] = new JsonObject(dataset.Classes.Select((c, i) => KeyValuePair.Create(c.Name, (JsonNode?)dataset.CountsPerClass[i]))),
             ["problems"] = dataset.Problems.Count,
+            ["mpp"] = dataset.Mpp, ["mpp_source"] = dataset.MppSource.ToString().ToLowerInvariant(),
         };
         string finalText = options.Final == FinalModelChoice.BestFold
             ? $"weights of fold {bestFold} at its best epoch (best validation balanced accuracy of the folds)"
