@@ -320,7 +320,7 @@ public sealed class Trainer
         var items = state.Folds.SelectMany(f => f.Items).ToArray();
         var probabilities = state.Folds.SelectMany(f => f.Predictions).ToArray();
         var truth = items.Select(i => dataset.Items[i].LabelIndex).ToArray();
-        var pooled = ClassificationMetrics.Compute(labels, truth, probabilities);
+        var pooled = ClassificationMetrics.Compute(labels, truth, probabilities, ModelCard.InferBachCodes(labels));
         double Statistic(IReadOnlyList<int> sample, Func<ClassificationMetrics, double> pick)
         {
             var t = sample.Select(s => truth[s]).ToArray();
@@ -419,6 +419,10 @@ public sealed class Trainer
             ["cv"] = new JsonObject
             {
                 ["note"] = "patient/group-grouped cross-validation; fold figures at each fold's best epoch on validation balanced accuracy",
+                ["accuracy_mean"] = folds.Average(f => f.Metrics.Accuracy),
+                ["accuracy_sd"] = SampleSd([.. folds.Select(f => f.Metrics.Accuracy)]),
+                ["binary_accuracy_mean"] = cv.Pooled.BinaryAccuracy is null ? null : folds.Average(f => f.Metrics.BinaryAccuracy ?? double.NaN),
+                ["binary_accuracy_sd"] = cv.Pooled.BinaryAccuracy is null ? null : SampleSd([.. folds.Select(f => f.Metrics.BinaryAccuracy ?? double.NaN)]),
                 ["balanced_accuracy_mean"] = cv.BalancedAccuracyMean,
                 ["balanced_accuracy_sd"] = cv.BalancedAccuracySd,
                 ["macro_f1_mean"] = cv.MacroF1Mean,
