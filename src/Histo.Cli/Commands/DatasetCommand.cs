@@ -17,6 +17,10 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
         [Description("Decode every image instead of reading headers only (slower; finds truncated files).")]
         public bool Verify { get; set; }
 
+        [CommandOption("--mpp <M>")]
+        [Description("Microns per pixel of every image, instead of what the files record (skips the scale checks).")]
+        public double? Mpp { get; set; }
+
         [CommandOption("--examples <N>")]
         [Description("Problems listed per kind in the text output (default 3; --json lists all).")]
         public int Examples { get; set; } = 3;
@@ -28,13 +32,18 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
                 return ValidationResult.Error($"--examples must be 0 or more, got {Examples}");
             }
 
+            if (Mpp is { } mpp && !(mpp > 0 && double.IsFinite(mpp)))
+            {
+                return ValidationResult.Error(string.Create(CultureInfo.InvariantCulture, $"--mpp must be positive, got {mpp}"));
+            }
+
             return base.Validate();
         }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(settings.Verify), progress, cancellationToken));
+        var dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(settings.Verify, settings.Mpp), progress, cancellationToken));
         var summary = DatasetSummary.Of(dataset);
         if (settings.Json)
         {
@@ -75,6 +84,7 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
 
         Console.Out.WriteLine("image sizes: " + string.Join(", ", sizes));
         Console.Out.WriteLine($"size policy: {PolicyText(dataset.SizePolicy)}");
+        Console.Out.WriteLine("scale: " + ScaleText(dataset, summary));
         if (dataset.Problems.Count == 0)
         {
             Console.Out.WriteLine("problems: none");
@@ -95,6 +105,23 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
                 Console.Out.WriteLine(string.Create(inv, $"    ... and {group.Count() - examples:N0} more (--json lists all)"));
             }
         }
+    }
+
+    /// <summary>The dataset's µm/px and where it comes from, in a few words.</summary>
+    internal static string ScaleText(Dataset dataset, DatasetSummary summary)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string range = summary.RecordedMppRange is { } r ? string.Create(inv, $"{r.Min:0.###}-{r.Max:0.###}") : "";
+        return dataset.MppSource switch
+        {
+            DatasetMppSource.Override => string.Create(inv, $"{dataset.Mpp:0.###} µm/px (given; what the files record is not checked)"),
+            DatasetMppSource.ImageFiles when summary.ImagesWithMpp == summary.ImageCount && summary.RecordedMppRange is { } same && same.Min == same.Max =>
+                string.Create(inv, $"{dataset.Mpp:0.###} µm/px (recorded by all {summary.ImageCount:N0} images)"),
+            DatasetMppSource.ImageFiles => string.Create(inv,
+                $"{dataset.Mpp:0.###} µm/px (median of the {summary.ImagesWithMpp:N0} of {summary.ImageCount:N0} images that record one, {range})"),
+            DatasetMppSource.Mixed => string.Create(inv, $"mixed: the images record {range} µm/px (more than {DatasetLoader.MaxMppSpread * 100:0} % apart); each is used at its own"),
+            _ => "unknown (no image records its µm/px; give it with --mpp)",
+        };
     }
 
     private static string GroupKinds(DatasetSummary summary) =>
@@ -199,6 +226,25 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
 
             w.WriteEndArray();
             w.WriteString("size_policy", Snake(dataset.SizePolicy));
+            w.WriteStartObject("scale");
+            if (dataset.Mpp is { } mpp)
+            {
+                w.WriteNumber("mpp", mpp);
+            }
+            else
+            {
+                w.WriteNull("mpp");
+            }
+
+            w.WriteString("source", Snake(dataset.MppSource));
+            w.WriteNumber("images_with_mpp", summary.ImagesWithMpp);
+            if (summary.RecordedMppRange is { } recorded)
+            {
+                w.WriteNumber("recorded_min_mpp", Math.Round(recorded.Min, 6));
+                w.WriteNumber("recorded_max_mpp", Math.Round(recorded.Max, 6));
+            }
+
+            w.WriteEndObject();
             w.WriteStartObject("problems");
             w.WriteNumber("count", dataset.Problems.Count);
             w.WriteStartObject("by_kind");

@@ -47,9 +47,10 @@ public class DatasetSettings : CommonSettings
         return ValidationResult.Success();
     }
 
-    /// <summary>The loader options these settings ask for.</summary>
-    public DatasetLoadOptions LoadOptions(bool verify = false) => new()
+    /// <summary>The loader options these settings ask for; <paramref name="mpp"/> overrides the images' µm/px.</summary>
+    public DatasetLoadOptions LoadOptions(bool verify = false, double? mpp = null) => new()
     {
+        MppOverride = mpp,
         SizePolicy = ParsePolicy(SizePolicy) ?? Datasets.SizePolicy.Pad,
         BreakHisLabeling = BreakHisLabels == "subtype" ? BreakHisLabeling.Subtype : BreakHisLabeling.BenignMalignant,
         VerifyImages = verify,

@@ -110,29 +110,11 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         }
 
         AnsiConsole.Write(metrics);
-        var perClass = new Table().AddColumns("class", "sensitivity", "specificity", "precision", "F1", "support");
-        for (int c = 0; c < m.Labels.Count; c++)
-        {
-            ClassMetrics k = m.PerClass[c];
-            perClass.AddRow(Markup.Escape(m.Labels[c]), F(k.Sensitivity), F(k.Specificity), F(k.Precision), F(k.F1), k.Support.ToString("N0", inv));
-        }
-
-        AnsiConsole.Write(perClass);
-        var confusion = new Table().AddColumn("truth / predicted");
-        foreach (string label in m.Labels)
-        {
-            confusion.AddColumn(Markup.Escape(label));
-        }
-
-        for (int r = 0; r < m.Labels.Count; r++)
-        {
-            confusion.AddRow([Markup.Escape(m.Labels[r]), .. m.Confusion[r].Select(v => v.ToString("N0", inv))]);
-        }
-
-        AnsiConsole.Write(confusion);
+        AnsiConsole.Write(MetricsTables.PerClass(m));
+        AnsiConsole.Write(MetricsTables.Confusion(m));
     }
 
-    private static string F(double value) => double.IsFinite(value) ? value.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a";
+    private static string F(double value) => MetricsTables.F(value);
 
     private static string I(ConfidenceInterval interval) => double.IsFinite(interval.Low) ? Markup.Escape($"[{F(interval.Low)}, {F(interval.High)}]") : "n/a";
 }

@@ -106,7 +106,8 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
         var split = settings.Split != null ? CrossValidationSplit.Load(settings.Split) : null;
         var (dataset, report) = DatasetProgressDisplay.Run(progress =>
         {
-            var ds = DatasetLoader.Load(settings.Paths, settings.LoadOptions(), progress, cancellationToken);
+            // a leak is a leak at any scale: mixed scales are not refused here
+            var ds = DatasetLoader.Load(settings.Paths, settings.LoadOptions() with { AllowMixedScales = true }, progress, cancellationToken);
             int folds = settings.Folds ?? GroupKFold.DefaultFoldCount;
             int seed = settings.Seed ?? GroupKFold.DefaultSeed;
             split ??= settings.Ungrouped ? GroupKFold.SplitUngrouped(ds, folds, seed) : GroupKFold.Split(ds, folds, seed);

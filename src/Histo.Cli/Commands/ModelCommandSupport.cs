@@ -65,10 +65,14 @@ public abstract class ModelSettings : CommonSettings
         }
     }
 
-    /// <summary>Loader options for datasets read by these commands (default size policy: pad).</summary>
+    /// <summary>
+    /// Loader options for datasets read by these commands (default size policy: pad). Mixed scales are allowed: the
+    /// image predictor brings each image to the model's µm/px by its own.
+    /// </summary>
     internal static DatasetLoadOptions LoadOptions(string sizePolicy) => new()
     {
         SizePolicy = ParsePolicy(sizePolicy) ?? SizePolicy.Pad,
+        AllowMixedScales = true,
     };
 
     internal static SizePolicy? ParsePolicy(string value) => value.ToLowerInvariant() switch

@@ -38,7 +38,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public int? Input { get; set; }
 
         [CommandOption("--mpp <M>")]
-        [Description("Microns per pixel of the images, recorded in the model card (unknown unless given).")]
+        [Description("Microns per pixel of the images, recorded in the model card (default: read from the images' TIFF resolution tags; giving it skips the scale checks).")]
         public double? Mpp { get; set; }
 
         [CommandOption("--crop <PX>")]
@@ -213,7 +213,11 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             InitModelDirectory = settings.Init,
             StainTargetPath = settings.StainTarget,
         };
-        Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(), progress, cancellationToken));
+        Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
+        if (dataset.MppWarning is { } scaleWarning)
+        {
+            Console.Error.WriteLine("warning: " + scaleWarning);
+        }
 
         // A corrupt image is reported once as the error line; OpenCV's own decoder warnings would add stray stderr lines.
         OpenCvSharp.Cv2.SetLogLevel(OpenCvSharp.LogLevel.SILENT);
@@ -225,10 +229,18 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
     private static void Render(TrainingResult result, Dataset dataset)
     {
         var inv = CultureInfo.InvariantCulture;
+        CrossValidationSummary cv = result.CrossValidation;
+        bool binary = cv.Pooled.BinaryAccuracy is not null;
         var table = new Table().AddColumn("fold").AddColumn("train").AddColumn("val").AddColumn("best epoch")
             .AddColumn("balanced acc").AddColumn("macro F1").AddColumn("accuracy");
-        // Per-class F1 too: published binary figures (IDC's F1 0.7648) are the positive class's F1, not the macro mean.
-        bool perClass = dataset.Classes.Count <= 4;
+        if (binary)
+        {
+            table.AddColumn("binary acc");
+        }
+
+        // Per-class F1 of two-class runs too: published binary figures (IDC's F1 0.7648) are the positive class's F1, not
+        // the macro mean. With more classes the pooled per-class table below carries the per-class figures.
+        bool perClass = dataset.Classes.Count <= 2;
         if (perClass)
         {
             foreach (var cls in dataset.Classes)
@@ -242,26 +254,38 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             var cells = new List<string>
             {
                 f.Fold.ToString(inv), f.TrainCount.ToString("N0", inv), f.ValidationCount.ToString("N0", inv), f.BestEpoch.ToString(inv),
-                f.Metrics.BalancedAccuracy.ToString("0.0000", inv), f.Metrics.MacroF1.ToString("0.0000", inv), f.Metrics.Accuracy.ToString("0.0000", inv),
+                MetricsTables.F(f.Metrics.BalancedAccuracy), MetricsTables.F(f.Metrics.MacroF1), MetricsTables.F(f.Metrics.Accuracy),
             };
+            if (binary)
+            {
+                cells.Add(MetricsTables.F(f.Metrics.BinaryAccuracy ?? double.NaN));
+            }
+
             if (perClass)
             {
-                cells.AddRange(f.Metrics.PerClass.Select(c => c.F1.ToString("0.0000", inv)));
+                cells.AddRange(f.Metrics.PerClass.Select(c => MetricsTables.F(c.F1)));
             }
 
             table.AddRow(cells.ToArray());
         }
 
         AnsiConsole.Write(table);
-        CrossValidationSummary cv = result.CrossValidation;
+        string accuracy = MetricsTables.MeanSd(result.Folds.Select(f => f.Metrics.Accuracy));
+        string binaryFolds = binary ? $", binary accuracy {MetricsTables.MeanSd(result.Folds.Select(f => f.Metrics.BinaryAccuracy ?? double.NaN))}" : "";
         Console.Out.WriteLine(string.Create(inv,
-            $"CV ({result.Folds.Count}-fold, grouped by {GroupWord(dataset)}): balanced accuracy {cv.BalancedAccuracyMean:0.0000} ± {cv.BalancedAccuracySd:0.0000}, macro F1 {cv.MacroF1Mean:0.0000} ± {cv.MacroF1Sd:0.0000} (mean ± sd over folds)"));
+            $"CV ({result.Folds.Count}-fold, grouped by {GroupWord(dataset)}): accuracy {accuracy}{binaryFolds}, balanced accuracy {cv.BalancedAccuracyMean:0.0000} ± {cv.BalancedAccuracySd:0.0000}, macro F1 {cv.MacroF1Mean:0.0000} ± {cv.MacroF1Sd:0.0000} (mean ± sd over folds)"));
+        string binaryPooled = cv.Pooled.BinaryAccuracy is { } b ? $", binary accuracy (carcinoma vs not) {MetricsTables.F(b)}" : "";
         Console.Out.WriteLine(string.Create(inv,
-            $"pooled out-of-fold ({cv.Pooled.Count:N0} images): balanced accuracy {cv.Pooled.BalancedAccuracy:0.0000} [95% CI {cv.BalancedAccuracyInterval.Low:0.0000}-{cv.BalancedAccuracyInterval.High:0.0000}], macro F1 {cv.Pooled.MacroF1:0.0000} [95% CI {cv.MacroF1Interval.Low:0.0000}-{cv.MacroF1Interval.High:0.0000}]{(cv.Pooled.Auc is { } auc ? $", AUC {auc:0.0000}" : "")}"));
+            $"pooled out-of-fold ({cv.Pooled.Count:N0} images): accuracy {MetricsTables.F(cv.Pooled.Accuracy)}{binaryPooled}, balanced accuracy {cv.Pooled.BalancedAccuracy:0.0000} [95% CI {cv.BalancedAccuracyInterval.Low:0.0000}-{cv.BalancedAccuracyInterval.High:0.0000}], macro F1 {cv.Pooled.MacroF1:0.0000} [95% CI {cv.MacroF1Interval.Low:0.0000}-{cv.MacroF1Interval.High:0.0000}]{(cv.Pooled.Auc is { } auc ? $", AUC {auc:0.0000}" : "")}"));
+        Console.Out.WriteLine("per class (pooled out-of-fold; sensitivity and specificity one class vs the rest, as in the BACH paper's Table 4):");
+        AnsiConsole.Write(MetricsTables.PerClass(cv.Pooled));
+        Console.Out.WriteLine("confusion matrix (pooled out-of-fold; rows: truth, columns: predicted):");
+        AnsiConsole.Write(MetricsTables.Confusion(cv.Pooled));
         string final = result.Final == FinalModelChoice.BestFold
             ? $"final model: weights of fold {result.BestFold} at its best epoch"
             : $"final model: trained on all {dataset.Items.Count:N0} images for {result.FinalEpochs} epochs (the folds' mean best epoch)";
-        Console.Out.WriteLine(string.Create(inv, $"{final}; input {result.InputSizePixels} px; {result.Elapsed.TotalMinutes:0.0} min{(result.Resumed ? " (resumed)" : "")}"));
+        string scale = dataset.Mpp is { } mpp ? string.Create(inv, $"; {mpp:0.###} µm/px") : "";
+        Console.Out.WriteLine(string.Create(inv, $"{final}; input {result.InputSizePixels} px{scale}; {result.Elapsed.TotalMinutes:0.0} min{(result.Resumed ? " (resumed)" : "")}"));
         Console.Out.WriteLine($"model written to {result.ModelDirectory}");
     }
 

@@ -41,8 +41,8 @@ public sealed class EvaluationResult
         int[] truth = [.. predictions.Select(p => p.TruthIndex)];
         Metrics = ClassificationMetrics.Compute(labels, truth, [.. predictions.Select(p => p.Probabilities)], bachCodes);
         int[] predicted = [.. predictions.Select(p => p.PredictedIndex)];
-        BalancedAccuracyInterval = Bootstrap.Interval(truth.Length, sample => Headline(labels.Count, truth, predicted, sample).BalancedAccuracy, BootstrapResamples);
-        MacroF1Interval = Bootstrap.Interval(truth.Length, sample => Headline(labels.Count, truth, predicted, sample).MacroF1, BootstrapResamples);
+        BalancedAccuracyInterval = Bootstrap.Interval(truth.Length, sample => Headline(labels, truth, predicted, sample).BalancedAccuracy, BootstrapResamples);
+        MacroF1Interval = Bootstrap.Interval(truth.Length, sample => Headline(labels, truth, predicted, sample).MacroF1, BootstrapResamples);
     }
 
     /// <summary>Class names, in the model's order.</summary>
@@ -89,40 +89,22 @@ public sealed class EvaluationResult
 
     private static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, 6)) : null;
 
-    /// <summary>Balanced accuracy and macro F1 of a resample, from a confusion matrix (as <see cref="ClassificationMetrics"/> defines them).</summary>
-    private static (double BalancedAccuracy, double MacroF1) Headline(int k, int[] truth, int[] predicted, IReadOnlyList<int> sample)
+    /// <summary>Balanced accuracy and macro F1 of a resample, from its confusion matrix.</summary>
+    private static (double BalancedAccuracy, double MacroF1) Headline(IReadOnlyList<string> labels, int[] truth, int[] predicted, IReadOnlyList<int> sample)
     {
-        Span<int> confusion = stackalloc int[k * k];
+        var confusion = new int[labels.Count][];
+        for (int c = 0; c < confusion.Length; c++)
+        {
+            confusion[c] = new int[labels.Count];
+        }
+
         foreach (int i in sample)
         {
-            confusion[truth[i] * k + predicted[i]]++;
+            confusion[truth[i]][predicted[i]]++;
         }
 
-        double sensitivitySum = 0, f1Sum = 0;
-        int present = 0;
-        for (int c = 0; c < k; c++)
-        {
-            int support = 0, predictedCount = 0;
-            for (int j = 0; j < k; j++)
-            {
-                support += confusion[c * k + j];
-                predictedCount += confusion[j * k + c];
-            }
-
-            if (support == 0)
-            {
-                continue;
-            }
-
-            int tp = confusion[c * k + c];
-            double recall = (double)tp / support;
-            double precision = predictedCount == 0 ? 0 : (double)tp / predictedCount;
-            present++;
-            sensitivitySum += recall;
-            f1Sum += precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
-        }
-
-        return present == 0 ? (double.NaN, double.NaN) : (sensitivitySum / present, f1Sum / present);
+        ClassificationMetrics m = ClassificationMetrics.FromConfusion(labels, confusion);
+        return (m.BalancedAccuracy, m.MacroF1);
     }
 }
 

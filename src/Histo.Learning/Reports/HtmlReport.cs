@@ -95,7 +95,7 @@ internal sealed class HtmlReport
         return Table(["metric", "value", "95 % bootstrap interval"], rows);
     }
 
-    /// <summary>Per-class figures.</summary>
+    /// <summary>Per-class figures: sensitivity and specificity one class vs the rest (the BACH paper's Table 4), precision, F1, support.</summary>
     public HtmlReport PerClass(ClassificationMetrics metrics)
     {
         return Table(["class", "sensitivity", "specificity", "precision", "F1", "support"],
@@ -104,6 +104,14 @@ internal sealed class HtmlReport
                 label, Format(metrics.PerClass[c].Sensitivity), Format(metrics.PerClass[c].Specificity), Format(metrics.PerClass[c].Precision),
                 Format(metrics.PerClass[c].F1), metrics.PerClass[c].Support.ToString(CultureInfo.InvariantCulture),
             ]));
+    }
+
+    /// <summary>The confusion matrix as numbers: one row per true class, one column per predicted class.</summary>
+    public HtmlReport Confusion(ClassificationMetrics metrics)
+    {
+        return Table(["truth / predicted", .. metrics.Labels],
+            metrics.Labels.Select((label, r) => (IReadOnlyList<string>)
+                [label, .. metrics.Confusion[r].Select(v => v.ToString(CultureInfo.InvariantCulture))]));
     }
 
     /// <summary>The model card's essentials and its training record.</summary>

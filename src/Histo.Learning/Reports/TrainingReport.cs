@@ -68,17 +68,22 @@ public static class TrainingReport
                 $"{pooled.Metrics.Count} images in {folds.Length} folds; intervals are 95 % percentile bootstrap over images ({EvaluationResult.BootstrapResamples} resamples)."));
             html.Metrics(pooled);
             html.Heading("Per fold");
+            bool binary = pooled.Metrics.BinaryAccuracy is not null;
             var foldRows = perFold.Select(f => (IReadOnlyList<string>)
             [
                 f.Fold, f.Metrics.Count.ToString(CultureInfo.InvariantCulture), HtmlReport.Format(f.Metrics.Accuracy),
+                .. binary ? [HtmlReport.Format(f.Metrics.BinaryAccuracy)] : Array.Empty<string>(),
                 HtmlReport.Format(f.Metrics.BalancedAccuracy), HtmlReport.Format(f.Metrics.MacroF1), BestEpoch(history, f.Fold),
             ]).ToList();
-            foldRows.Add(["mean ± sd", "", MeanSd(perFold.Select(f => f.Metrics.Accuracy)), MeanSd(perFold.Select(f => f.Metrics.BalancedAccuracy)),
-                MeanSd(perFold.Select(f => f.Metrics.MacroF1)), ""]);
-            html.Table(["fold", "images", "accuracy", "balanced accuracy", "macro F1", "best epoch (val balanced accuracy)"], foldRows);
-            html.Heading("Per class (pooled)");
+            foldRows.Add(["mean ± sd", "", MeanSd(perFold.Select(f => f.Metrics.Accuracy)),
+                .. binary ? [MeanSd(perFold.Select(f => f.Metrics.BinaryAccuracy ?? double.NaN))] : Array.Empty<string>(),
+                MeanSd(perFold.Select(f => f.Metrics.BalancedAccuracy)), MeanSd(perFold.Select(f => f.Metrics.MacroF1)), ""]);
+            html.Table(["fold", "images", "accuracy", .. binary ? ["binary accuracy (carcinoma vs not)"] : Array.Empty<string>(),
+                "balanced accuracy", "macro F1", "best epoch (val balanced accuracy)"], foldRows);
+            html.Heading("Per class (pooled out-of-fold; sensitivity and specificity as in the BACH paper's Table 4)");
             html.PerClass(pooled.Metrics);
-            html.Heading("Confusion matrix (pooled out-of-fold)");
+            html.Heading("Confusion matrix (pooled out-of-fold; rows: truth, columns: predicted)");
+            html.Confusion(pooled.Metrics);
             html.Image(ConfusionFileName, "confusion matrix");
             html.Heading("Training curves");
             html.Image(CurvesFileName, "loss and validation balanced accuracy per epoch");
@@ -154,7 +159,8 @@ public static class EvaluationReport
             html.Metrics(result);
             html.Heading("Per class");
             html.PerClass(result.Metrics);
-            html.Heading("Confusion matrix");
+            html.Heading("Confusion matrix (rows: truth, columns: predicted)");
+            html.Confusion(result.Metrics);
             html.Image(TrainingReport.ConfusionFileName, "confusion matrix");
             html.Card(card);
             File.WriteAllText(Path.Combine(staging, TrainingReport.IndexFileName), html.ToString());

@@ -111,7 +111,7 @@ public sealed class Trainer
             normalizer = StainNormalizer.Fit(method, stainTarget);
         }
 
-        double? mpp = options.Mpp ?? DatasetMpp(dataset);
+        double? mpp = options.Mpp ?? dataset.Mpp;
         CropPlan? crops = ResolveCrops(dataset, mpp, initCard);
         int patchSide = crops?.SizePixels ?? dataset.Sources.Max(s => Math.Max(s.UsualWidthPixels, s.UsualHeightPixels));
         int inputSize = options.InputSizePixels ?? initCard?.InputSizePixels ?? TrainingOptions.DefaultInputSize(patchSide);
@@ -289,16 +289,6 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// The µm/px of the dataset's images, read from their files (TIFF resolution tags, ...): the median of the
-    /// images that carry one, or null when none does.
-    /// </summary>
-    private static double? DatasetMpp(Dataset dataset)
-    {
-        var known = dataset.Items.Select(i => Histo.Slides.ImageFileResolution.TryReadMpp(i.Path)).OfType<double>().Order().ToArray();
-        return known.Length == 0 ? null : known[known.Length / 2];
-    }
-
-    /// <summary>
     /// The crops of this run: the options' size and stride; else the --init model's; else the seed's ~628 µm window
     /// with its ~41.6 µm stride when the images' µm/px is known and they are at least one window large; else none
     /// (whole images, e.g. IDC's 50 px patches).
@@ -383,7 +373,7 @@ public sealed class Trainer
         var items = state.Folds.SelectMany(f => f.Items).ToArray();
         var probabilities = state.Folds.SelectMany(f => f.Predictions).ToArray();
         var truth = items.Select(i => dataset.Items[i].LabelIndex).ToArray();
-        var pooled = ClassificationMetrics.Compute(labels, truth, probabilities);
+        var pooled = ClassificationMetrics.Compute(labels, truth, probabilities, ModelCard.InferBachCodes(labels));
         double Statistic(IReadOnlyList<int> sample, Func<ClassificationMetrics, double> pick)
         {
             var t = sample.Select(s => truth[s]).ToArray();
@@ -470,6 +460,7 @@ public sealed class Trainer
             ["group_kind"] = string.Join("+", summary.GroupCountsByKind.Where(kv => kv.Value > 0).Select(kv => kv.Key.ToString().ToLowerInvariant())),
             ["images_per_class"] = new JsonObject(dataset.Classes.Select((c, i) => KeyValuePair.Create(c.Name, (JsonNode?)dataset.CountsPerClass[i]))),
             ["problems"] = dataset.Problems.Count,
+            ["mpp"] = dataset.Mpp, ["mpp_source"] = dataset.MppSource.ToString().ToLowerInvariant(),
         };
         string finalText = options.Final == FinalModelChoice.BestFold
             ? $"weights of fold {bestFold} at its best epoch (best validation balanced accuracy of the folds)"
@@ -486,6 +477,10 @@ public sealed class Trainer
             ["cv"] = new JsonObject
             {
                 ["note"] = "patient/group-grouped cross-validation; fold figures at each fold's best epoch on validation balanced accuracy",
+                ["accuracy_mean"] = folds.Average(f => f.Metrics.Accuracy),
+                ["accuracy_sd"] = SampleSd([.. folds.Select(f => f.Metrics.Accuracy)]),
+                ["binary_accuracy_mean"] = cv.Pooled.BinaryAccuracy is null ? null : folds.Average(f => f.Metrics.BinaryAccuracy ?? double.NaN),
+                ["binary_accuracy_sd"] = cv.Pooled.BinaryAccuracy is null ? null : SampleSd([.. folds.Select(f => f.Metrics.BinaryAccuracy ?? double.NaN)]),
                 ["balanced_accuracy_mean"] = cv.BalancedAccuracyMean,
                 ["balanced_accuracy_sd"] = cv.BalancedAccuracySd,
                 ["macro_f1_mean"] = cv.MacroF1Mean,

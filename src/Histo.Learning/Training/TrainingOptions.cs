@@ -135,7 +135,10 @@ public sealed record TrainingOptions
     /// <summary>Network input side in pixels, or null to follow the data (see <see cref="DefaultInputSize"/>).</summary>
     public int? InputSizePixels { get; init; }
 
-    /// <summary>Microns per pixel of the training images, when the user knows it (recorded in the card).</summary>
+    /// <summary>
+    /// Microns per pixel of the training images when the user gives it: overrides the dataset's
+    /// <see cref="Histo.Datasets.Dataset.Mpp"/> (read from the files) in the card. Null uses the dataset's.
+    /// </summary>
     public double? Mpp { get; init; }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Histo.Imaging;
 
 namespace Histo.Datasets;
@@ -9,13 +10,30 @@ namespace Histo.Datasets;
 public sealed class Dataset
 {
     /// <summary>Creates a dataset; <see cref="DatasetLoader"/> is the usual way.</summary>
+    /// <param name="items">The labelled images.</param>
+    /// <param name="classes">The classes.</param>
+    /// <param name="sources">The given paths.</param>
+    /// <param name="problems">Notes about files.</param>
+    /// <param name="sizePolicy">What <see cref="LoadImage"/> does with smaller images.</param>
+    /// <param name="mpp">The dataset's µm/px; null exactly when <paramref name="mppSource"/> is Unknown or Mixed.</param>
+    /// <param name="mppSource">Where <paramref name="mpp"/> comes from.</param>
     public Dataset(IReadOnlyList<DatasetItem> items, IReadOnlyList<DatasetClass> classes, IReadOnlyList<DatasetSource> sources,
-        IReadOnlyList<DatasetProblem> problems, SizePolicy sizePolicy)
+        IReadOnlyList<DatasetProblem> problems, SizePolicy sizePolicy, double? mpp, DatasetMppSource mppSource)
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(classes);
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(problems);
+        if (mpp is { } m && !(m > 0 && double.IsFinite(m)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mpp), m, "µm/px must be positive");
+        }
+
+        if ((mpp is null) != (mppSource is DatasetMppSource.Unknown or DatasetMppSource.Mixed))
+        {
+            throw new ArgumentException($"a µm/px of {mpp?.ToString(CultureInfo.InvariantCulture) ?? "null"} does not go with source {mppSource}", nameof(mppSource));
+        }
+
         var counts = new int[classes.Count];
         foreach (var item in items)
         {
@@ -37,6 +55,8 @@ public sealed class Dataset
         Sources = sources;
         Problems = problems;
         SizePolicy = sizePolicy;
+        Mpp = mpp;
+        MppSource = mppSource;
         CountsPerClass = counts;
         Groups = items.Select(i => i.Group).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
     }
@@ -56,6 +76,41 @@ public sealed class Dataset
     /// <summary>What <see cref="LoadImage"/> does with images smaller than their source's usual size.</summary>
     public SizePolicy SizePolicy { get; }
 
+    /// <summary>
+    /// The dataset's scale in microns per pixel: the user's override, else the median of what the images record (their
+    /// scales lie within 10 % of each other), or null when unknown or mixed (see <see cref="MppSource"/>).
+    /// </summary>
+    public double? Mpp { get; }
+
+    /// <summary>Where <see cref="Mpp"/> comes from.</summary>
+    public DatasetMppSource MppSource { get; }
+
+    /// <summary>
+    /// One line about the images whose µm/px is missing or differs from <see cref="Mpp"/> (how many, and the first
+    /// few paths), or null when every image records the dataset's scale (or none records any).
+    /// </summary>
+    public string? MppWarning
+    {
+        get
+        {
+            var inv = CultureInfo.InvariantCulture;
+            var parts = new List<string>();
+            var missing = Problems.Where(p => p.Kind == DatasetProblemKind.MissingMpp).ToList();
+            if (missing.Count > 0)
+            {
+                parts.Add(string.Create(inv, $"{missing.Count:N0} of {Items.Count:N0} images record no µm/px ({FirstPaths(missing)}): {Mpp:0.###} µm/px assumed for them"));
+            }
+
+            var different = Problems.Where(p => p.Kind == DatasetProblemKind.DifferentMpp).ToList();
+            if (different.Count > 0)
+            {
+                parts.Add(string.Create(inv, $"{different.Count:N0} images record a µm/px more than 1 % off the dataset's {Mpp:0.###} ({FirstPaths(different)}): used at {Mpp:0.###}"));
+            }
+
+            return parts.Count == 0 ? null : string.Join("; ", parts);
+        }
+    }
+
     /// <summary>Number of items per class, indexed like <see cref="Classes"/>.</summary>
     public IReadOnlyList<int> CountsPerClass { get; }
 
@@ -74,6 +129,28 @@ public sealed class Dataset
         }
 
         return -1;
+    }
+
+    /// <summary>The first three problems' paths, relative to the given path they came from where possible.</summary>
+    private string FirstPaths(IReadOnlyList<DatasetProblem> problems)
+    {
+        var shown = problems.Take(3).Select(p => ShortPath(p.Path)).ToList();
+        return string.Join(", ", shown) + (problems.Count > shown.Count ? ", ..." : "");
+    }
+
+    private string ShortPath(string path)
+    {
+        foreach (var source in Sources)
+        {
+            string root = File.Exists(source.Path) ? Path.GetDirectoryName(source.Path) ?? source.Path : source.Path;
+            string relative = Path.GetRelativePath(root, path);
+            if (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
+            {
+                return relative;
+            }
+        }
+
+        return path;
     }
 
     /// <summary>The usual (most common) size of the item's source, which <see cref="LoadImage"/> brings smaller images to.</summary>

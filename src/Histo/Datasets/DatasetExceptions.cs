@@ -84,3 +84,23 @@ public sealed class LeakFoundException : DatasetException
     /// <summary>Creates the exception.</summary>
     public LeakFoundException(LeakReport report, string message) : base(message) => Report = report;
 }
+
+/// <summary>
+/// The images record scales (µm/px) more than 10 % apart, so no single scale fits them all: training would mix
+/// magnifications. Raised by <see cref="DatasetLoader"/> unless a scale is given or mixed scales are allowed.
+/// </summary>
+public sealed class MixedScaleDatasetException : DatasetException
+{
+    /// <summary>The smallest recorded µm/px.</summary>
+    public double MinMpp { get; }
+
+    /// <summary>The largest recorded µm/px.</summary>
+    public double MaxMpp { get; }
+
+    /// <summary>Creates the exception.</summary>
+    public MixedScaleDatasetException(double minMpp, double maxMpp, string message) : base(message)
+    {
+        MinMpp = minMpp;
+        MaxMpp = maxMpp;
+    }
+}

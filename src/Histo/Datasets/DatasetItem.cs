@@ -15,8 +15,13 @@ namespace Histo.Datasets;
 /// <param name="HeightPixels">Height read from the file header.</param>
 /// <param name="GroupKind">What <paramref name="Group"/> stands for.</param>
 /// <param name="SourceIndex">Index into <see cref="Dataset.Sources"/>: which of the given paths it came from.</param>
+/// <param name="Mpp">
+/// Microns per pixel recorded in the file (TIFF resolution tags, read from the header), or null when it records none.
+/// The dataset's scale is <see cref="Dataset.Mpp"/>.
+/// </param>
 public sealed record DatasetItem(
-    string Path, int LabelIndex, string Group, string SourceImageId, int WidthPixels, int HeightPixels, GroupKind GroupKind, int SourceIndex);
+    string Path, int LabelIndex, string Group, string SourceImageId, int WidthPixels, int HeightPixels, GroupKind GroupKind, int SourceIndex,
+    double? Mpp = null);
 
 /// <summary>What a dataset item's group stands for.</summary>
 public enum GroupKind
@@ -66,6 +71,34 @@ public enum DatasetProblemKind
 
     /// <summary>A folder of the dataset (e.g. a class folder) with no image in it: that class is absent.</summary>
     EmptyFolder,
+
+    /// <summary>An image that records no µm/px while others do: the dataset's <see cref="Dataset.Mpp"/> is assumed.</summary>
+    MissingMpp,
+
+    /// <summary>
+    /// An image whose recorded µm/px differs from the dataset's by more than 1 % (but the dataset's scales lie within
+    /// 10 % of each other): used at the dataset's <see cref="Dataset.Mpp"/>.
+    /// </summary>
+    DifferentMpp,
+}
+
+/// <summary>Where a dataset's <see cref="Dataset.Mpp"/> comes from.</summary>
+public enum DatasetMppSource
+{
+    /// <summary>No image records its µm/px and none was given: the scale is unknown.</summary>
+    Unknown,
+
+    /// <summary>Read from the image files (TIFF resolution tags): the median of the images that record one.</summary>
+    ImageFiles,
+
+    /// <summary>Given by the user (<see cref="DatasetLoadOptions.MppOverride"/>); what the files record is not checked.</summary>
+    Override,
+
+    /// <summary>
+    /// The images record scales more than 10 % apart and <see cref="DatasetLoadOptions.AllowMixedScales"/> accepted
+    /// them: there is no single scale (each image keeps its own <see cref="DatasetItem.Mpp"/>).
+    /// </summary>
+    Mixed,
 }
 
 /// <summary>A note about one file: skipped, unreadable, unusual size...</summary>

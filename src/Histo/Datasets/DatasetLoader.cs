@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Histo.Imaging;
+using Histo.Slides;
 
 namespace Histo.Datasets;
 
@@ -30,6 +31,19 @@ public sealed record DatasetLoadOptions
 
     /// <summary>Degree of parallelism for reading headers (default: all cores).</summary>
     public int MaxParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Microns per pixel of every image, instead of what the files record (the user knows better); the scale checks
+    /// (missing, different or mixed µm/px) are then skipped. Null (default) reads the scale from the files.
+    /// </summary>
+    public double? MppOverride { get; init; }
+
+    /// <summary>
+    /// Accept images whose recorded scales differ by more than 10 % (the dataset then has no single
+    /// <see cref="Dataset.Mpp"/>) instead of refusing them: for evaluation, which brings each image to the model's
+    /// scale by its own µm/px. Default false (training needs one scale).
+    /// </summary>
+    public bool AllowMixedScales { get; init; }
 }
 
 /// <summary>
@@ -44,10 +58,18 @@ public sealed record DatasetLoadOptions
 /// </list>
 /// Groups: the patient when a naming scheme or the manifest's group column gives one, else the source image derived
 /// from the file name (<see cref="NamingSchemes.SourceImageIdOf"/>). Non-image files are skipped and unreadable images
-/// left out, each with a note in <see cref="Dataset.Problems"/>. Sizes come from the file headers.
+/// left out, each with a note in <see cref="Dataset.Problems"/>. Sizes and µm/px (TIFF resolution tags) come from the
+/// file headers; the dataset's scale is the override, else the median recorded µm/px (see <see cref="Dataset.Mpp"/>):
+/// images without one, or more than 1 % off it, get a note, and scales more than 10 % apart are refused.
 /// </summary>
 public static class DatasetLoader
 {
+    /// <summary>Recorded scales within this relative difference of the dataset's are the same scale (TIFF rationals are rounded).</summary>
+    public const double MppTolerance = 0.01;
+
+    /// <summary>Largest relative spread (max / min - 1) of recorded scales that still makes one dataset scale.</summary>
+    public const double MaxMppSpread = 0.10;
+
     private sealed record Candidate(string Path, string Label, int? BachCode, string Group, GroupKind GroupKind,
         string SourceImageId, int SourceIndex, string Scheme);
 
@@ -58,8 +80,10 @@ public static class DatasetLoader
     /// <summary>
     /// Loads and combines several paths into one dataset (classes are matched by name, ignoring case).
     /// Throws <see cref="DatasetException"/> for a missing path, <see cref="ManifestFormatException"/> for a malformed
-    /// manifest, <see cref="EmptyDatasetException"/> when no labelled image is found and
-    /// <see cref="SingleClassDatasetException"/> when all images have one label.
+    /// manifest, <see cref="EmptyDatasetException"/> when no labelled image is found,
+    /// <see cref="SingleClassDatasetException"/> when all images have one label and
+    /// <see cref="MixedScaleDatasetException"/> when the images record scales more than 10 % apart (unless allowed or
+    /// overridden).
     /// </summary>
     public static Dataset Load(IReadOnlyList<string> paths, DatasetLoadOptions? options = null,
         IProgress<DatasetProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -69,6 +93,11 @@ public static class DatasetLoader
         if (paths.Count == 0)
         {
             throw new DatasetException("no dataset path given");
+        }
+
+        if (options.MppOverride is { } given && !(given > 0 && double.IsFinite(given)))
+        {
+            throw new InvalidParameterException(string.Create(CultureInfo.InvariantCulture, $"µm/px must be positive, got {given}"));
         }
 
         var problems = new List<DatasetProblem>();
@@ -99,15 +128,15 @@ public static class DatasetLoader
         }
 
         candidates = RemoveDuplicates(candidates, problems);
-        var sizes = ReadSizes(candidates, options, problems, progress, cancellationToken);
+        var headers = ReadHeaders(candidates, options, problems, progress, cancellationToken);
 
         var sources = new List<DatasetSource>();
-        var kept = new List<(Candidate C, int W, int H)>();
+        var kept = new List<(Candidate C, int W, int H, double? Mpp)>();
         for (int s = 0; s < sourcePaths.Count; s++)
         {
-            var readable = candidates.Select((c, i) => (C: c, Size: sizes[i]))
-                .Where(x => x.C.SourceIndex == s && x.Size is not null)
-                .Select(x => (x.C, W: x.Size!.Value.W, H: x.Size.Value.H))
+            var readable = candidates.Select((c, i) => (C: c, Header: headers[i]))
+                .Where(x => x.C.SourceIndex == s && x.Header is not null)
+                .Select(x => (x.C, x.Header!.Value.W, x.Header.Value.H, x.Header.Value.Mpp))
                 .ToList();
             var (usualW, usualH) = readable.Count == 0 ? (0, 0) : readable
                 .GroupBy(x => (x.W, x.H))
@@ -147,7 +176,7 @@ public static class DatasetLoader
         }
 
         var classes = BuildClasses(kept.Select(k => k.C));
-        var items = kept.Select(k => new DatasetItem(k.C.Path, IndexOf(classes, k.C.Label), k.C.Group, k.C.SourceImageId, k.W, k.H, k.C.GroupKind, k.C.SourceIndex))
+        var items = kept.Select(k => new DatasetItem(k.C.Path, IndexOf(classes, k.C.Label), k.C.Group, k.C.SourceImageId, k.W, k.H, k.C.GroupKind, k.C.SourceIndex, k.Mpp))
             .ToArray();
         if (classes.Count == 1)
         {
@@ -161,7 +190,62 @@ public static class DatasetLoader
                 $"all {items.Length} images of {string.Join(", ", paths)} have the same label '{name}': a classifier needs at least two classes{hint}");
         }
 
-        return new Dataset(items, classes, sources, problems, options.SizePolicy);
+        var (mpp, mppSource) = ResolveMpp(items, options, problems);
+        return new Dataset(items, classes, sources, problems, options.SizePolicy, mpp, mppSource);
+    }
+
+    /// <summary>
+    /// The dataset's scale: the override; else the median of the recorded µm/px, noting each image that records none or
+    /// one more than <see cref="MppTolerance"/> off it, and refusing scales more than <see cref="MaxMppSpread"/> apart
+    /// (unless <see cref="DatasetLoadOptions.AllowMixedScales"/>).
+    /// </summary>
+    private static (double? Mpp, DatasetMppSource Source) ResolveMpp(DatasetItem[] items, DatasetLoadOptions options, List<DatasetProblem> problems)
+    {
+        if (options.MppOverride is { } given)
+        {
+            return (given, DatasetMppSource.Override);
+        }
+
+        var known = items.Where(i => i.Mpp is not null).OrderBy(i => i.Mpp!.Value).ThenBy(i => i.Path, StringComparer.Ordinal).ToArray();
+        if (known.Length == 0)
+        {
+            return (null, DatasetMppSource.Unknown);
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        double min = known[0].Mpp!.Value, max = known[^1].Mpp!.Value;
+        if (max / min - 1 > MaxMppSpread)
+        {
+            if (!options.AllowMixedScales)
+            {
+                int atMin = known.Count(i => i.Mpp!.Value / min - 1 <= MppTolerance);
+                int atMax = known.Count(i => 1 - i.Mpp!.Value / max <= MppTolerance);
+                throw new MixedScaleDatasetException(min, max, string.Create(inv,
+                    $"the images record different scales, {(max / min - 1) * 100:0} % apart (more than {MaxMppSpread * 100:0} %): {min:0.###} µm/px ({atMin:N0} images, e.g. {known[0].Path}) to {max:0.###} µm/px ({atMax:N0} images, e.g. {known[^1].Path}); use images of one scale, or give their µm/px (--mpp) to override"));
+            }
+
+            return (null, DatasetMppSource.Mixed);
+        }
+
+        // rounded to 1e-6 µm: TIFF writers store px/cm or px/inch, so 0.84 reads back as 0.8400001509...
+        double median = Math.Round(known.Length % 2 == 1 ? known[known.Length / 2].Mpp!.Value
+            : (known[known.Length / 2 - 1].Mpp!.Value + known[known.Length / 2].Mpp!.Value) / 2, 6);
+        foreach (var item in items)
+        {
+            string name = Path.GetFileName(item.Path);
+            if (item.Mpp is not { } recorded)
+            {
+                problems.Add(new DatasetProblem(DatasetProblemKind.MissingMpp, item.Path,
+                    string.Create(inv, $"{name}: records no µm/px; the dataset's {median:0.###} (from {known.Length:N0} images) is assumed")));
+            }
+            else if (Math.Abs(recorded / median - 1) > MppTolerance)
+            {
+                problems.Add(new DatasetProblem(DatasetProblemKind.DifferentMpp, item.Path,
+                    string.Create(inv, $"{name}: records {recorded:0.####} µm/px, {(recorded / median - 1) * 100:+0.#;-0.#} % off the dataset's {median:0.###}; used at {median:0.###}")));
+            }
+        }
+
+        return (median, DatasetMppSource.ImageFiles);
     }
 
     private static string EmptyMessage(IReadOnlyList<string> paths, List<DatasetProblem> problems)
@@ -187,6 +271,8 @@ public static class DatasetLoader
         DatasetProblemKind.MissingFile => "manifest rows whose file is missing",
         DatasetProblemKind.DuplicateEntry => "files listed twice",
         DatasetProblemKind.EmptyFolder => "folders without any image (empty classes)",
+        DatasetProblemKind.MissingMpp => "images without a recorded µm/px (the dataset's is assumed)",
+        DatasetProblemKind.DifferentMpp => "images whose µm/px differs from the dataset's by more than 1 % (used at the dataset's)",
         _ => kind.ToString(),
     };
 
@@ -335,11 +421,12 @@ public static class DatasetLoader
         return result;
     }
 
-    private static (int W, int H)?[] ReadSizes(List<Candidate> candidates, DatasetLoadOptions options, List<DatasetProblem> problems,
+    /// <summary>Size and recorded µm/px of each candidate from its header (null when unreadable, noted as a problem).</summary>
+    private static (int W, int H, double? Mpp)?[] ReadHeaders(List<Candidate> candidates, DatasetLoadOptions options, List<DatasetProblem> problems,
         IProgress<DatasetProgress>? progress, CancellationToken cancellationToken)
     {
         const string stage = "reading image sizes";
-        var sizes = new (int W, int H)?[candidates.Count];
+        var sizes = new (int W, int H, double? Mpp)?[candidates.Count];
         var failures = new ConcurrentBag<(int Index, string Message)>();
         int done = 0;
         progress?.Report(new DatasetProgress(stage, 0, candidates.Count));
@@ -350,15 +437,9 @@ public static class DatasetLoader
                 string path = candidates[i].Path;
                 try
                 {
-                    if (options.VerifyImages)
-                    {
-                        var image = ImageIO.Load(path);
-                        sizes[i] = (image.Width, image.Height);
-                    }
-                    else
-                    {
-                        sizes[i] = ImageSizeReader.ReadSize(path);
-                    }
+                    var (w, h) = options.VerifyImages ? Decoded(path) : ImageSizeReader.ReadSize(path);
+                    // only TIFFs carry a resolution this reads: other files are not opened a second time
+                    sizes[i] = (w, h, IsTiff(path) ? ImageFileResolution.TryReadMpp(path) : null);
                 }
                 catch (ImageFormatException e)
                 {
@@ -379,6 +460,15 @@ public static class DatasetLoader
 
         return sizes;
     }
+
+    private static (int W, int H) Decoded(string path)
+    {
+        var image = ImageIO.Load(path);
+        return (image.Width, image.Height);
+    }
+
+    private static bool IsTiff(string path) =>
+        Path.GetExtension(path).ToLowerInvariant() is ".tif" or ".tiff";
 
     private static List<DatasetClass> BuildClasses(IEnumerable<Candidate> candidates)
     {

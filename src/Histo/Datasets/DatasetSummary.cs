@@ -6,7 +6,7 @@ namespace Histo.Datasets;
 /// <param name="Count">Images of that size.</param>
 public sealed record SizeCount(int WidthPixels, int HeightPixels, int Count);
 
-/// <summary>The figures <c>histo dataset</c> prints: classes, groups, image sizes and problems.</summary>
+/// <summary>The figures <c>histo dataset</c> prints: classes, groups, image sizes, scale and problems.</summary>
 public sealed class DatasetSummary
 {
     private DatasetSummary() { }
@@ -32,6 +32,12 @@ public sealed class DatasetSummary
     /// <summary>Image sizes, most common first.</summary>
     public IReadOnlyList<SizeCount> Sizes { get; private init; } = [];
 
+    /// <summary>Images whose file records a µm/px (see <see cref="Dataset.Mpp"/> for the dataset's scale).</summary>
+    public int ImagesWithMpp { get; private init; }
+
+    /// <summary>The smallest and largest recorded µm/px, or null when no image records one.</summary>
+    public (double Min, double Max)? RecordedMppRange { get; private init; }
+
     /// <summary>Problems of each kind.</summary>
     public IReadOnlyDictionary<DatasetProblemKind, int> ProblemCounts { get; private init; } = new Dictionary<DatasetProblemKind, int>();
 
@@ -41,6 +47,7 @@ public sealed class DatasetSummary
         ArgumentNullException.ThrowIfNull(dataset);
         var perGroup = dataset.Items.GroupBy(i => i.Group, StringComparer.Ordinal).Select(g => (Kind: g.First().GroupKind, Count: g.Count())).ToList();
         var counts = perGroup.Select(g => g.Count).Order().ToArray();
+        double[] recorded = [.. dataset.Items.Select(i => i.Mpp).OfType<double>()];
         double median = counts.Length == 0 ? 0
             : counts.Length % 2 == 1 ? counts[counts.Length / 2]
             : (counts[counts.Length / 2 - 1] + counts[counts.Length / 2]) / 2.0;
@@ -56,6 +63,8 @@ public sealed class DatasetSummary
                 .Select(g => new SizeCount(g.Key.WidthPixels, g.Key.HeightPixels, g.Count()))
                 .OrderByDescending(s => s.Count).ThenByDescending(s => s.WidthPixels).ThenByDescending(s => s.HeightPixels)
                 .ToArray(),
+            ImagesWithMpp = recorded.Length,
+            RecordedMppRange = recorded.Length == 0 ? null : (recorded.Min(), recorded.Max()),
             ProblemCounts = dataset.Problems.GroupBy(p => p.Kind).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count()),
         };
     }

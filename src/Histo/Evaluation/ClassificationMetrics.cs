@@ -14,7 +14,9 @@ public sealed record ClassMetrics(double Sensitivity, double Specificity, double
 /// Classification metrics from true class indices and predicted probabilities: accuracy, balanced accuracy (mean
 /// sensitivity over classes present in the truth), macro F1 (over the same classes), per-class figures, the
 /// confusion matrix (rows = truth, columns = prediction), binary carcinoma-vs-not accuracy when BACH codes are known
-/// (codes 2 and 3 are carcinoma), and the ROC AUC when there are two classes (class 1 is positive).
+/// (codes 2 and 3 are carcinoma), and the ROC AUC when there are two classes (class 1 is positive). Per-class
+/// sensitivity and specificity with the 4-class and binary accuracy are the figures of the BACH paper's Table 4
+/// (Aresta et al. 2019).
 /// </summary>
 public sealed class ClassificationMetrics
 {
@@ -42,7 +44,10 @@ public sealed class ClassificationMetrics
     /// <summary>Mean F1 over the classes present in the truth.</summary>
     public double MacroF1 { get; private init; }
 
-    /// <summary>Carcinoma (BACH code ≥ 2) vs not accuracy, when BACH codes were given.</summary>
+    /// <summary>
+    /// Carcinoma (BACH codes 2 InSitu and 3 Invasive) vs not (0 Normal, 1 Benign) accuracy, when BACH codes were given
+    /// and put classes on both sides; else null.
+    /// </summary>
     public double? BinaryAccuracy { get; private init; }
 
     /// <summary>ROC AUC of class 1's probability, for two classes with both present; else null.</summary>
@@ -68,7 +73,12 @@ public sealed class ClassificationMetrics
         }
 
         int k = labels.Count;
-        var predicted = new int[truth.Count];
+        var confusion = new int[k][];
+        for (int c = 0; c < k; c++)
+        {
+            confusion[c] = new int[k];
+        }
+
         for (int i = 0; i < truth.Count; i++)
         {
             if (probabilities[i].Length != k)
@@ -81,28 +91,59 @@ public sealed class ClassificationMetrics
                 throw new ArgumentOutOfRangeException(nameof(truth), truth[i], $"class index outside 0..{k - 1}");
             }
 
-            predicted[i] = ArgMax(probabilities[i]);
+            confusion[truth[i]][ArgMax(probabilities[i])]++;
         }
 
-        var confusion = new int[k][];
-        for (int c = 0; c < k; c++)
+        double? auc = k == 2 && confusion[0].Sum() > 0 && confusion[1].Sum() > 0
+            ? RocAuc(truth, probabilities.Select(p => (double)p[1]).ToArray())
+            : null;
+        return Build(labels, confusion, bachCodes, auc);
+    }
+
+    /// <summary>
+    /// The metrics of a confusion matrix (<c>confusion[truth][predicted]</c>, counts): everything but the AUC, which
+    /// needs the scores.
+    /// </summary>
+    /// <param name="labels">Class names.</param>
+    /// <param name="confusion">One row per true class, one count per predicted class.</param>
+    /// <param name="bachCodes">
+    /// BACH code per class (0 Normal, 1 Benign, 2 InSitu, 3 Invasive), or null. The binary accuracy (carcinoma, codes
+    /// 2 and 3, vs not) is computed only when the codes put classes on both sides.
+    /// </param>
+    public static ClassificationMetrics FromConfusion(IReadOnlyList<string> labels, IReadOnlyList<int[]> confusion, IReadOnlyList<int>? bachCodes = null)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(confusion);
+        int k = labels.Count;
+        if (confusion.Count != k || confusion.Any(row => row is null || row.Length != k))
         {
-            confusion[c] = new int[k];
+            throw new ArgumentException($"the confusion matrix must be {k} x {k} for {k} classes", nameof(confusion));
         }
 
-        for (int i = 0; i < truth.Count; i++)
+        if (confusion.Any(row => row.Any(v => v < 0)))
         {
-            confusion[truth[i]][predicted[i]]++;
+            throw new ArgumentException("confusion counts must not be negative", nameof(confusion));
         }
 
-        int n = truth.Count;
-        int correct = Enumerable.Range(0, k).Sum(c => confusion[c][c]);
+        return Build(labels, [.. confusion.Select(row => row.ToArray())], bachCodes, null);
+    }
+
+    private static ClassificationMetrics Build(IReadOnlyList<string> labels, int[][] counts, IReadOnlyList<int>? bachCodes, double? auc)
+    {
+        int k = labels.Count;
+        if (bachCodes is not null && (bachCodes.Count != k || bachCodes.Any(c => c is < 0 or > 3)))
+        {
+            throw new ArgumentException($"BACH codes must be one code 0..3 per class ({k}), got [{string.Join(", ", bachCodes)}]", nameof(bachCodes));
+        }
+
+        int n = counts.Sum(row => row.Sum());
+        int correct = Enumerable.Range(0, k).Sum(c => counts[c][c]);
         var perClass = new ClassMetrics[k];
         for (int c = 0; c < k; c++)
         {
-            int tp = confusion[c][c];
-            int support = confusion[c].Sum();
-            int predictedCount = Enumerable.Range(0, k).Sum(r => confusion[r][c]);
+            int tp = counts[c][c];
+            int support = counts[c].Sum();
+            int predictedCount = Enumerable.Range(0, k).Sum(r => counts[r][c]);
             int fp = predictedCount - tp;
             int negatives = n - support;
             double sensitivity = support == 0 ? double.NaN : (double)tp / support;
@@ -115,24 +156,21 @@ public sealed class ClassificationMetrics
 
         ClassMetrics[] present = [.. perClass.Where(m => m.Support > 0)];
         double? binary = null;
-        if (bachCodes is not null && bachCodes.Count == k)
+        if (bachCodes is not null && bachCodes.Any(IsCarcinoma) && !bachCodes.All(IsCarcinoma))
         {
             int agree = 0;
-            for (int i = 0; i < n; i++)
+            for (int t = 0; t < k; t++)
             {
-                agree += (bachCodes[truth[i]] >= 2) == (bachCodes[predicted[i]] >= 2) ? 1 : 0;
+                for (int p = 0; p < k; p++)
+                {
+                    agree += IsCarcinoma(bachCodes[t]) == IsCarcinoma(bachCodes[p]) ? counts[t][p] : 0;
+                }
             }
 
             binary = n == 0 ? double.NaN : (double)agree / n;
         }
 
-        double? auc = null;
-        if (k == 2 && perClass[0].Support > 0 && perClass[1].Support > 0)
-        {
-            auc = RocAuc(truth, probabilities.Select(p => (double)p[1]).ToArray());
-        }
-
-        return new ClassificationMetrics(labels, confusion)
+        return new ClassificationMetrics(labels, counts)
         {
             Count = n,
             Accuracy = n == 0 ? double.NaN : (double)correct / n,
@@ -143,6 +181,9 @@ public sealed class ClassificationMetrics
             PerClass = perClass,
         };
     }
+
+    /// <summary>True for the BACH codes of carcinoma: 2 (in situ) and 3 (invasive).</summary>
+    public static bool IsCarcinoma(int bachCode) => bachCode >= 2;
 
     /// <summary>Index of the largest value (the first on ties).</summary>
     public static int ArgMax(ReadOnlySpan<float> values)

@@ -98,6 +98,128 @@ public sealed class TrainCliTests
         Assert.Equal(2, CliRunner.Run([.. TrainingTestData.FastCliArgs(manifest, model), "--optimizer", "rmsprop"]).ExitCode);
     }
 
+    /// <summary>
+    /// Class folders of small BACH-named TIFF fields at 0.84 µm/px (random textures, a class-specific tint), plus one
+    /// PNG field without a recorded scale.
+    /// </summary>
+    private static string WriteBachLikeFields(string dir, int perClass = 4)
+    {
+        string root = Path.Combine(dir, "Photos");
+        var random = new Random(11);
+        string[] classes = ["Normal", "Benign", "InSitu", "Invasive"];
+        for (int c = 0; c < classes.Length; c++)
+        {
+            for (int i = 0; i < perClass; i++)
+            {
+                string path = Path.Combine(root, classes[c], $"{classes[c].ToLowerInvariant()}{i:000}.tif");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                using var image = new OpenCvSharp.Mat(48, 48, OpenCvSharp.MatType.CV_8UC3);
+                var pixels = new byte[48 * 48 * 3];
+                random.NextBytes(pixels);
+                for (int p = 0; p < pixels.Length; p += 3)
+                {
+                    pixels[p + (c % 3)] = (byte)(128 + pixels[p + (c % 3)] / 2);
+                }
+
+                System.Runtime.InteropServices.Marshal.Copy(pixels, 0, image.Data, pixels.Length);
+                const int pixelsPerCm = 11905; // 0.84 µm/px
+                Assert.True(OpenCvSharp.Cv2.ImWrite(path, image,
+                [
+                    new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.TiffResUnit, 3),
+                    new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.TiffXDpi, pixelsPerCm),
+                    new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.TiffYDpi, pixelsPerCm),
+                ]));
+            }
+        }
+
+        using (var png = new OpenCvSharp.Mat(48, 48, OpenCvSharp.MatType.CV_8UC3))
+        {
+            OpenCvSharp.Cv2.Randu(png, new OpenCvSharp.Scalar(0, 0, 0), new OpenCvSharp.Scalar(255, 255, 255));
+            Assert.True(OpenCvSharp.Cv2.ImWrite(Path.Combine(root, "Benign", "untagged.png"), png));
+        }
+
+        return root;
+    }
+
+    [Fact]
+    public void BachRunPrintsTableFourFiguresAndRecordsTheImagesScale()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string photos = WriteBachLikeFields(dir);
+        string model = Path.Combine(dir, "model");
+        string[] args = ["train", photos, "-o", model, "--folds", "2", "--epochs", "1", "--batch", "16", "--input", "32", "--threads", "2", "--seed", "7"];
+        var run = CliRunner.RunWithTimeout(TimeSpan.FromMinutes(15), args);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+
+        // the untagged field is named in one warning line; the others' 0.84 µm/px reaches the card
+        Assert.Contains("warning: 1 of 17 images record no µm/px (" + Path.Combine("Benign", "untagged.png") + "): 0.84 µm/px assumed", run.StdErr, StringComparison.Ordinal);
+        var card = ModelCard.Load(model);
+        Assert.Equal(0.84, card.Mpp!.Value, 4);
+        Assert.Equal(0.84, (double)card.Training!["dataset"]!["mpp"]!, 4);
+        Assert.Equal("imagefiles", (string?)card.Training["dataset"]!["mpp_source"]);
+
+        // per-fold binary accuracy, CV accuracy, pooled binary accuracy, the Se/Sp table and the confusion matrix
+        string output = run.StdOut;
+        Assert.Contains("binary acc", output, StringComparison.Ordinal);
+        Assert.Matches(@"CV \(2-fold, grouped by source image\): accuracy \d\.\d{4} ± \d\.\d{4}, binary accuracy \d\.\d{4} ± \d\.\d{4}", output);
+        Assert.Matches(@"pooled out-of-fold \(17 images\): accuracy \d\.\d{4}, binary accuracy \(carcinoma vs not\) \d\.\d{4}", output);
+        Assert.Contains("as in the BACH paper's Table 4", output, StringComparison.Ordinal);
+        Assert.Matches(@"│ class\s+│ sensitivity │ specificity │ precision │ F1\s+│ support │", output);
+        Assert.Matches(@"│ Invasive\s+│ \d\.\d{4}\s+│ \d\.\d{4}\s+│", output);
+        Assert.Matches(@"│ truth / predicted │ Normal │ Benign │ InSitu │ Invasive │", output);
+        Assert.Contains("0.84 µm/px", output, StringComparison.Ordinal);
+
+        // the printed pooled figures are the card's
+        JsonNode pooled = card.Training["cv"]!["pooled"]!;
+        double se = (double)pooled["per_class"]!["InSitu"]!["sensitivity"]!;
+        double sp = (double)pooled["per_class"]!["InSitu"]!["specificity"]!;
+        Assert.Matches($@"│ InSitu\s+│ {se.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)}\s+│ {sp.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)}\s+│", output);
+        Assert.NotNull(card.Training["cv"]!["accuracy_mean"]);
+        Assert.NotNull(card.Training["cv"]!["binary_accuracy_mean"]);
+        Assert.NotNull(pooled["binary_accuracy"]);
+        Assert.Equal(17, pooled["confusion"]!["matrix"]!.AsArray().Sum(row => row!.AsArray().Sum(v => (int)v!)));
+
+        // the HTML report shows the same tables
+        var report = CliRunner.Run("report", model);
+        Assert.True(report.ExitCode == 0, report.StdErr);
+        string html = File.ReadAllText(Path.Combine(model, "report", "index.html"));
+        Assert.Contains("<th>truth / predicted</th><th>Normal</th><th>Benign</th><th>InSitu</th><th>Invasive</th>", html, StringComparison.Ordinal);
+        Assert.Contains("<th>binary accuracy (carcinoma vs not)</th>", html, StringComparison.Ordinal);
+        Assert.Contains("<th>sensitivity</th><th>specificity</th>", html, StringComparison.Ordinal);
+
+        // evaluate prints the same tables (and brings each field to the card's scale)
+        var evaluate = CliRunner.Run("evaluate", model, photos);
+        Assert.True(evaluate.ExitCode == 0, evaluate.StdErr);
+        Assert.Contains("binary accuracy (carcinoma vs not)", evaluate.StdOut, StringComparison.Ordinal);
+        Assert.Matches(@"│ class\s+│ sensitivity │ specificity │", evaluate.StdOut);
+        Assert.Contains("│ truth / predicted │", evaluate.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FieldsOfScalesMoreThanTenPercentApartAreRefusedUnlessMppIsGiven()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string photos = WriteBachLikeFields(dir, perClass: 2);
+        string odd = Path.Combine(photos, "Normal", "odd.tif");
+        using (var image = new OpenCvSharp.Mat(48, 48, OpenCvSharp.MatType.CV_8UC3, new OpenCvSharp.Scalar(10, 200, 30)))
+        {
+            OpenCvSharp.Cv2.ImWrite(odd, image,
+            [
+                new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.TiffResUnit, 3),
+                new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.TiffXDpi, 23810), // 0.42 µm/px
+                new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.TiffYDpi, 23810),
+            ]);
+        }
+
+        string model = Path.Combine(dir, "model");
+        string[] args = ["train", photos, "-o", model, "--folds", "2", "--epochs", "1", "--batch", "16", "--input", "32", "--threads", "2"];
+        var refused = CliRunner.Run(args);
+        CliRunner.AssertOneLineError(refused, "different scales");
+        Assert.Contains("odd.tif", refused.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(model));
+        Assert.Equal(2, CliRunner.Run([.. args, "--mpp", "-1"]).ExitCode);
+    }
+
     [Fact]
     public void KilledRunResumesToTheSameWeightsAsAnUninterruptedRun()
     {
