@@ -41,7 +41,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         public bool Argmax { get; set; }
 
         [CommandOption("--stride-pixels <PIXELS>")]
-        [Description("Step between patches in patch pixels (default: the patch size). Smaller = overlapping patches and a finer map.")]
+        [Description("Step between patches in patch pixels (default: the card's crop stride for a model trained on crops, else the patch size). Smaller = overlapping patches and a finer map.")]
         public int? StridePixels { get; set; }
 
         [CommandOption("--min-tissue <FRACTION>")]

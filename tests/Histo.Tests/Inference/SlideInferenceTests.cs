@@ -275,6 +275,27 @@ public sealed class SlideInferenceTests
     }
 
     [Fact]
+    public void A_model_trained_on_overlapping_crops_maps_slides_at_its_crop_stride_by_default()
+    {
+        string copy = SlideTestModel.Copy();
+        var card = ModelCard.Load(copy);
+        int stride = card.PatchSizePixels / 2;
+        card.CropStridePixels = stride - 0.4;
+        card.Save(copy);
+        using var crops = SlideTestModel.Load(copy);
+        var byDefault = new SlideInference(crops, new SlideInferenceOptions { ReaderThreads = 2 }).Run(TestPaths.CmuSmall);
+        var explicitStride = Run(new SlideInferenceOptions { StridePixels = stride, ReaderThreads = 2 });
+        var plain = Run();
+        Assert.Equal(explicitStride.Geometry.Width, byDefault.Geometry.Width);
+        Assert.Equal(explicitStride.Patches.Count, byDefault.Patches.Count);
+        Assert.True(byDefault.Geometry.Width >= (2 * plain.Geometry.Width) - 1);
+        Assert.Equal(stride, SlideInference.StridePixelsFor(card, null));
+        Assert.Equal(7, SlideInference.StridePixelsFor(card, 7));
+        card.CropStridePixels = null;
+        Assert.Null(SlideInference.StridePixelsFor(card, null));
+    }
+
+    [Fact]
     public void A_slide_much_coarser_than_the_model_is_refused()
     {
         string copy = SlideTestModel.Copy();
