@@ -180,14 +180,15 @@ public static class ClassColors
 public static class OverlayRenderer
 {
     /// <summary>
-    /// A PNG of the colour heatmap resampled (nearest neighbour) so its aspect ratio is that of the level-0 rectangle
-    /// it covers: the browser places an image by its width alone, so a map whose pixels are not square in level-0
-    /// terms would otherwise drift out of alignment towards the bottom.
+    /// A PNG of the colour heatmap layer (one pixel per map cell) resampled (nearest neighbour) so its aspect ratio is
+    /// that of the level-0 rectangle it covers, so that a viewer placing an image by its width alone keeps it aligned.
     /// </summary>
+    /// <exception cref="PredictionFormatException">The image is not the map's size (e.g. a picture with a legend strip).</exception>
     public static byte[] HeatmapPng(string heatmapPath, PredictionGeometry geometry)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         var image = LoadBounded(heatmapPath);
+        RequireMapSize(heatmapPath, image.Width, image.Height, geometry);
         var (w, h) = AlignedSize(image.Width, image.Height, geometry);
         if (w != image.Width || h != image.Height)
         {
@@ -205,6 +206,7 @@ public static class OverlayRenderer
     {
         ArgumentNullException.ThrowIfNull(geometry);
         var (pixels, width, height) = LoadGrayBounded(classMapPath);
+        RequireMapSize(classMapPath, width, height, geometry);
         var lut = new byte[256 * 4];
         foreach (var c in geometry.Classes.Where(c => c.Index is >= 0 and < 256))
         {
@@ -245,6 +247,16 @@ public static class OverlayRenderer
         int w = width * factor;
         int h = (int)Math.Max(1, Math.Round(w * geometry.Level0Height / geometry.Level0Width));
         return (w, h);
+    }
+
+    /// <summary>A map laid over the slide must have one pixel per map cell, or it would be stretched out of place.</summary>
+    private static void RequireMapSize(string path, int width, int height, PredictionGeometry geometry)
+    {
+        if ((width, height) != (geometry.Width, geometry.Height))
+        {
+            throw new PredictionFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(path)} is {width} x {height} pixels but geometry.json describes a {geometry.Width} x {geometry.Height} map, so it cannot be placed on the slide (a picture with a legend is not a map layer)"));
+        }
     }
 
     private static RgbaImage LoadBounded(string path)

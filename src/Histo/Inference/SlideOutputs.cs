@@ -14,14 +14,16 @@ namespace Histo.Inference;
 
 /// <summary>
 /// Writes the outputs of one slide into <c>OUT/&lt;slide name&gt;/</c>, published as a whole (a staged directory renamed
-/// into place), so a directory that exists is complete: <c>heatmap.png</c>, <c>overlay.png</c>, <c>classmap.png</c>
+/// into place), so a directory that exists is complete: <c>heatmap.png</c> (a picture with its legend),
+/// <c>heatmap-layer.png</c> (the same colours one pixel per map cell, transparent outside tissue, no legend: the layer
+/// a viewer lays over the slide where <c>geometry.json</c> says), <c>overlay.png</c>, <c>classmap.png</c>
 /// (class index, 255 = no tissue), <c>bach.png</c> (BACH codes, no tissue = 0; only when the card has BACH codes),
 /// <c>geometry.json</c>, <c>patches.csv</c>, <c>prediction.geojson</c> and <c>summary.json</c> (written last).
 /// </summary>
 public static class SlideOutputs
 {
     /// <summary>File names inside a slide's output directory.</summary>
-    public const string Heatmap = "heatmap.png", Overlay = "overlay.png", ClassMap = "classmap.png", Geometry = MapGeometry.FileName,
+    public const string Heatmap = "heatmap.png", HeatmapLayer = "heatmap-layer.png", Overlay = "overlay.png", ClassMap = "classmap.png", Geometry = MapGeometry.FileName,
         Patches = "patches.csv", Prediction = "prediction.geojson", Summary = "summary.json";
 
     /// <summary>The output directory of a slide under <paramref name="outputRoot"/>.</summary>
@@ -173,6 +175,7 @@ public static class SlideOutputs
 
         string title = result.Rule.Thresholds is null ? "intensity (probability-weighted code); class map: argmax" : "intensity (probability-weighted code); ticks: thresholds";
         ImageIO.Save(Path.Combine(dir, Heatmap), MapRendering.WithLegend(colored, null, ticks, title));
+        ImageIO.Save(Path.Combine(dir, HeatmapLayer), colored);
         ImageIO.Save(Path.Combine(dir, Overlay), MapRendering.Overlay(thumbnail, colored, slideWidth, slideHeight, g.Level0X, g.Level0Y, g.Level0Width, g.Level0Height));
         cancellationToken.ThrowIfCancellationRequested();
 
