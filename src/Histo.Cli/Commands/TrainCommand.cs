@@ -109,6 +109,12 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("No dihedral, HSV or stain jitter augmentation.")]
         public bool NoAugment { get; set; }
 
+        [CommandOption("--class-names <LABEL=NAME,...>")]
+        [Description("Names of the classes in every output, e.g. 0=non-IDC tissue,1=IDC (default: the known scheme's names, IDC's 0/1 as non-IDC tissue/IDC, else the labels).")]
+        public string? ClassNamesText { get; set; }
+
+        internal IReadOnlyDictionary<string, string>? ClassNames { get; private set; }
+
         [CommandOption("--final <CHOICE>")]
         [Description("Final model: best-fold (the weights of the fold with the best validation balanced accuracy, default; no extra training) or all (train again on all data for the mean best epoch count).")]
         public string Final { get; set; } = "best-fold";
@@ -159,6 +165,21 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             if (StainTarget != null && !File.Exists(StainTarget))
             {
                 return ValidationResult.Error($"--stain-target '{StainTarget}' not found");
+            }
+
+            if (ClassNamesText != null)
+            {
+                var names = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (string pair in ClassNamesText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    int eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0 || eq == pair.Length - 1 || !names.TryAdd(pair[..eq].Trim(), pair[(eq + 1)..].Trim()))
+                    {
+                        return ValidationResult.Error($"--class-names takes LABEL=NAME pairs separated by commas, each label once (e.g. 0=non-IDC tissue,1=IDC), got '{ClassNamesText}'");
+                    }
+                }
+
+                ClassNames = names.Count > 0 ? names : null;
             }
 
             if (Resume && Force)
@@ -212,6 +233,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             AllowLeaks = settings.AllowLeaks,
             InitModelDirectory = settings.Init,
             StainTargetPath = settings.StainTarget,
+            ClassNames = settings.ClassNames,
         };
         Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
         if (dataset.MppWarning is { } scaleWarning)
