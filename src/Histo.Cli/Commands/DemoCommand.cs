@@ -19,7 +19,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
     /// The quick demo recipe: a 2-fold CV, one epoch per run at 64 px (the default 96 px costs twice as much), IDC's
     /// ~4 µm/px (DOMAIN.md: ~2.5x), the best fold's weights.
     /// </summary>
-    public static readonly string[] DemoTrainingArguments = ["--folds", "2", "--epochs", "1", "--input", "64", "--mpp", "4", "--final", "best-fold"];
+    public static readonly string[] DemoTrainingArguments = ["--folds", "2", "--epochs", "1", "--input", "64", "--image-mpp", "4", "--final", "best-fold"];
 
     public sealed class Settings : CommonSettings
     {

@@ -65,11 +65,11 @@ public sealed class ClassNameTests
         string dir = TestPaths.NewTempDirectory();
         string manifest = TrainingTestData.WriteIdcManifest(dir, patients: 4, perClass: 6);
         string model = Path.Combine(dir, "model");
-        var bad = CliRunner.Run([.. TrainingTestData.FastCliArgs(manifest, model), "--mpp", "4", "--class-names", "0=stroma,7=tumour"]);
+        var bad = CliRunner.Run([.. TrainingTestData.FastCliArgs(manifest, model), "--image-mpp", "4", "--class-names", "0=stroma,7=tumour"]);
         CliRunner.AssertOneLineError(bad, "'7' is not a class");
         Assert.Equal(2, CliRunner.Run([.. TrainingTestData.FastCliArgs(manifest, model), "--class-names", "0"]).ExitCode);
 
-        var train = CliRunner.Run([.. TrainingTestData.FastCliArgs(manifest, model), "--mpp", "4", "--class-names", "0=benign stroma,1=carcinoma"]);
+        var train = CliRunner.Run([.. TrainingTestData.FastCliArgs(manifest, model), "--image-mpp", "4", "--class-names", "0=benign stroma,1=carcinoma"]);
         Assert.True(train.ExitCode == 0, train.StdErr);
         var card = ModelCard.Load(model);
         Assert.Equal(["0", "1"], card.Classes);
