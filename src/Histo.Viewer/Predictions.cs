@@ -67,6 +67,10 @@ public sealed record PredictionGeometry(double Level0X, double Level0Y, double L
                 throw new PredictionFormatException($"{name}: width and height must be positive whole numbers of at most {MaxMapPixels} pixels in all, got {mapW} x {mapH}");
             }
 
+            // The pipeline's class_colors, one per class, come first: they are the colours of its pictures.
+            var written = root.TryGetProperty("class_colors", out var cc) && cc.ValueKind == JsonValueKind.Array
+                ? cc.EnumerateArray().Select(ClassColors.Parse).ToList()
+                : [];
             var classes = new List<PredictionClass>();
             if (root.TryGetProperty("classes", out var list) || root.TryGetProperty("class_names", out list))
             {
@@ -84,6 +88,7 @@ public sealed record PredictionGeometry(double Level0X, double Level0Y, double L
                         _ => null,
                     } ?? throw new PredictionFormatException($"{name}: each class must be a name or an object with a 'name'");
                     string? color = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("color", out var c) ? ClassColors.Parse(c) : null;
+                    color ??= classes.Count < written.Count ? written[classes.Count] : null;
                     color ??= knownColors != null && knownColors.TryGetValue(className, out var known) ? known : null;
                     classes.Add(new PredictionClass(classes.Count, className, color ?? ClassColors.Default(className, classes.Count)));
                 }

@@ -19,13 +19,13 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
     /// The quick IDC recipe (used when the BACH Part A fields are absent): a 2-fold CV, one epoch per run at 64 px (the
     /// default 96 px costs twice as much), IDC's ~4 µm/px (DOMAIN.md: ~2.5x), the best fold's weights.
     /// </summary>
-    public static readonly string[] DemoTrainingArguments = ["--folds", "2", "--epochs", "1", "--input", "64", "--mpp", "4", "--final", "best-fold"];
+    public static readonly string[] DemoTrainingArguments = ["--folds", "2", "--epochs", "1", "--input", "64", "--image-mpp", "4", "--final", "best-fold"];
 
     /// <summary>
     /// The quick BACH recipe: the seed's 628 µm crops (µm/px read from the fields) but a 138-px stride (6 crops per
     /// field instead of 14), a 2-fold CV of one epoch, bf16 where the CPU has it, the best fold's weights.
     /// </summary>
-    public static readonly string[] DemoBachTrainingArguments = ["--folds", "2", "--epochs", "1", "--stride", "138", "--precision", "auto", "--final", "best-fold"];
+    public static readonly string[] DemoBachTrainingArguments = ["--folds", "2", "--epochs", "1", "--crop-stride-pixels", "138", "--precision", "auto", "--final", "best-fold"];
 
     /// <summary>Map stride of the demo's slide runs with a BACH model, in patch pixels: 50 px at 0.84 µm/px = 42 µm cells.</summary>
     public const int DemoBachStridePixels = 50;

@@ -330,7 +330,7 @@ public sealed class SlideInference
             throw new InvalidParameterException($"a map of {mapWidth}x{mapHeight} cells is too large; use a larger stride");
         }
 
-        var geometry = new MapGeometry(0, 0, slide.Width, slide.Height, mapWidth, mapHeight, card.Classes);
+        var geometry = new MapGeometry(0, 0, slide.Width, slide.Height, mapWidth, mapHeight, card.DisplayClassNames);
         var positions = grid.ToList();
         progress?.Report(new SlideInferenceProgress(name, "patches", 0, positions.Count));
         var probabilities = Classify(slide, positions, card, name, progress, cancellationToken);

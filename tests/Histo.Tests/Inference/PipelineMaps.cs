@@ -31,7 +31,7 @@ internal static class PipelineMaps
         card ??= IdcCard();
         using var slide = Slide.Open(slidePath);
         int width = (int)Math.Round(slide.Width / cellLevel0Pixels), height = (int)Math.Round(slide.Height / cellLevel0Pixels);
-        var geometry = new MapGeometry(0, 0, slide.Width, slide.Height, width, height, card.Classes);
+        var geometry = new MapGeometry(0, 0, slide.Width, slide.Height, width, height, card.DisplayClassNames);
         var patches = new List<PatchPrediction>();
         for (int y = 0; y < height; y++)
         {

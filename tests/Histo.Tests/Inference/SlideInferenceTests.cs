@@ -25,7 +25,7 @@ public sealed class SlideInferenceTests
         string outRoot = TestPaths.NewTempDirectory();
         var summary = SlideOutputs.Write(outRoot, result, "bach-test-model");
         string dir = Path.Combine(outRoot, "cmu-1-small-region");
-        foreach (string file in new[] { "heatmap.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json" })
+        foreach (string file in new[] { "heatmap.png", "heatmap-layer.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json" })
         {
             Assert.True(File.Exists(Path.Combine(dir, file)), file + " missing");
         }
