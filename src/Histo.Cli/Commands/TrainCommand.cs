@@ -50,7 +50,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public double? Stride { get; set; }
 
         [CommandOption("--precision <P>")]
-        [Description("Training arithmetic: fp32 (default), bf16 (bf16 forward/backward on a copy, fp32 master weights; 1.6x faster on AVX512-BF16 CPUs), or auto (bf16 where the CPU has AVX512-BF16).")]
+        [Description("Training arithmetic: fp32 (default), bf16 (bf16 forward/backward on a copy, fp32 master weights; 1.6x faster on AVX512-BF16 CPUs, many times slower on CPUs without them), or auto (bf16 where the CPU has AVX512-BF16).")]
         public string Precision { get; set; } = "fp32";
 
         [CommandOption("--lr <RATE>")]
@@ -223,6 +223,10 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         };
     }
 
+    /// <summary>The warning for <c>--precision bf16</c> on a CPU without native bf16.</summary>
+    internal const string BFloat16Emulated =
+        "warning: this CPU has no AVX512-BF16 instructions, so bf16 is emulated and training runs many times slower than fp32; --precision auto picks fp32 here";
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var trainer = new Trainer(settings.ToOptions());
@@ -239,6 +243,11 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         if (dataset.MppWarning is { } scaleWarning)
         {
             Console.Error.WriteLine("warning: " + scaleWarning);
+        }
+
+        if (settings.Precision == "bf16" && !TrainingHardware.HasNativeBFloat16)
+        {
+            Console.Error.WriteLine(BFloat16Emulated);
         }
 
         // A corrupt image is reported once as the error line; OpenCV's own decoder warnings would add stray stderr lines.

@@ -33,7 +33,7 @@ public sealed class TuneAndMineTests
 
         // The written outputs give the maps back (probabilities stored to 6 decimals).
         var read = SlideOutputs.Read(Path.Combine(argmaxOut, "A01-window"), model.Card);
-        Assert.Equal(result.Geometry, read.Geometry with { Classes = result.Geometry.Classes });
+        Assert.Equal(result.Geometry, read.Geometry with { Classes = result.Geometry.Classes, ClassColors = result.Geometry.ClassColors });
         Assert.Equal(result.ClassMap.Select(v => v == 255), read.ClassMap.Select(v => v == 255));
         for (int i = 0; i < result.Intensity.Length; i++)
         {

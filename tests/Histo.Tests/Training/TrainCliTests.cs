@@ -26,6 +26,23 @@ public sealed class TrainCliTests
     }
 
     [Fact]
+    public void Bf16_on_a_cpu_without_native_bf16_warns_that_it_is_emulated()
+    {
+        // The CPUID test agrees with the kernel's view of the CPU, an independent source.
+        string flags = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal));
+        Assert.Equal(flags.Split(' ').Contains("avx512_bf16"), TrainingHardware.HasNativeBFloat16);
+
+        string dir = TestPaths.NewTempDirectory();
+        string manifest = TrainingTestData.WriteIdcManifest(dir, patients: 4, perClass: 3);
+        var run = CliRunner.Run([.. TrainingTestData.FastCliArgs(manifest, Path.Combine(dir, "model")), "--precision", "bf16", "--image-mpp", "4"]);
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Equal(!TrainingHardware.HasNativeBFloat16, run.StdErr.Contains("bf16 is emulated", StringComparison.Ordinal));
+        var auto = CliRunner.Run([.. TrainingTestData.FastCliArgs(manifest, Path.Combine(dir, "auto")), "--precision", "auto", "--image-mpp", "4"]);
+        Assert.True(auto.ExitCode == 0, auto.StdErr);
+        Assert.DoesNotContain("emulated", auto.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FewerGroupsThanFoldsIsOneErrorLine()
     {
         string dir = TestPaths.NewTempDirectory();
