@@ -125,7 +125,7 @@ internal static class DatasetProgressDisplay
                 }
 
                 _nextLineSeconds = now + 5;
-                Console.Error.WriteLine(Describe(value, stage.Elapsed.TotalSeconds));
+                Terminal.ErrorLine(Describe(value, stage.Elapsed.TotalSeconds));
             }
         }
     }
@@ -141,12 +141,12 @@ internal static class DatasetProgressDisplay
             {
                 if (!_tasks.TryGetValue(value.Stage, out var entry))
                 {
-                    entry = (context.AddTask(Markup.Escape(value.Stage), maxValue: Math.Max(1, value.Total)), Stopwatch.StartNew());
+                    entry = (context.AddTask(Terminal.Markup(value.Stage), maxValue: Math.Max(1, value.Total)), Stopwatch.StartNew());
                     _tasks[value.Stage] = entry;
                 }
 
                 entry.Task.Value = value.Done;
-                entry.Task.Description = Markup.Escape(Describe(value, entry.Clock.Elapsed.TotalSeconds));
+                entry.Task.Description = Terminal.Markup(Describe(value, entry.Clock.Elapsed.TotalSeconds));
                 if (value.Done >= value.Total)
                 {
                     entry.Task.StopTask();

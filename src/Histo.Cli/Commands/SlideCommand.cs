@@ -146,7 +146,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         {
             foreach (string warning in slide.Warnings)
             {
-                Console.Error.WriteLine($"warning: {slide.Slide}: {warning}");
+                Terminal.ErrorLine($"warning: {slide.Slide}: {warning}");
             }
 
             string line = slide.Status switch
@@ -156,10 +156,10 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
                 SlideStatus.Skipped => $"{slide.Slide}: skipped (outputs complete; --force recomputes)",
                 _ => $"error: {slide.Slide}: {slide.Error}",
             };
-            Console.Error.WriteLine(line);
+            Terminal.ErrorLine(line);
         }
 
-        Console.Error.WriteLine(string.Create(c,
+        Terminal.ErrorLine(string.Create(c,
             $"{report.Slides.Count(s => s.Status == SlideStatus.Done)} done, {report.Slides.Count(s => s.Status == SlideStatus.Skipped)} skipped, {report.FailedCount} failed in {clock.Elapsed.TotalSeconds:0.0} s; table: {report.CsvPath}"));
         return report.FailedCount > 0 ? 1 : 0;
     }
@@ -180,7 +180,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
                     {
                         task.MaxValue = Math.Max(1, p.Slide.PatchCount);
                         task.Value = p.Slide.PatchesDone;
-                        task.Description = Markup.Escape(rate.Describe(p));
+                        task.Description = Terminal.Markup(rate.Describe(p));
                     }), cancellationToken);
                     task.Value = task.MaxValue;
                 });
@@ -196,7 +196,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
             if (clock.Elapsed.TotalSeconds - last >= 2)
             {
                 last = clock.Elapsed.TotalSeconds;
-                Console.Out.WriteLine(text); // progress on stdout (as the live bar): stderr keeps warnings and errors
+                Terminal.OutLine(text); // progress on stdout (as the live bar): stderr keeps warnings and errors
             }
         }), cancellationToken);
     }
