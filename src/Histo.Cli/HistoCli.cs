@@ -19,7 +19,13 @@ public static class HistoCli
         ArgumentNullException.ThrowIfNull(args);
         Histo.Learning.TorchThreading.PreferPassiveWait(); // before any command touches TorchSharp
         Histo.Learning.Models.EngineSelfCheck.EngineReplaced += message => Terminal.ErrorLine($"warning: {message}");
-        bool verbose = args.Contains("--verbose");
+        bool verbose = args.Contains("--verbose") || args.Contains("-v");
+        if (args is ["-v"])
+        {
+            // Spectre's root -v prints the version; in histo -v is --verbose, which belongs to a command.
+            return Fail("-v is short for --verbose and goes with a command (histo COMMAND ... -v); the version is histo --version", new UsageException("-v"), false, UsageError);
+        }
+
         var app = new CommandApp();
         app.Configure(Configure);
         using var cancel = new CancellationTokenSource();

@@ -67,6 +67,10 @@ public sealed record PredictionGeometry(double Level0X, double Level0Y, double L
                 throw new PredictionFormatException($"{name}: width and height must be positive whole numbers of at most {MaxMapPixels} pixels in all, got {mapW} x {mapH}");
             }
 
+            // The pipeline's class_colors, one per class, come first: they are the colours of its pictures.
+            var written = root.TryGetProperty("class_colors", out var cc) && cc.ValueKind == JsonValueKind.Array
+                ? cc.EnumerateArray().Select(ClassColors.Parse).ToList()
+                : [];
             var classes = new List<PredictionClass>();
             if (root.TryGetProperty("classes", out var list) || root.TryGetProperty("class_names", out list))
             {
@@ -84,6 +88,7 @@ public sealed record PredictionGeometry(double Level0X, double Level0Y, double L
                         _ => null,
                     } ?? throw new PredictionFormatException($"{name}: each class must be a name or an object with a 'name'");
                     string? color = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("color", out var c) ? ClassColors.Parse(c) : null;
+                    color ??= classes.Count < written.Count ? written[classes.Count] : null;
                     color ??= knownColors != null && knownColors.TryGetValue(className, out var known) ? known : null;
                     classes.Add(new PredictionClass(classes.Count, className, color ?? ClassColors.Default(className, classes.Count)));
                 }
@@ -180,14 +185,15 @@ public static class ClassColors
 public static class OverlayRenderer
 {
     /// <summary>
-    /// A PNG of the colour heatmap resampled (nearest neighbour) so its aspect ratio is that of the level-0 rectangle
-    /// it covers: the browser places an image by its width alone, so a map whose pixels are not square in level-0
-    /// terms would otherwise drift out of alignment towards the bottom.
+    /// A PNG of the colour heatmap layer (one pixel per map cell) resampled (nearest neighbour) so its aspect ratio is
+    /// that of the level-0 rectangle it covers, so that a viewer placing an image by its width alone keeps it aligned.
     /// </summary>
+    /// <exception cref="PredictionFormatException">The image is not the map's size (e.g. a picture with a legend strip).</exception>
     public static byte[] HeatmapPng(string heatmapPath, PredictionGeometry geometry)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         var image = LoadBounded(heatmapPath);
+        RequireMapSize(heatmapPath, image.Width, image.Height, geometry);
         var (w, h) = AlignedSize(image.Width, image.Height, geometry);
         if (w != image.Width || h != image.Height)
         {
@@ -205,6 +211,7 @@ public static class OverlayRenderer
     {
         ArgumentNullException.ThrowIfNull(geometry);
         var (pixels, width, height) = LoadGrayBounded(classMapPath);
+        RequireMapSize(classMapPath, width, height, geometry);
         var lut = new byte[256 * 4];
         foreach (var c in geometry.Classes.Where(c => c.Index is >= 0 and < 256))
         {
@@ -245,6 +252,16 @@ public static class OverlayRenderer
         int w = width * factor;
         int h = (int)Math.Max(1, Math.Round(w * geometry.Level0Height / geometry.Level0Width));
         return (w, h);
+    }
+
+    /// <summary>A map laid over the slide must have one pixel per map cell, or it would be stretched out of place.</summary>
+    private static void RequireMapSize(string path, int width, int height, PredictionGeometry geometry)
+    {
+        if ((width, height) != (geometry.Width, geometry.Height))
+        {
+            throw new PredictionFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(path)} is {width} x {height} pixels but geometry.json describes a {geometry.Width} x {geometry.Height} map, so it cannot be placed on the slide (a picture with a legend is not a map layer)"));
+        }
     }
 
     private static RgbaImage LoadBounded(string path)

@@ -37,8 +37,11 @@ internal sealed class SlideLibrary : IDisposable
     /// <summary>Files a prediction folder may serve, and nothing else.</summary>
     public static readonly IReadOnlySet<string> PredictionFiles = new HashSet<string>(StringComparer.Ordinal)
     {
-        "heatmap.png", "classmap.png", "overlay.png", "geometry.json", "prediction.geojson", "summary.json",
+        "heatmap.png", HeatmapLayerFile, "classmap.png", "overlay.png", "geometry.json", "prediction.geojson", "summary.json",
     };
+
+    /// <summary>The pipeline's heatmap layer: one pixel per map cell, no legend (heatmap.png is a picture with a legend).</summary>
+    public const string HeatmapLayerFile = "heatmap-layer.png";
 
     private const int ThumbnailSizePixels = 256;
     private const int MaxListedSlides = 5000;
@@ -173,7 +176,7 @@ internal sealed class SlideLibrary : IDisposable
 
         string contentType = file.EndsWith(".png", StringComparison.Ordinal) ? "image/png"
             : file.EndsWith(".geojson", StringComparison.Ordinal) ? "application/geo+json" : "application/json";
-        if (file is not ("heatmap.png" or "classmap.png"))
+        if (file is not ("heatmap.png" or HeatmapLayerFile or "classmap.png"))
         {
             return (await File.ReadAllBytesAsync(path).ConfigureAwait(false), contentType);
         }
@@ -181,7 +184,7 @@ internal sealed class SlideLibrary : IDisposable
         var geometry = LoadGeometry(name) ?? throw new PredictionFormatException($"{file} for {name} has no geometry.json beside it, so it cannot be placed on the slide");
         var info = new FileInfo(path);
         string key = string.Create(CultureInfo.InvariantCulture, $"prediction\n{path}\n{info.LastWriteTimeUtc.Ticks}-{info.Length}\n{string.Join(",", geometry.Classes.Select(c => c.Color))}");
-        byte[] bytes = await Renders.GetOrRenderAsync(key, () => file == "heatmap.png"
+        byte[] bytes = await Renders.GetOrRenderAsync(key, () => file != "classmap.png"
             ? OverlayRenderer.HeatmapPng(path, geometry)
             : OverlayRenderer.ClassMapPng(path, geometry)).ConfigureAwait(false);
         return (bytes, contentType);
@@ -241,7 +244,7 @@ internal sealed class SlideLibrary : IDisposable
         var result = new Dictionary<string, object?>
         {
             ["folder"] = folder,
-            ["heatmap"] = FindPredictionFile(name, "heatmap.png") != null ? url + "heatmap.png" : null,
+            ["heatmap"] = HeatmapLayerOf(name) is { } layer ? url + layer : null,
             ["classmap"] = FindPredictionFile(name, "classmap.png") != null ? url + "classmap.png" : null,
             ["overlay"] = FindPredictionFile(name, "overlay.png") != null ? url + "overlay.png" : null,
             ["geojson"] = FindPredictionFile(name, "prediction.geojson") != null ? url + "prediction.geojson" : null,
@@ -263,6 +266,11 @@ internal sealed class SlideLibrary : IDisposable
             result["error"] = Sanitize(e.Message);
         }
 
+        if (result["heatmap"] is null && FindPredictionFile(name, "heatmap.png") != null)
+        {
+            result["heatmapNote"] = "heatmap.png is a picture with a legend, not a map layer; run histo slide again to get heatmap-layer.png";
+        }
+
         if (FindPredictionFile(name, "summary.json") is { } summaryPath)
         {
             try
@@ -276,6 +284,34 @@ internal sealed class SlideLibrary : IDisposable
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The file to lay over the slide as the heatmap: <c>heatmap-layer.png</c>, or a <c>heatmap.png</c> that is itself a
+    /// map (one pixel per cell, as other tools write it); null when there is only the pipeline's picture with its legend.
+    /// </summary>
+    private string? HeatmapLayerOf(string name)
+    {
+        if (FindPredictionFile(name, HeatmapLayerFile) != null)
+        {
+            return HeatmapLayerFile;
+        }
+
+        if (FindPredictionFile(name, "heatmap.png") is not { } picture)
+        {
+            return null;
+        }
+
+        try
+        {
+            return LoadGeometry(name) is { } g && Histo.Datasets.ImageSizeReader.TryReadHeaderSize(picture, out int w, out int h) && (w, h) == (g.Width, g.Height)
+                ? "heatmap.png"
+                : null;
+        }
+        catch (HistoException)
+        {
+            return null; // the geometry's error is reported with the prediction
+        }
     }
 
     private PredictionGeometry? LoadGeometry(string name)

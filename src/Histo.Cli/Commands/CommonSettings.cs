@@ -6,7 +6,7 @@ namespace Histo.Cli.Commands;
 /// <summary>Options every command takes.</summary>
 public class CommonSettings : CommandSettings
 {
-    [CommandOption("--verbose")]
+    [CommandOption("-v|--verbose")]
     [Description("Print the stack trace of an error.")]
     public bool Verbose { get; set; }
 }

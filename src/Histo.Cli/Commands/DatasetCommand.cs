@@ -11,13 +11,13 @@ namespace Histo.Cli.Commands;
 /// <summary><c>histo dataset PATH... [--json]</c>: what was understood of a dataset.</summary>
 public sealed class DatasetCommand : Command<DatasetCommand.Settings>
 {
-    public sealed class Settings : DatasetSettings
+    public sealed class Settings : JsonDatasetSettings
     {
         [CommandOption("--verify")]
         [Description("Decode every image instead of reading headers only (slower; finds truncated files).")]
         public bool Verify { get; set; }
 
-        [CommandOption("--mpp <M>")]
+        [CommandOption("--image-mpp <MICRONS>")]
         [Description("Microns per pixel of every image, instead of what the files record (skips the scale checks).")]
         public double? Mpp { get; set; }
 
@@ -34,7 +34,7 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
 
             if (Mpp is { } mpp && !(mpp > 0 && double.IsFinite(mpp)))
             {
-                return ValidationResult.Error(string.Create(CultureInfo.InvariantCulture, $"--mpp must be positive, got {mpp}"));
+                return ValidationResult.Error(string.Create(CultureInfo.InvariantCulture, $"--image-mpp must be positive, got {mpp}"));
             }
 
             return base.Validate();
@@ -120,7 +120,7 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
             DatasetMppSource.ImageFiles => string.Create(inv,
                 $"{dataset.Mpp:0.###} µm/px (median of the {summary.ImagesWithMpp:N0} of {summary.ImageCount:N0} images that record one, {range})"),
             DatasetMppSource.Mixed => string.Create(inv, $"mixed: the images record {range} µm/px (more than {DatasetLoader.MaxMppSpread * 100:0} % apart); each is used at its own"),
-            _ => "unknown (no image records its µm/px; give it with --mpp)",
+            _ => "unknown (no image records its µm/px; give it with --image-mpp)",
         };
     }
 

@@ -22,10 +22,6 @@ public class DatasetSettings : CommonSettings
     [Description("BreakHis labels: binary (benign/malignant, default) or subtype (8 tumour types).")]
     public string BreakHisLabels { get; set; } = "binary";
 
-    [CommandOption("--json")]
-    [Description("Print one JSON object.")]
-    public bool Json { get; set; }
-
     /// <summary>Checks the shared options.</summary>
     public override ValidationResult Validate()
     {
@@ -65,6 +61,14 @@ public class DatasetSettings : CommonSettings
     };
 }
 
+/// <summary>Dataset options plus <c>--json</c>, for the commands that print a report (<c>dataset</c>, <c>leakcheck</c>).</summary>
+public class JsonDatasetSettings : DatasetSettings
+{
+    [CommandOption("--json")]
+    [Description("Print one JSON object.")]
+    public bool Json { get; set; }
+}
+
 /// <summary>Progress display for dataset work: a Spectre progress bar on a terminal, sparse plain lines otherwise.</summary>
 internal static class DatasetProgressDisplay
 {
@@ -86,10 +90,10 @@ internal static class DatasetProgressDisplay
         console.Progress()
             .AutoClear(true)
             .HideCompleted(true)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = SlideProgressDisplay.BarWidth }, new PercentageColumn())
             .Start(context =>
             {
-                var live = new LiveProgress(context);
+                var live = new LiveProgress(context, Math.Max(20, console.Profile.Width - SlideProgressDisplay.BarWidth - 7));
                 result = work(live);
             });
         return result;
@@ -130,7 +134,7 @@ internal static class DatasetProgressDisplay
         }
     }
 
-    private sealed class LiveProgress(ProgressContext context) : IProgress<DatasetProgress>
+    private sealed class LiveProgress(ProgressContext context, int width) : IProgress<DatasetProgress>
     {
         private readonly Dictionary<string, (ProgressTask Task, Stopwatch Clock)> _tasks = [];
         private readonly Lock _lock = new();
@@ -146,7 +150,7 @@ internal static class DatasetProgressDisplay
                 }
 
                 entry.Task.Value = value.Done;
-                entry.Task.Description = Terminal.Markup(Describe(value, entry.Clock.Elapsed.TotalSeconds));
+                entry.Task.Description = Terminal.Markup(SlideRateMeter.Fit(Describe(value, entry.Clock.Elapsed.TotalSeconds), width));
                 if (value.Done >= value.Total)
                 {
                     entry.Task.StopTask();

@@ -9,17 +9,26 @@ namespace Histo.Cli.Commands;
 
 /// <summary>
 /// <c>histo demo [-o DIR] [--model MODEL]</c>: the main job end to end. Describes the bundled slide, gets a model (the
-/// one given, one trained by an earlier demo run, or a quick IDC model trained now from the shared data), runs slide
+/// one given, one trained by an earlier demo run, or a quick model trained now from the shared data: 4-class BACH Part A when present, else IDC), runs slide
 /// inference on the bundled slide (heatmap, overlay, class map, summary) and, where the shared BACH A01 window is
 /// present, on it too, with the BACH Part B score against its pathologists' mask.
 /// </summary>
 public sealed class DemoCommand : Command<DemoCommand.Settings>
 {
     /// <summary>
-    /// The quick demo recipe: a 2-fold CV, one epoch per run at 64 px (the default 96 px costs twice as much), IDC's
-    /// ~4 µm/px (DOMAIN.md: ~2.5x), the best fold's weights.
+    /// The quick IDC recipe (used when the BACH Part A fields are absent): a 2-fold CV, one epoch per run at 64 px (the
+    /// default 96 px costs twice as much), IDC's ~4 µm/px (DOMAIN.md: ~2.5x), the best fold's weights.
     /// </summary>
-    public static readonly string[] DemoTrainingArguments = ["--folds", "2", "--epochs", "1", "--input", "64", "--mpp", "4", "--final", "best-fold"];
+    public static readonly string[] DemoTrainingArguments = ["--folds", "2", "--epochs", "1", "--input", "64", "--image-mpp", "4", "--final", "best-fold"];
+
+    /// <summary>
+    /// The quick BACH recipe: the seed's 628 µm crops (µm/px read from the fields) but a 138-px stride (6 crops per
+    /// field instead of 14), a 2-fold CV of one epoch, bf16 where the CPU has it, the best fold's weights.
+    /// </summary>
+    public static readonly string[] DemoBachTrainingArguments = ["--folds", "2", "--epochs", "1", "--crop-stride-pixels", "138", "--precision", "auto", "--final", "best-fold"];
+
+    /// <summary>Map stride of the demo's slide runs with a BACH model, in patch pixels: 50 px at 0.84 µm/px = 42 µm cells.</summary>
+    public const int DemoBachStridePixels = 50;
 
     public sealed class Settings : CommonSettings
     {
@@ -69,31 +78,20 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         string model = settings.Model ?? Path.Combine(settings.Output, "model");
         if (settings.Model is null && !File.Exists(Path.Combine(model, ModelCard.FileName)))
         {
-            string idc = BundledData.SharedData("idc")
-                ?? throw new HistoException("the demo needs a model: pass --model MODEL, or put the shared data (its idc/ patches) at ../shared/data beside the repository so the demo can train one");
-            AnsiConsole.MarkupLine($"training the quick demo model on {Terminal.Markup(idc)} (histo train {Terminal.Markup(idc)} -o {Terminal.Markup(model)} {string.Join(' ', DemoTrainingArguments)})");
-            var train = new TrainCommand.Settings
-            {
-                Paths = [idc],
-                Output = model,
-                Folds = 2,
-                Epochs = 1,
-                Input = 64,
-                Mpp = 4,
-                Final = "best-fold",
-                Threads = settings.Threads,
-                Resume = Directory.Exists(model),
-            };
-            Run(new TrainCommand(), context, train, cancellationToken);
+            Run(new TrainCommand(), context, QuickTraining(model, settings.Threads), cancellationToken);
         }
         else
         {
             AnsiConsole.MarkupLine($"using the model in {Terminal.Markup(model)}{(settings.Model is null ? " (trained by an earlier demo run; delete it to retrain)" : "")}");
         }
 
+        // a BACH model maps at 42 µm cells (the seed's Part B); the IDC one at a quarter of its patch
+        ModelCard card = ModelCard.Load(model);
+        int stride = card.HasBachCodes && card.CropStridePixels != null ? DemoBachStridePixels : 25;
+
         Step("3/4", "slide inference on the bundled slide");
         string slidesOut = Path.Combine(settings.Output, "slides");
-        var slideSettings = new SlideCommand.Settings { Model = model, Slides = slidePath, Output = slidesOut, Threads = settings.Threads, StridePixels = 25 };
+        var slideSettings = new SlideCommand.Settings { Model = model, Slides = slidePath, Output = slidesOut, Threads = settings.Threads, StridePixels = stride };
         Run(new SlideCommand(), context, slideSettings, cancellationToken);
 
         Step("4/4", "scoring against pathologists' annotations");
@@ -105,7 +103,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         }
         else
         {
-            var a01Settings = new SlideCommand.Settings { Model = model, Slides = a01, Output = slidesOut, Threads = settings.Threads, StridePixels = 25 };
+            var a01Settings = new SlideCommand.Settings { Model = model, Slides = a01, Output = slidesOut, Threads = settings.Threads, StridePixels = stride };
             Run(new SlideCommand(), context, a01Settings, cancellationToken);
             string a01Out = Path.Combine(slidesOut, Path.GetFileNameWithoutExtension(a01));
             Run(new ScoreCommand(), context, new ScoreCommand.Settings { Prediction = a01Out, Truth = a01Mask }, cancellationToken);
@@ -113,6 +111,43 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
 
         AnsiConsole.MarkupLine($"[bold green]done[/]: outputs in {Terminal.Markup(settings.Output)}; browse them with [bold]./histo serve {Terminal.Markup(Path.GetDirectoryName(slidePath) ?? ".")} --predictions {Terminal.Markup(slidesOut)}[/]");
         return 0;
+    }
+
+    /// <summary>The quick demo model's training: BACH Part A where the shared data has it, else IDC.</summary>
+    private static TrainCommand.Settings QuickTraining(string model, int? threads)
+    {
+        if (BundledData.SharedData(Path.Combine("bach-parta", "Photos")) is { } photos)
+        {
+            AnsiConsole.MarkupLine($"training the quick 4-class BACH model on {Terminal.Markup(photos)} (histo train {Terminal.Markup(photos)} -o {Terminal.Markup(model)} {string.Join(' ', DemoBachTrainingArguments)})");
+            return new TrainCommand.Settings
+            {
+                Paths = [photos],
+                Output = model,
+                Folds = 2,
+                Epochs = 1,
+                Stride = 138,
+                Precision = "auto",
+                Final = "best-fold",
+                Threads = threads,
+                Resume = Directory.Exists(model),
+            };
+        }
+
+        string idc = BundledData.SharedData("idc")
+            ?? throw new HistoException("the demo needs a model: pass --model MODEL, or put the shared data (its bach-parta/ fields or idc/ patches) at ../shared/data beside the repository so the demo can train one");
+        AnsiConsole.MarkupLine($"training the quick IDC demo model on {Terminal.Markup(idc)} (histo train {Terminal.Markup(idc)} -o {Terminal.Markup(model)} {string.Join(' ', DemoTrainingArguments)})");
+        return new TrainCommand.Settings
+        {
+            Paths = [idc],
+            Output = model,
+            Folds = 2,
+            Epochs = 1,
+            Input = 64,
+            Mpp = 4,
+            Final = "best-fold",
+            Threads = threads,
+            Resume = Directory.Exists(model),
+        };
     }
 
     private static void Step(string number, string what) => AnsiConsole.MarkupLine($"\n[bold blue]{number}[/] [bold]{Terminal.Markup(what)}[/]");

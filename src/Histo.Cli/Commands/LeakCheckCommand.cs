@@ -17,7 +17,7 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
     /// <summary>Exit code when a leak is found.</summary>
     public const int LeakFound = 1;
 
-    public sealed class Settings : DatasetSettings
+    public sealed class Settings : JsonDatasetSettings
     {
         [CommandOption("--folds <K>")]
         [Description("Folds of the grouped split to check (default 5).")]

@@ -9,7 +9,7 @@ using Spectre.Console.Cli;
 namespace Histo.Cli.Commands;
 
 /// <summary>
-/// <c>histo patches SLIDE|IMAGE|FOLDER -o DIR [--size 256] [--mpp 0.5 | --mag 20x | --level L] [--stride S]
+/// <c>histo patches SLIDE|IMAGE|FOLDER -o DIR [--size 256] [--mpp 0.5 | --mag 20x | --level L] [--stride-pixels S]
 /// [--min-tissue 0.05] [--labels mask.png] [--label-rule mean|majority] [--method lab|otsu]</c>.
 /// </summary>
 public sealed class PatchesCommand : Command<PatchesCommand.Settings>
@@ -40,7 +40,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
         [Description("Target resolution as a pyramid level (the default is level 0).")]
         public int? Level { get; set; }
 
-        [CommandOption("--stride <PIXELS>")]
+        [CommandOption("--stride-pixels <PIXELS>")]
         [Description("Step between patches in target pixels (default: the patch size). The last patch of each row and column is aligned to the far edge.")]
         public int? Stride { get; set; }
 
@@ -81,7 +81,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
 
             if (Stride is < 1 or > 1 << 24)
             {
-                return ValidationResult.Error($"--stride must be at least 1, got {Stride}");
+                return ValidationResult.Error($"--stride-pixels must be at least 1, got {Stride}");
             }
 
             if (!(MinTissue is >= 0 and <= 1))

@@ -41,7 +41,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         public bool Argmax { get; set; }
 
         [CommandOption("--stride-pixels <PIXELS>")]
-        [Description("Step between patches in patch pixels (default: the patch size). Smaller = overlapping patches and a finer map.")]
+        [Description("Step between patches in patch pixels (default: the card's crop stride for a model trained on crops, else the patch size). Smaller = overlapping patches and a finer map.")]
         public int? StridePixels { get; set; }
 
         [CommandOption("--min-tissue <FRACTION>")]
@@ -167,66 +167,10 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
     private static CohortReport Run(CohortRunner runner, Settings settings, CancellationToken cancellationToken)
     {
         var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        var rate = new RateMeter();
-        if (stderr.Profile.Capabilities.Interactive && !Console.IsErrorRedirected)
-        {
-            CohortReport report = null!;
-            stderr.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask("slides", maxValue: 1);
-                    report = runner.Run(settings.Slides, settings.Output!, settings.Shard, new Relay(p =>
-                    {
-                        task.MaxValue = Math.Max(1, p.Slide.PatchCount);
-                        task.Value = p.Slide.PatchesDone;
-                        task.Description = Terminal.Markup(rate.Describe(p));
-                    }), cancellationToken);
-                    task.Value = task.MaxValue;
-                });
-            return report;
-        }
-
-        // Plain lines when redirected (CI, logs, cluster jobs): one every two seconds, the first after two seconds.
-        double last = 0;
-        var clock = Stopwatch.StartNew();
-        return runner.Run(settings.Slides, settings.Output!, settings.Shard, new Relay(p =>
-        {
-            string text = rate.Describe(p);
-            if (clock.Elapsed.TotalSeconds - last >= 2)
-            {
-                last = clock.Elapsed.TotalSeconds;
-                Terminal.OutLine(text); // progress on stdout (as the live bar): stderr keeps warnings and errors
-            }
-        }), cancellationToken);
-    }
-
-    /// <summary>Patches/s and ETA of the current slide.</summary>
-    private sealed class RateMeter
-    {
-        private readonly Stopwatch _clock = new();
-        private string? _slide;
-
-        public string Describe(CohortProgress p)
-        {
-            if (_slide != p.Slide.Slide || p.Slide.Stage != "patches")
-            {
-                _slide = p.Slide.Stage == "patches" ? p.Slide.Slide : null;
-                _clock.Restart();
-            }
-
-            double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
-            double perSecond = p.Slide.PatchesDone / seconds;
-            string eta = perSecond > 0 && p.Slide.PatchCount > 0
-                ? TimeSpan.FromSeconds((p.Slide.PatchCount - p.Slide.PatchesDone) / perSecond).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture)
-                : "--:--:--";
-            return string.Create(CultureInfo.InvariantCulture,
-                $"slide {p.SlideIndex + 1}/{p.SlideCount} {p.Slide.Slide}: {p.Slide.Stage} {p.Slide.PatchesDone}/{p.Slide.PatchCount} patches, {perSecond:0.#} patches/s, ETA {eta}");
-        }
-    }
-
-    private sealed class Relay(Action<CohortProgress> report) : IProgress<CohortProgress>
-    {
-        public void Report(CohortProgress value) => report(value);
+        Func<IProgress<CohortProgress>, CohortReport> work = progress => runner.Run(settings.Slides, settings.Output!, settings.Shard, progress, cancellationToken);
+        return stderr.Profile.Capabilities.Interactive && !Console.IsErrorRedirected
+            ? SlideProgressDisplay.RunLive(stderr, work)
+            // Plain lines when redirected (CI, logs, cluster jobs), on stdout as the live row: stderr keeps warnings and errors.
+            : SlideProgressDisplay.RunPlain(Console.Out, work);
     }
 }

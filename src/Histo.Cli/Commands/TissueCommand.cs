@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 
 namespace Histo.Cli.Commands;
 
-/// <summary><c>histo tissue SLIDE -o mask.png [--method lab|otsu] [--mpp M] [--overlay overlay.png]</c>.</summary>
+/// <summary><c>histo tissue SLIDE -o mask.png [--method lab|otsu] [--mask-mpp M] [--overlay overlay.png]</c>.</summary>
 public sealed class TissueCommand : Command<TissueCommand.Settings>
 {
     public sealed class Settings : CommonSettings
@@ -25,7 +25,7 @@ public sealed class TissueCommand : Command<TissueCommand.Settings>
         [Description("lab (default: a* above 1.1 x its mean, with a floor and a cap) or otsu (Otsu on saturation).")]
         public string Method { get; set; } = "lab";
 
-        [CommandOption("--mpp <MICRONS>")]
+        [CommandOption("--mask-mpp <MICRONS>")]
         [Description("Mask resolution in µm per mask pixel when the slide's MPP is known (default 8).")]
         public double? Mpp { get; set; }
 
@@ -56,7 +56,7 @@ public sealed class TissueCommand : Command<TissueCommand.Settings>
 
             if (Mpp is { } m && !(m is > 0 and <= 1000))
             {
-                return ValidationResult.Error($"--mpp must be between 0 and 1000 µm/px, got {m.ToString(CultureInfo.InvariantCulture)}");
+                return ValidationResult.Error($"--mask-mpp must be between 0 and 1000 µm/px, got {m.ToString(CultureInfo.InvariantCulture)}");
             }
 
             if (Overlay != null && !(Path.GetExtension(Overlay).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg"))

@@ -26,7 +26,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public int Folds { get; set; } = TrainingOptions.DefaultFolds;
 
         [CommandOption("--epochs <E>")]
-        [Description("Epochs per fold (default 4).")]
+        [Description("Epochs per fold (default 5).")]
         public int Epochs { get; set; } = TrainingOptions.DefaultEpochs;
 
         [CommandOption("--batch <N>")]
@@ -37,15 +37,15 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("Network input side in pixels (default: follows the data, e.g. 96 for IDC's 50 px patches, 224 for large images).")]
         public int? Input { get; set; }
 
-        [CommandOption("--mpp <M>")]
+        [CommandOption("--image-mpp <MICRONS>")]
         [Description("Microns per pixel of the images, recorded in the model card (default: read from the images' TIFF resolution tags; giving it skips the scale checks).")]
         public double? Mpp { get; set; }
 
-        [CommandOption("--crop <PX>")]
+        [CommandOption("--crop-pixels <PIXELS>")]
         [Description("Side of the square training crops, in image pixels; 0 trains on whole images (default: the seed's 628 µm window when the images carry their µm/px and are that large, e.g. 748 px on 0.84 µm/px BACH fields; whole images otherwise).")]
         public int? Crop { get; set; }
 
-        [CommandOption("--stride <PX>")]
+        [CommandOption("--crop-stride-pixels <PIXELS>")]
         [Description("Stride of the crop window in image pixels, the last crop aligned to the far edge (default: the seed's 41.6 µm, 49.5 px at 0.84 µm/px: 14 crops per BACH field).")]
         public double? Stride { get; set; }
 
@@ -109,6 +109,12 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("No dihedral, HSV or stain jitter augmentation.")]
         public bool NoAugment { get; set; }
 
+        [CommandOption("--class-names <LABEL=NAME,...>")]
+        [Description("Names of the classes in every output, e.g. 0=non-IDC tissue,1=IDC (default: the known scheme's names, IDC's 0/1 as non-IDC tissue/IDC, else the labels).")]
+        public string? ClassNamesText { get; set; }
+
+        internal IReadOnlyDictionary<string, string>? ClassNames { get; private set; }
+
         [CommandOption("--final <CHOICE>")]
         [Description("Final model: best-fold (the weights of the fold with the best validation balanced accuracy, default; no extra training) or all (train again on all data for the mean best epoch count).")]
         public string Final { get; set; } = "best-fold";
@@ -159,6 +165,21 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             if (StainTarget != null && !File.Exists(StainTarget))
             {
                 return ValidationResult.Error($"--stain-target '{StainTarget}' not found");
+            }
+
+            if (ClassNamesText != null)
+            {
+                var names = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (string pair in ClassNamesText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    int eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0 || eq == pair.Length - 1 || !names.TryAdd(pair[..eq].Trim(), pair[(eq + 1)..].Trim()))
+                    {
+                        return ValidationResult.Error($"--class-names takes LABEL=NAME pairs separated by commas, each label once (e.g. 0=non-IDC tissue,1=IDC), got '{ClassNamesText}'");
+                    }
+                }
+
+                ClassNames = names.Count > 0 ? names : null;
             }
 
             if (Resume && Force)
@@ -212,6 +233,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             AllowLeaks = settings.AllowLeaks,
             InitModelDirectory = settings.Init,
             StainTargetPath = settings.StainTarget,
+            ClassNames = settings.ClassNames,
         };
         Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
         if (dataset.MppWarning is { } scaleWarning)
@@ -308,8 +330,8 @@ internal static class TrainingProgressDisplay
         console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
-            .Start(context => result = work(new LiveProgress(context)));
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = SlideProgressDisplay.BarWidth }, new PercentageColumn())
+            .Start(context => result = work(new LiveProgress(context, Math.Max(20, console.Profile.Width - SlideProgressDisplay.BarWidth - 7))));
         return result;
     }
 
@@ -325,8 +347,9 @@ internal static class TrainingProgressDisplay
         {
             TrainingStage.Preparing => string.Create(inv, $"preparing images {p.Batch:N0}/{p.BatchCount:N0}{rss}"),
             TrainingStage.Validating => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount} validating{eta}{rss}"),
-            TrainingStage.EpochDone => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount} done: {p.ImagesPerSecond:0} images/s{loss}{val}{eta}{rss}"),
-            _ => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount}: {p.ImagesPerSecond:0} images/s{loss}{val}{eta}{rss}"),
+            // ETA before the figures: a live row cut to the terminal's width keeps it.
+            TrainingStage.EpochDone => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount} done: {p.ImagesPerSecond:0} images/s{eta}{loss}{val}{rss}"),
+            _ => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount}: {p.ImagesPerSecond:0} images/s{eta}{loss}{val}{rss}"),
         };
     }
 
@@ -352,7 +375,7 @@ internal static class TrainingProgressDisplay
         }
     }
 
-    private sealed class LiveProgress(ProgressContext context) : IProgress<TrainingProgress>
+    private sealed class LiveProgress(ProgressContext context, int width) : IProgress<TrainingProgress>
     {
         private readonly Dictionary<int, ProgressTask> tasks = [];
         private ProgressTask? preparing;
@@ -363,7 +386,7 @@ internal static class TrainingProgressDisplay
             {
                 preparing ??= context.AddTask("preparing images", maxValue: Math.Max(1, value.BatchCount));
                 preparing.Value = value.Batch;
-                preparing.Description = Terminal.Markup(Describe(value));
+                preparing.Description = Terminal.Markup(SlideRateMeter.Fit(Describe(value), width));
                 return;
             }
 
@@ -376,7 +399,7 @@ internal static class TrainingProgressDisplay
 
             double fraction = value.BatchCount > 0 ? (double)value.Batch / value.BatchCount : 1;
             task.Value = value.Stage == TrainingStage.EpochDone ? value.Epoch : value.Epoch - 1 + (value.Stage == TrainingStage.Training ? fraction : 1);
-            task.Description = Terminal.Markup(Describe(value));
+            task.Description = Terminal.Markup(SlideRateMeter.Fit(Describe(value), width));
             if (value.Stage == TrainingStage.EpochDone && value.Epoch == value.EpochCount)
             {
                 task.StopTask();

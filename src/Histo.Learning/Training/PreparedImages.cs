@@ -120,6 +120,7 @@ internal sealed class PreparedImages
             });
 
             // full-size crops are garbage once resized: give their memory back before training starts
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is HistoException) is HistoException first)
@@ -142,13 +143,17 @@ internal sealed class PreparedImages
         }
         else
         {
-            // one full-size crop at a time (the order of ImageTiling.Cut): a BACH field's 14 crops at 748 px would
-            // otherwise be 31 MB of garbage per image
-            foreach (int y in ImageTiling.SlidingOrigins(image.Height, crops.SizePixels, crops.StridePixels))
+            // Crops in the order of ImageTiling.Cut. Without stain normalisation each is resized straight from the
+            // field: full-size copies (31 MB per BACH field, 9 GB over Part A) would be large-object-heap garbage
+            // that the GC keeps committed through training.
+            int side = crops.SizePixels;
+            foreach (int y in ImageTiling.SlidingOrigins(image.Height, side, crops.StridePixels))
             {
-                foreach (int x in ImageTiling.SlidingOrigins(image.Width, crops.SizePixels, crops.StridePixels))
+                foreach (int x in ImageTiling.SlidingOrigins(image.Width, side, crops.StridePixels))
                 {
-                    views.Add(Finish(image.Crop(x, y, crops.SizePixels, crops.SizePixels)));
+                    views.Add(normalizer == null
+                        ? ImageIO.Resize(image, x, y, side, side, InputSizePixels, InputSizePixels)
+                        : Finish(image.Crop(x, y, side, side)));
                 }
             }
         }

@@ -32,6 +32,9 @@ public sealed record TrainingRunOptions
 
     /// <summary>Stain-normalisation target image (required when <see cref="TrainingOptions.StainNormalization"/> is set).</summary>
     public string? StainTargetPath { get; init; }
+
+    /// <summary>Names for class labels (label → name), recorded in the card's <c>class_names</c>; null keeps the derived names.</summary>
+    public IReadOnlyDictionary<string, string>? ClassNames { get; init; }
 }
 
 /// <summary>
@@ -87,6 +90,7 @@ public sealed class Trainer
             // the card written at the end would not load: refuse before hours of training
             throw new DatasetException($"the dataset's classes cannot make a model: {classProblem}");
         }
+        List<string>? classNames = run.ClassNames is { } names ? ModelCard.NamesFor(classes, names) : null; // checked before any training
         ModelCard? initCard = null;
         if (run.InitModelDirectory != null)
         {
@@ -206,6 +210,7 @@ public sealed class Trainer
         var card = new ModelCard
         {
             Classes = [.. classes],
+            ClassNames = classNames,
             BachCodes = ModelCard.InferBachCodes(classes),
             PatchSizePixels = patchSide,
             CropStridePixels = crops?.StridePixels,

@@ -1,5 +1,5 @@
-// Histo slide page: OpenSeadragon over the server's Deep Zoom tiles, prediction overlays, annotation polygons and a
-// scale bar. The server embeds the slide description (GET /api/slides/{slide}) as JSON in #slide-config.
+// Histo slide page: OpenSeadragon over the server's Deep Zoom tiles, prediction maps and annotation polygons in one
+// SVG layer in level-0 pixels, and a scale bar. The server embeds the slide description (GET /api/slides/{slide}) as JSON in #slide-config.
 // window.histo exposes the viewer state for the end-to-end test.
 (function () {
   'use strict';
@@ -69,6 +69,7 @@
   viewer.addOnceHandler('open', function () {
     state.slideItem = viewer.world.getItemAt(0);
     setUpScalebar();
+    setUpSvg();
     setUpOverlays();
     setUpAnnotations();
     state.ready = true;
@@ -109,7 +110,33 @@
     update();
   }
 
-  // ---- Prediction overlays (heatmap / class map placed by geometry.json) ----
+  // ---- One SVG over the slide, in level-0 pixels: prediction maps first, annotation polygons above them ----
+  const svgNS = 'http://www.w3.org/2000/svg';
+  function setUpSvg() {
+    const svg = document.createElementNS(svgNS, 'svg');
+    svg.id = 'annotation-overlay';
+    const root = document.createElementNS(svgNS, 'g');
+    svg.appendChild(root);
+    state.mapGroup = document.createElementNS(svgNS, 'g');
+    state.mapGroup.id = 'map-layer';
+    state.annotationGroup = document.createElementNS(svgNS, 'g');
+    root.appendChild(state.mapGroup);
+    root.appendChild(state.annotationGroup);
+    viewer.canvas.appendChild(svg);
+    const place = function () {
+      const origin = viewer.viewport.pixelFromPoint(new OpenSeadragon.Point(0, 0), true);
+      const screenPerViewport = viewer.viewport.getContainerSize().x * viewer.viewport.getZoom(true);
+      root.setAttribute('transform', 'translate(' + origin.x + ',' + origin.y + ') scale(' + screenPerViewport / cfg.width + ')');
+    };
+    viewer.addHandler('animation', place);
+    viewer.addHandler('resize', place);
+    viewer.addHandler('update-viewport', place);
+    place();
+  }
+
+  // ---- Prediction overlays (heatmap layer / class map placed by geometry.json) ----
+  // Each map is an SVG image stretched over its level-0 rectangle and scaled without smoothing, so every map cell
+  // stays a sharp rectangle that lines up with the prediction polygons at any zoom.
   function setUpOverlays() {
     const prediction = cfg.prediction;
     const panel = document.getElementById('overlay-panel');
@@ -127,7 +154,6 @@
     if (prediction.heatmap) kinds.push({ key: 'heatmap', label: 'Heatmap', url: prediction.heatmap });
     if (prediction.classmap) kinds.push({ key: 'classmap', label: 'Class map', url: prediction.classmap });
     if (g && kinds.length > 0) {
-      const slideWidth = cfg.width;
       const controls = el('div', 'overlay-controls');
       const toggle = el('input');
       toggle.type = 'checkbox';
@@ -163,12 +189,13 @@
         state.overlayKind = select.value;
         state.overlayShown = toggle.checked;
         for (const k of kinds) {
-          const item = state.overlayItems[k.key];
-          if (item) {
-            item.setOpacity(toggle.checked && k.key === select.value ? slider.value / 100 : 0);
+          const image = state.overlayItems[k.key];
+          if (image) {
+            const shown = toggle.checked && k.key === select.value;
+            image.style.display = shown ? '' : 'none';
+            image.setAttribute('opacity', String(slider.value / 100));
           }
         }
-        viewer.forceRedraw();
       };
       toggle.addEventListener('change', apply);
       select.addEventListener('change', apply);
@@ -176,25 +203,30 @@
 
       for (const k of kinds) {
         state.pendingOverlays++;
-        viewer.addSimpleImage({
-          url: k.url,
-          x: g.level0X / slideWidth,
-          y: g.level0Y / slideWidth,
-          width: g.level0Width / slideWidth,
-          opacity: 0,
-          preload: true, // loaded while hidden, so switching is instant
-          success: function (e) {
-            state.overlayItems[k.key] = e.item;
-            state.pendingOverlays--;
-            apply();
-          },
-          error: function (e) {
-            state.pendingOverlays--;
-            state.errors.push(k.key + ' overlay failed: ' + (e.message || ''));
-            panel.appendChild(el('p', 'error', k.label + ' could not be loaded'));
-          },
-        });
+        const image = document.createElementNS(svgNS, 'image');
+        image.setAttribute('class', 'map ' + k.key);
+        image.setAttribute('x', g.level0X);
+        image.setAttribute('y', g.level0Y);
+        image.setAttribute('width', g.level0Width);
+        image.setAttribute('height', g.level0Height);
+        image.setAttribute('preserveAspectRatio', 'none');
+        image.style.display = 'none';
+        image.addEventListener('load', function () {
+          state.pendingOverlays--;
+        }, { once: true });
+        image.addEventListener('error', function () {
+          state.pendingOverlays--;
+          state.errors.push(k.key + ' overlay failed');
+          panel.appendChild(el('p', 'error', k.label + ' could not be loaded'));
+        }, { once: true });
+        image.setAttribute('href', k.url);
+        state.mapGroup.appendChild(image);
+        state.overlayItems[k.key] = image;
       }
+      apply();
+    }
+    if (prediction.heatmapNote) {
+      panel.appendChild(el('p', 'small', prediction.heatmapNote));
     }
 
     if (prediction.classes && prediction.classes.length > 0) {
@@ -219,22 +251,7 @@
 
   // ---- Annotation polygons (prediction GeoJSON, and GeoJSON / XML beside the slide), drawn as SVG ----
   function setUpAnnotations() {
-    const svgNS = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(svgNS, 'svg');
-    svg.id = 'annotation-overlay';
-    const root = document.createElementNS(svgNS, 'g');
-    svg.appendChild(root);
-    viewer.canvas.appendChild(svg);
-    const place = function () {
-      const origin = viewer.viewport.pixelFromPoint(new OpenSeadragon.Point(0, 0), true);
-      const screenPerViewport = viewer.viewport.getContainerSize().x * viewer.viewport.getZoom(true);
-      root.setAttribute('transform', 'translate(' + origin.x + ',' + origin.y + ') scale(' + screenPerViewport / cfg.width + ')');
-    };
-    viewer.addHandler('animation', place);
-    viewer.addHandler('resize', place);
-    viewer.addHandler('update-viewport', place);
-    place();
-
+    const root = state.annotationGroup;
     state.pendingOverlays++;
     fetch(cfg.annotations).then(function (r) {
       if (!r.ok) {

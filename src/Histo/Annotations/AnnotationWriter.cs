@@ -32,12 +32,17 @@ public static class AnnotationWriter
         }
     }
 
-    /// <summary>Writes a GeoJSON FeatureCollection atomically; <paramref name="classNames"/> names class codes (BACH by default).</summary>
-    public static void SaveGeoJson(string path, IEnumerable<Annotation> annotations, IReadOnlyList<string>? classNames = null) =>
-        AtomicFile.Write(path, stream => WriteGeoJson(stream, annotations, classNames));
+    /// <summary>
+    /// Writes a GeoJSON FeatureCollection atomically; <paramref name="classNames"/> names class codes (BACH by default)
+    /// and <paramref name="classColors"/> colours them (default: <see cref="ClassPalette.ColorOf"/>).
+    /// </summary>
+    public static void SaveGeoJson(string path, IEnumerable<Annotation> annotations, IReadOnlyList<string>? classNames = null,
+        IReadOnlyList<(byte R, byte G, byte B)>? classColors = null) =>
+        AtomicFile.Write(path, stream => WriteGeoJson(stream, annotations, classNames, classColors));
 
-    /// <summary>Writes a GeoJSON FeatureCollection to a stream.</summary>
-    public static void WriteGeoJson(Stream stream, IEnumerable<Annotation> annotations, IReadOnlyList<string>? classNames = null)
+    /// <summary>Writes a GeoJSON FeatureCollection to a stream (see <see cref="SaveGeoJson"/>).</summary>
+    public static void WriteGeoJson(Stream stream, IEnumerable<Annotation> annotations, IReadOnlyList<string>? classNames = null,
+        IReadOnlyList<(byte R, byte G, byte B)>? classColors = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(annotations);
@@ -84,7 +89,7 @@ public static class AnnotationWriter
 
             w.WriteStartObject("classification");
             w.WriteString("name", className);
-            var (r, g, b) = ClassPalette.ColorOf(a.ClassCode, className);
+            var (r, g, b) = classColors != null && a.ClassCode is { } k && k >= 0 && k < classColors.Count ? classColors[k] : ClassPalette.ColorOf(a.ClassCode, className);
             w.WriteStartArray("color");
             w.WriteNumberValue(r);
             w.WriteNumberValue(g);

@@ -35,6 +35,22 @@ public static partial class NamingSchemes
     /// <summary>The IDC class names as they appear in file names and folders.</summary>
     public static IReadOnlyList<string> IdcClassNames { get; } = ["0", "1"];
 
+    /// <summary>
+    /// What the IDC classes are, for people: class 0 is tissue without invasive ductal carcinoma (BACH code 0,
+    /// Normal), class 1 is invasive ductal carcinoma (BACH code 3, Invasive).
+    /// </summary>
+    public static IReadOnlyList<string> IdcDisplayNames { get; } = ["non-IDC tissue", "IDC"];
+
+    /// <summary>
+    /// The names a known scheme gives its class labels (IDC's "0", "1" are "non-IDC tissue", "IDC"), or null when the
+    /// labels are already names (BACH, BreakHis, folder names) or belong to no known scheme.
+    /// </summary>
+    public static IReadOnlyList<string>? DisplayNamesOf(IReadOnlyList<string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        return labels.SequenceEqual(IdcClassNames, StringComparer.Ordinal) ? IdcDisplayNames : null;
+    }
+
     /// <summary>BreakHis binary labels.</summary>
     public static IReadOnlyList<string> BreakHisLabels { get; } = ["benign", "malignant"];
 

@@ -271,6 +271,35 @@ public static class ImageIO
         return result;
     }
 
+    /// <summary>
+    /// The region (<paramref name="x"/>, <paramref name="y"/>, <paramref name="regionWidth"/> x
+    /// <paramref name="regionHeight"/>) of <paramref name="image"/> resized to <paramref name="width"/> x
+    /// <paramref name="height"/>: the same pixels as <c>Resize(image.Crop(...), width, height)</c> without the
+    /// full-size copy of the region.
+    /// </summary>
+    public static RgbaImage Resize(RgbaImage image, int x, int y, int regionWidth, int regionHeight, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (x < 0 || y < 0 || regionWidth <= 0 || regionHeight <= 0 || x + regionWidth > image.Width || y + regionHeight > image.Height)
+        {
+            throw new ArgumentOutOfRangeException(nameof(x), $"region {x},{y} {regionWidth}x{regionHeight} lies outside a {image.Width}x{image.Height} image");
+        }
+
+        if (width == regionWidth && height == regionHeight)
+        {
+            return image.Crop(x, y, regionWidth, regionHeight);
+        }
+
+        using var whole = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
+        using var src = new Mat(whole, new Rect(x, y, regionWidth, regionHeight));
+        using var dst = new Mat();
+        var interpolation = width < regionWidth || height < regionHeight ? InterpolationFlags.Area : InterpolationFlags.Linear;
+        Cv2.Resize(src, dst, new Size(width, height), 0, 0, interpolation);
+        var result = new RgbaImage(width, height);
+        CopyOut(dst, result.Pixels);
+        return result;
+    }
+
     private static void CopyOut(Mat mat, byte[] destination)
     {
         if (mat.IsContinuous())

@@ -117,7 +117,7 @@ public sealed class CohortRunner
         }
 
         string csv = Path.Combine(outputRoot, CsvFileName);
-        WriteCsv(csv, all, results, outputRoot, _inference.Card.Classes);
+        WriteCsv(csv, all, results, outputRoot, _inference.Card.DisplayClassNames);
         return new CohortReport(results, csv);
     }
 
@@ -128,7 +128,7 @@ public sealed class CohortRunner
         var text = new StringBuilder("slide,status,seconds,tissue_mm2");
         foreach (string name in classes)
         {
-            text.Append(",mm2_").Append(SlideOutputs.CsvField(name));
+            text.Append(',').Append(SlideOutputs.CsvField("mm2_" + name));
         }
 
         text.Append(",error\n");

@@ -49,8 +49,10 @@ public sealed record SlideInferenceOptions
     public int ReaderThreads { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
 
     /// <summary>
-    /// Step between patches in patch pixels (default: the patch size, no overlap). A smaller stride gives a finer map:
-    /// each map cell is one stride wide and averages the probabilities of every patch covering its centre.
+    /// Step between patches in patch pixels. A smaller stride gives a finer map: each map cell is one stride wide and
+    /// averages the probabilities of every patch covering its centre. Default: the card's crop stride when the model
+    /// was trained on sliding-window crops (the seed's Part B maps: 41.6 µm cells under 628 µm crops), else the patch
+    /// size (no overlap). See <see cref="SlideInference.StridePixelsFor"/>.
     /// </summary>
     public int? StridePixels { get; init; }
 
@@ -253,6 +255,23 @@ public sealed class SlideInference
     /// <summary>The ordinal codes used for the intensity (BACH codes, or class indices).</summary>
     public IReadOnlyList<int> Codes { get; }
 
+    /// <summary>
+    /// The patch stride a run uses: <paramref name="requestedPixels"/> when given, else the card's crop stride (rounded,
+    /// at least 1) for a model trained on overlapping crops, else null (the patch size).
+    /// </summary>
+    public static int? StridePixelsFor(ModelCard card, int? requestedPixels)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        if (requestedPixels != null)
+        {
+            return requestedPixels;
+        }
+
+        return card.CropStridePixels is { } crop && crop > 0 && crop < card.PatchSizePixels
+            ? Math.Max(1, (int)Math.Round(crop, MidpointRounding.AwayFromZero))
+            : null;
+    }
+
     /// <summary>Runs the pipeline on one slide.</summary>
     /// <exception cref="HistoException">Unreadable slide or region of interest, slide without MPP for a model with one.</exception>
     public SlideInferenceResult Run(string slidePath, IProgress<SlideInferenceProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -296,7 +315,7 @@ public sealed class SlideInference
         progress?.Report(new SlideInferenceProgress(name, "tissue", 0, 0));
         var region = RegionMask(slide, warnings, cancellationToken);
         bool filter = Options.MinTissueFraction > 0;
-        var grid = PatchGrid.ForSlide(slide, resolution, card.PatchSizePixels, Options.StridePixels, filter ? region : null, Options.MinTissueFraction);
+        var grid = PatchGrid.ForSlide(slide, resolution, card.PatchSizePixels, StridePixelsFor(card, Options.StridePixels), filter ? region : null, Options.MinTissueFraction);
         warnings.AddRange(grid.Warnings);
         var resolved = grid.Resolution!;
 
@@ -308,7 +327,7 @@ public sealed class SlideInference
             throw new InvalidParameterException($"a map of {mapWidth}x{mapHeight} cells is too large; use a larger stride");
         }
 
-        var geometry = new MapGeometry(0, 0, slide.Width, slide.Height, mapWidth, mapHeight, card.Classes);
+        var geometry = new MapGeometry(0, 0, slide.Width, slide.Height, mapWidth, mapHeight, card.DisplayClassNames);
         var positions = grid.ToList();
         progress?.Report(new SlideInferenceProgress(name, "patches", 0, positions.Count));
         var probabilities = Classify(slide, positions, card, name, progress, cancellationToken);

@@ -14,14 +14,16 @@ namespace Histo.Inference;
 
 /// <summary>
 /// Writes the outputs of one slide into <c>OUT/&lt;slide name&gt;/</c>, published as a whole (a staged directory renamed
-/// into place), so a directory that exists is complete: <c>heatmap.png</c>, <c>overlay.png</c>, <c>classmap.png</c>
+/// into place), so a directory that exists is complete: <c>heatmap.png</c> (a picture with its legend),
+/// <c>heatmap-layer.png</c> (the same colours one pixel per map cell, transparent outside tissue, no legend: the layer
+/// a viewer lays over the slide where <c>geometry.json</c> says), <c>overlay.png</c>, <c>classmap.png</c>
 /// (class index, 255 = no tissue), <c>bach.png</c> (BACH codes, no tissue = 0; only when the card has BACH codes),
 /// <c>geometry.json</c>, <c>patches.csv</c>, <c>prediction.geojson</c> and <c>summary.json</c> (written last).
 /// </summary>
 public static class SlideOutputs
 {
     /// <summary>File names inside a slide's output directory.</summary>
-    public const string Heatmap = "heatmap.png", Overlay = "overlay.png", ClassMap = "classmap.png", Geometry = MapGeometry.FileName,
+    public const string Heatmap = "heatmap.png", HeatmapLayer = "heatmap-layer.png", Overlay = "overlay.png", ClassMap = "classmap.png", Geometry = MapGeometry.FileName,
         Patches = "patches.csv", Prediction = "prediction.geojson", Summary = "summary.json";
 
     /// <summary>The output directory of a slide under <paramref name="outputRoot"/>.</summary>
@@ -92,9 +94,9 @@ public static class SlideOutputs
         }
 
         var geometry = MapGeometry.Load(Path.Combine(slideOutputDirectory, Geometry));
-        if (!geometry.Classes.SequenceEqual(card.Classes))
+        if (!geometry.Classes.SequenceEqual(card.DisplayClassNames) && !geometry.Classes.SequenceEqual(card.Classes))
         {
-            throw new HistoException($"{slideOutputDirectory} was made by a model with classes {string.Join(",", geometry.Classes)}, not {string.Join(",", card.Classes)}");
+            throw new HistoException($"{slideOutputDirectory} was made by a model with classes {string.Join(",", geometry.Classes)}, not {string.Join(",", card.DisplayClassNames)}");
         }
 
         var (classMap, w, h) = ImageIO.LoadGray(Path.Combine(slideOutputDirectory, ClassMap));
@@ -154,6 +156,7 @@ public static class SlideOutputs
         var g = result.Geometry;
         var card = result.Card;
         var bachCodes = card.HasBachCodes ? card.BachCodes : null;
+        var names = card.DisplayClassNames;
         var c = CultureInfo.InvariantCulture;
 
         // Maps.
@@ -163,16 +166,13 @@ public static class SlideOutputs
             ImageIO.SaveGray(Path.Combine(dir, SlideScorer.BachMapFileName), bach, g.Width, g.Height);
         }
 
-        g.Save(Path.Combine(dir, Geometry));
+        (g with { Classes = names, ClassColors = ClassColors(card).Select(k => $"#{k.R:x2}{k.G:x2}{k.B:x2}").ToList() }).Save(Path.Combine(dir, Geometry));
         var colored = MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
-        var ticks = new List<(double, string)> { (0, "0 " + card.Classes[IndexOfCode(result.Codes, result.Codes.Min())]), (1, "1 " + card.Classes[IndexOfCode(result.Codes, result.Codes.Max())]) };
-        if (result.Rule.Thresholds is { } thresholds)
-        {
-            ticks.AddRange(thresholds.Skip(1).Select(t => (t, t.ToString("0.##", c))));
-        }
+        var ticks = HeatmapTicks(result);
 
         string title = result.Rule.Thresholds is null ? "intensity (probability-weighted code); class map: argmax" : "intensity (probability-weighted code); ticks: thresholds";
         ImageIO.Save(Path.Combine(dir, Heatmap), MapRendering.WithLegend(colored, null, ticks, title));
+        ImageIO.Save(Path.Combine(dir, HeatmapLayer), colored);
         ImageIO.Save(Path.Combine(dir, Overlay), MapRendering.Overlay(thumbnail, colored, slideWidth, slideHeight, g.Level0X, g.Level0Y, g.Level0Width, g.Level0Height));
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -181,9 +181,9 @@ public static class SlideOutputs
         {
             using var w = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
             w.Write("level0_x,level0_y,level0_size,tissue_fraction");
-            foreach (string name in card.Classes)
+            foreach (string name in names)
             {
-                w.Write(",p_" + CsvField(name));
+                w.Write("," + CsvField("p_" + name));
             }
 
             w.Write('\n');
@@ -208,19 +208,47 @@ public static class SlideOutputs
             shifted[i] = result.ClassMap[i] == SlideInferenceResult.NoTissue ? (byte)0 : (byte)(result.ClassMap[i] + 1);
         }
 
-        var polygons = MapVectorizer.Vectorize(g.CreateMask(shifted), ["none", .. card.Classes], new VectorizeOptions { ToleranceMaskPixels = 0 }, cancellationToken)
+        var polygons = MapVectorizer.Vectorize(g.CreateMask(shifted), ["none", .. names], new VectorizeOptions { ToleranceMaskPixels = 0 }, cancellationToken)
             .Select(a => a with { ClassCode = a.ClassCode - 1 })
             .ToList();
-        AnnotationWriter.SaveGeoJson(Path.Combine(dir, Prediction), polygons, card.Classes);
+        AnnotationWriter.SaveGeoJson(Path.Combine(dir, Prediction), polygons, names, ClassColors(card));
 
         // Summary (last: its presence marks a complete directory).
         var tissue = new RasterMask(g.Width, g.Height, g.Level0PerPixelX, g.Level0PerPixelY,
             result.ClassMap.Select(v => v == SlideInferenceResult.NoTissue ? (byte)0 : (byte)255).ToArray());
-        var stats = MapStatistics.Compute(mask, card.Classes, result.Level0MppX, result.Level0MppY, tissue, cancellationToken);
-        var summary = new SlideSummary(CohortInputs.SlideName(result.SlidePath), modelName, card.Classes, result.Patches.Count, stats.CountedPixels,
+        var stats = MapStatistics.Compute(mask, names, result.Level0MppX, result.Level0MppY, tissue, cancellationToken);
+        var summary = new SlideSummary(CohortInputs.SlideName(result.SlidePath), modelName, names, result.Patches.Count, stats.CountedPixels,
             stats.CountedAreaMm2, stats.Classes.Where(s => s.Code < card.Classes.Count).ToList(), result.Warnings);
         AtomicFile.WriteAllText(Path.Combine(dir, Summary), summary.ToJson(result));
         return summary;
+    }
+
+    /// <summary>
+    /// The ticks of the heatmap's colour bar: the classes at its ends (intensity 0 and 1) by name, and the thresholds
+    /// of a threshold rule.
+    /// </summary>
+    internal static List<(double Position, string Label)> HeatmapTicks(SlideInferenceResult result)
+    {
+        var names = result.Card.DisplayClassNames;
+        var ticks = new List<(double, string)>
+        {
+            (0, names[IndexOfCode(result.Codes, result.Codes.Min())] + " (0)"),
+            (1, names[IndexOfCode(result.Codes, result.Codes.Max())] + " (1)"),
+        };
+        if (result.Rule.Thresholds is { } thresholds)
+        {
+            ticks.AddRange(thresholds.Skip(1).Select(t => (t, t.ToString("0.##", CultureInfo.InvariantCulture))));
+        }
+
+        return ticks;
+    }
+
+    /// <summary>The display colour of each class, as the pictures, the GeoJSON and the viewer show it.</summary>
+    public static IReadOnlyList<(byte R, byte G, byte B)> ClassColors(ModelCard card)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        var codes = card.HasBachCodes ? card.BachCodes : null;
+        return Enumerable.Range(0, card.Classes.Count).Select(k => ClassPalette.ColorOf(k, codes)).ToList();
     }
 
     private static int IndexOfCode(IReadOnlyList<int> codes, int code)
@@ -269,6 +297,17 @@ public sealed record SlideSummary(string Slide, string Model, IReadOnlyList<stri
             }
 
             w.WriteEndArray();
+            if (!Classes.SequenceEqual(result.Card.Classes))
+            {
+                w.WriteStartArray("labels"); // the class labels as the training data spells them
+                foreach (string label in result.Card.Classes)
+                {
+                    w.WriteStringValue(label);
+                }
+
+                w.WriteEndArray();
+            }
+
             if (result.Card.HasBachCodes)
             {
                 w.WriteStartArray("bach_codes");
@@ -317,6 +356,11 @@ public sealed record SlideSummary(string Slide, string Model, IReadOnlyList<stri
                 w.WriteStartObject();
                 w.WriteString("name", s.Name);
                 w.WriteNumber("index", s.Code);
+                if (result.Card.HasBachCodes)
+                {
+                    w.WriteString("bach_class", Histo.Annotations.ClassPalette.BachNames[result.Card.BachCodes![s.Code]]);
+                }
+
                 w.WriteNumber("cells", s.PixelCount);
                 WriteNullable(w, "area_mm2", s.AreaMm2);
                 w.WriteNumber("fraction_of_tissue", Math.Round(s.Fraction, 6));

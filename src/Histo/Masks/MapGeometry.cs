@@ -16,6 +16,9 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
     /// <summary>The usual file name.</summary>
     public const string FileName = "geometry.json";
 
+    /// <summary>Display colour of each class (<c>#rrggbb</c>), stored as <c>class_colors</c>; null when not known.</summary>
+    public IReadOnlyList<string>? ClassColors { get; init; }
+
     private const int MaxFileBytes = 1 << 20;
 
     /// <summary>Level-0 pixels per map pixel, horizontally.</summary>
@@ -59,6 +62,17 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
             }
 
             w.WriteEndArray();
+            if (ClassColors != null)
+            {
+                w.WriteStartArray("class_colors");
+                foreach (string color in ClassColors)
+                {
+                    w.WriteStringValue(color);
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteEndObject();
         }
 
@@ -111,9 +125,20 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
                 classes.AddRange(c.EnumerateArray().Select(e => e.GetString()!));
             }
 
+            List<string>? colors = null;
+            if (root.TryGetProperty("class_colors", out var cc))
+            {
+                if (cc.ValueKind != JsonValueKind.Array || cc.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+                {
+                    throw new MapGeometryException($"{name}: \"class_colors\" must be an array of #rrggbb colours");
+                }
+
+                colors = [.. cc.EnumerateArray().Select(e => e.GetString()!)];
+            }
+
             var geometry = new MapGeometry(Number(root, "level0_x", name), Number(root, "level0_y", name),
                 Number(root, "level0_width", name), Number(root, "level0_height", name),
-                Integer(root, "width", name), Integer(root, "height", name), classes);
+                Integer(root, "width", name), Integer(root, "height", name), classes) { ClassColors = colors };
             geometry.Validate(name);
             return geometry;
         }

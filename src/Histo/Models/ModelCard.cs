@@ -24,6 +24,12 @@ public sealed class ModelCard
     [JsonPropertyName("architecture")] public string Architecture { get; set; } = "resnet18-2223";
     [JsonPropertyName("classes")] public List<string> Classes { get; set; } = [];
 
+    /// <summary>
+    /// Names of the classes for people, in class order (e.g. from <c>histo train --class-names</c>), or null to derive
+    /// them (see <see cref="DisplayClassNames"/>). <see cref="Classes"/> stays the labels as the data spells them.
+    /// </summary>
+    [JsonPropertyName("class_names")] public List<string>? ClassNames { get; set; }
+
     /// <summary>BACH code (0 Normal, 1 Benign, 2 InSitu, 3 Invasive) per class, or null when the classes are not BACH-like.</summary>
     [JsonPropertyName("bach_codes")] public List<int>? BachCodes { get; set; }
 
@@ -62,6 +68,46 @@ public sealed class ModelCard
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>
+    /// The class names every output shows (maps, legends, summaries, tables, GeoJSON): <see cref="ClassNames"/> when
+    /// set, else the names of a known labelling scheme (IDC "0"/"1" are "non-IDC tissue"/"IDC"), else the labels.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> DisplayClassNames =>
+        ClassNames is { } names && names.Count == Classes.Count ? names : Datasets.NamingSchemes.DisplayNamesOf(Classes) ?? Classes;
+
+    /// <summary>
+    /// Class names for labels: each label's name from <paramref name="names"/> (label → name), else its known
+    /// scheme's name, else the label itself.
+    /// </summary>
+    /// <exception cref="InvalidParameterException">A label that is not a class, an empty name, or two classes with one name.</exception>
+    public static List<string> NamesFor(IReadOnlyList<string> labels, IReadOnlyDictionary<string, string> names)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(names);
+        foreach (var (label, name) in names)
+        {
+            if (!labels.Contains(label, StringComparer.Ordinal))
+            {
+                throw new InvalidParameterException($"class names: '{label}' is not a class of the data (its classes are {string.Join(", ", labels)})");
+            }
+
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                throw new InvalidParameterException($"class names: the name of '{label}' is empty");
+            }
+        }
+
+        var known = Datasets.NamingSchemes.DisplayNamesOf(labels);
+        var result = labels.Select((label, i) => names.TryGetValue(label, out var n) ? n.Trim() : known?[i] ?? label).ToList();
+        if (result.Distinct(StringComparer.OrdinalIgnoreCase).Count() != result.Count)
+        {
+            throw new InvalidParameterException($"class names: two classes would share a name ({string.Join(", ", result)})");
+        }
+
+        return result;
+    }
 
     /// <summary>True when the classes carry BACH codes, so a BACH 0..3 map can be derived.</summary>
     [JsonIgnore] public bool HasBachCodes => BachCodes is { } codes && codes.Count == Classes.Count;

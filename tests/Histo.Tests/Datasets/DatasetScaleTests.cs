@@ -150,10 +150,10 @@ public sealed class DatasetScaleTests
         WriteTiff(Path.Combine(root, "Benign", "b1.tif"), 0.42);
         CliRunner.AssertOneLineError(CliRunner.Run("dataset", root), "different scales");
 
-        var given = CliRunner.Run("dataset", root, "--mpp", "0.5");
+        var given = CliRunner.Run("dataset", root, "--image-mpp", "0.5");
         Assert.True(given.ExitCode == 0, given.StdErr);
         Assert.Contains("scale: 0.5 µm/px (given", given.StdOut, StringComparison.Ordinal);
-        Assert.Equal(2, CliRunner.Run("dataset", root, "--mpp", "0").ExitCode);
+        Assert.Equal(2, CliRunner.Run("dataset", root, "--image-mpp", "0").ExitCode);
 
         WritePng(Path.Combine(root, "Benign", "b2.png"));
         File.Delete(Path.Combine(root, "Benign", "b1.tif"));

@@ -15,7 +15,7 @@ public sealed class DemoCliTests
 
         Assert.True(File.Exists(Path.Combine(output, "thumbnail.png")));
         string cmu = Path.Combine(output, "slides", "cmu-1-small-region");
-        foreach (string file in new[] { "heatmap.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json" })
+        foreach (string file in new[] { "heatmap.png", "heatmap-layer.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json" })
         {
             Assert.True(File.Exists(Path.Combine(cmu, file)), $"{file} missing in {cmu}");
         }

@@ -8,7 +8,7 @@ namespace Histo.Tests.Inference;
 public sealed class SlideCliTests
 {
     private static readonly string[] OutputFiles =
-        ["heatmap.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json"];
+        ["heatmap.png", "heatmap-layer.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json"];
 
     /// <summary>A folder of symbolic links to real slides, named so that they sort in the given order.</summary>
     private static string Cohort(params (string Name, string Target)[] slides)

@@ -25,7 +25,7 @@ public sealed class SlideInferenceTests
         string outRoot = TestPaths.NewTempDirectory();
         var summary = SlideOutputs.Write(outRoot, result, "bach-test-model");
         string dir = Path.Combine(outRoot, "cmu-1-small-region");
-        foreach (string file in new[] { "heatmap.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json" })
+        foreach (string file in new[] { "heatmap.png", "heatmap-layer.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json" })
         {
             Assert.True(File.Exists(Path.Combine(dir, file)), file + " missing");
         }
@@ -272,6 +272,27 @@ public sealed class SlideInferenceTests
         Assert.Contains(result.Warnings, w => w.Contains("level 0", StringComparison.Ordinal));
         Assert.Equal(16, result.Patches.Count);
         Assert.All(result.Patches, p => Assert.Equal(64, p.Level0Size));
+    }
+
+    [Fact]
+    public void A_model_trained_on_overlapping_crops_maps_slides_at_its_crop_stride_by_default()
+    {
+        string copy = SlideTestModel.Copy();
+        var card = ModelCard.Load(copy);
+        int stride = card.PatchSizePixels / 2;
+        card.CropStridePixels = stride - 0.4;
+        card.Save(copy);
+        using var crops = SlideTestModel.Load(copy);
+        var byDefault = new SlideInference(crops, new SlideInferenceOptions { ReaderThreads = 2 }).Run(TestPaths.CmuSmall);
+        var explicitStride = Run(new SlideInferenceOptions { StridePixels = stride, ReaderThreads = 2 });
+        var plain = Run();
+        Assert.Equal(explicitStride.Geometry.Width, byDefault.Geometry.Width);
+        Assert.Equal(explicitStride.Patches.Count, byDefault.Patches.Count);
+        Assert.True(byDefault.Geometry.Width >= (2 * plain.Geometry.Width) - 1);
+        Assert.Equal(stride, SlideInference.StridePixelsFor(card, null));
+        Assert.Equal(7, SlideInference.StridePixelsFor(card, 7));
+        card.CropStridePixels = null;
+        Assert.Null(SlideInference.StridePixelsFor(card, null));
     }
 
     [Fact]

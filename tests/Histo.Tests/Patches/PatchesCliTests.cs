@@ -62,7 +62,7 @@ public class PatchesCliTests
         }
 
         string output = Path.Combine(dir, "out");
-        var run = CliRunner.Run("patches", field, "-o", output, "--size", "1495", "--stride", "99", "--min-tissue", "0");
+        var run = CliRunner.Run("patches", field, "-o", output, "--size", "1495", "--stride-pixels", "99", "--min-tissue", "0");
         Assert.True(run.ExitCode == 0, run.StdErr);
         var rows = ReadCsv(Path.Combine(output, "patches.csv"));
         Assert.Equal(14, rows.Count);
@@ -161,7 +161,7 @@ public class PatchesCliTests
 
     [Theory]
     [InlineData("--size", "0", "size")]
-    [InlineData("--stride", "0", "stride")]
+    [InlineData("--stride-pixels", "0", "stride")]
     [InlineData("--min-tissue", "2", "min-tissue")]
     [InlineData("--mag", "twenty", "mag")]
     [InlineData("--label-rule", "median", "label-rule")]

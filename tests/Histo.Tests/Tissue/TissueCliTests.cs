@@ -29,7 +29,7 @@ public class TissueCliTests
     {
         string dir = TestPaths.NewTempDirectory();
         string mask = Path.Combine(dir, "mask.png");
-        var run = CliRunner.Run("tissue", TestPaths.A01Window, "-o", mask, "--method", "otsu", "--mpp", "7.5");
+        var run = CliRunner.Run("tissue", TestPaths.A01Window, "-o", mask, "--method", "otsu", "--mask-mpp", "7.5");
         Assert.True(run.ExitCode == 0, run.StdErr);
         Assert.Contains("saturation >", run.StdErr, StringComparison.Ordinal);
         var (_, width, height) = ImageIO.LoadGray(mask);
@@ -50,7 +50,7 @@ public class TissueCliTests
 
     [Theory]
     [InlineData("--method", "kmeans")]
-    [InlineData("--mpp", "0")]
+    [InlineData("--mask-mpp", "0")]
     public void Bad_options_are_usage_errors_and_write_nothing(string option, string value)
     {
         string dir = TestPaths.NewTempDirectory();

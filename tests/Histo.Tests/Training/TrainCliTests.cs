@@ -217,7 +217,7 @@ public sealed class TrainCliTests
         CliRunner.AssertOneLineError(refused, "different scales");
         Assert.Contains("odd.tif", refused.StdErr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(model));
-        Assert.Equal(2, CliRunner.Run([.. args, "--mpp", "-1"]).ExitCode);
+        Assert.Equal(2, CliRunner.Run([.. args, "--image-mpp", "-1"]).ExitCode);
     }
 
     [Fact]

@@ -88,6 +88,92 @@ public class ViewerBrowserTests(ViewerFixture fx, ITestOutputHelper output)
         AssertColour(home, points[1], (0x2c, 0xa0, 0x2c), "normal cell");
     }
 
+    [Fact]
+    public async Task Pipeline_maps_lie_exactly_on_the_slide_with_sharp_cells_in_chromium()
+    {
+        string e2e = Path.Combine(TestPaths.RepoRoot, "tests", "e2e");
+        EnsurePlaywrightInstalled(e2e);
+        string root = TestPaths.NewTempDirectory();
+        try
+        {
+            // The pipeline's own output for CMU-1-Small-Region, from probabilities that change sharply from cell to cell
+            // and cover the whole slide: a misplaced or stretched map shows other colours at the sampled cells.
+            string served = Path.Combine(root, "served"), predictions = Path.Combine(root, "predictions"), shots = Path.Combine(root, "shots");
+            Directory.CreateDirectory(served);
+            Directory.CreateDirectory(shots);
+            File.Copy(TestPaths.CmuSmall, Path.Combine(served, "cmu-1-small-region.svs"));
+            var result = Histo.Tests.Inference.PipelineMaps.Checkered(Path.Combine(served, "cmu-1-small-region.svs"));
+            Histo.Inference.SlideOutputs.Write(predictions, result, "checkered");
+            var g = result.Geometry;
+            var cells = new[] { (1, 1), (g.Width - 2, 1), (1, g.Height - 2), (g.Width - 2, g.Height - 2), (g.Width / 2, g.Height / 2), (g.Width / 3, 2 * g.Height / 3) };
+            var samples = cells.Select(c => new[] { (c.Item1 + 0.5) * g.Level0PerPixelX, (c.Item2 + 0.5) * g.Level0PerPixelY }).ToArray();
+
+            await using var server = await Histo.Viewer.ViewerServer.StartAsync(new Histo.Viewer.ViewerOptions { SlidesFolder = served, PredictionsFolder = predictions, Port = 0 });
+            var (exitCode, stdout, stderr) = Run("node", e2e, TimeSpan.FromMinutes(3), "alignment.mjs",
+                new Uri(server.Address, "view/cmu-1-small-region.svs").ToString(), shots, JsonSerializer.Serialize(samples));
+            output.WriteLine(stdout);
+            output.WriteLine(stderr);
+            Assert.True(exitCode == 0, $"the browser script failed ({exitCode}):\n{stdout}\n{stderr}");
+            using var doc = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+            var report = doc.RootElement;
+            Assert.Empty(report.GetProperty("consoleErrors").EnumerateArray());
+            Assert.Empty(report.GetProperty("failedResponses").EnumerateArray());
+            Assert.Equal(["heatmap", "classmap"], report.GetProperty("kindsOffered").EnumerateArray().Select(e => e.GetString()!).ToArray());
+
+            var heatColours = Histo.Inference.MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
+            using var http = new HttpClient { BaseAddress = server.Address };
+            using var described = JsonDocument.Parse(await http.GetStringAsync("/api/slides/cmu-1-small-region.svs"));
+            var classColours = described.RootElement.GetProperty("prediction").GetProperty("classes").EnumerateArray()
+                .Select(c => { var (r, gr, b) = Histo.Viewer.ClassColors.ToRgb(c.GetProperty("color").GetString()!); return ((int)r, (int)gr, (int)b); }).ToArray();
+            foreach (string kind in new[] { "heatmap", "classmap" })
+            {
+                var seen = report.GetProperty("kinds").GetProperty(kind);
+                var slide = seen.GetProperty("slideBounds");
+                Assert.True(seen.GetProperty("mapBounds").ValueKind == JsonValueKind.Object, $"the {kind} is not on the page");
+                var map = seen.GetProperty("mapBounds");
+                foreach (string side in new[] { "left", "top", "right", "bottom" })
+                {
+                    Assert.True(Math.Abs(map.GetProperty(side).GetDouble() - slide.GetProperty(side).GetDouble()) < 1.5,
+                        $"the {kind}'s {side} edge is at {map.GetProperty(side).GetDouble():0.0}, the slide's at {slide.GetProperty(side).GetDouble():0.0}");
+                }
+
+                var shot = ImageIO.Load(Path.Combine(shots, $"home-{kind}.png"));
+                var points = seen.GetProperty("samples").EnumerateArray().Select(p => (X: (int)p.GetProperty("x").GetDouble(), Y: (int)p.GetProperty("y").GetDouble())).ToArray();
+                for (int i = 0; i < cells.Length; i++)
+                {
+                    int cell = cells[i].Item2 * g.Width + cells[i].Item1;
+                    var expected = kind == "heatmap"
+                        ? (heatColours.Pixels[cell * 4], heatColours.Pixels[cell * 4 + 1], heatColours.Pixels[cell * 4 + 2])
+                        : classColours[result.ClassMap[cell]];
+                    AssertColour(shot, points[i], expected, $"{kind} cell {cells[i]}");
+                }
+            }
+
+            // Zoomed in to 40 screen pixels per cell, the opaque class map shows only class colours: no smoothing between cells.
+            // (the part of the viewer the slide covers: 888 of its 920 screen pixels across at this zoom).
+            var box = report.GetProperty("viewerBox");
+            var covered = report.GetProperty("zoomedSlideBounds");
+            int left = (int)Math.Ceiling(Math.Max(box.GetProperty("x").GetDouble(), covered.GetProperty("left").GetDouble())) + 1;
+            int top = (int)Math.Ceiling(Math.Max(box.GetProperty("y").GetDouble(), covered.GetProperty("top").GetDouble())) + 1;
+            int right = (int)Math.Floor(Math.Min(box.GetProperty("x").GetDouble() + box.GetProperty("width").GetDouble(), covered.GetProperty("right").GetDouble())) - 1;
+            int bottom = (int)Math.Floor(Math.Min(box.GetProperty("y").GetDouble() + box.GetProperty("height").GetDouble(), covered.GetProperty("bottom").GetDouble())) - 1;
+            var zoomed = Crop(ImageIO.Load(Path.Combine(shots, "zoomed-classmap.png")), (left, top, right - left, bottom - top));
+            int blended = 0, total = zoomed.Width * zoomed.Height;
+            for (int i = 0; i < total; i++)
+            {
+                int r = zoomed.Pixels[i * 4], gr = zoomed.Pixels[i * 4 + 1], b = zoomed.Pixels[i * 4 + 2];
+                blended += classColours.Any(c => Math.Abs(r - c.Item1) <= 6 && Math.Abs(gr - c.Item2) <= 6 && Math.Abs(b - c.Item3) <= 6) ? 0 : 1;
+            }
+
+            output.WriteLine($"zoomed class map: {blended} of {total} pixels are not a class colour");
+            Assert.True(blended < total / 200, $"{blended} of {total} screen pixels of the zoomed class map are blends of class colours");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     /// <summary>The cell nearest the map's centre whose 3 x 3 neighbourhood is all <paramref name="value"/> (away from the viewer's controls).</summary>
     private static (int X, int Y) FindUniformCell(byte[] classMap, byte value)
     {
