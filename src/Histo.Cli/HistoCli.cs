@@ -18,7 +18,7 @@ public static class HistoCli
     {
         ArgumentNullException.ThrowIfNull(args);
         Histo.Learning.TorchThreading.PreferPassiveWait(); // before any command touches TorchSharp
-        Histo.Learning.Models.EngineSelfCheck.EngineReplaced += message => Console.Error.WriteLine($"warning: {message}");
+        Histo.Learning.Models.EngineSelfCheck.EngineReplaced += message => Terminal.ErrorLine($"warning: {message}");
         bool verbose = args.Contains("--verbose") || args.Contains("-v");
         if (args is ["-v"])
         {
@@ -58,6 +58,15 @@ public static class HistoCli
         catch (OperationCanceledException e)
         {
             return Fail("cancelled", e, verbose, 130);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            // the library names the file where it can (OutputFileException, InputFileException); .NET's message names the path
+            return Fail($"permission denied: {e.Message}", e, verbose, 1);
+        }
+        catch (IOException e)
+        {
+            return Fail($"input/output error: {e.Message}", e, verbose, 1);
         }
         catch (Exception e)
         {
@@ -128,7 +137,7 @@ public static class HistoCli
     private static int Fail(string message, Exception e, bool verbose, int code)
     {
         string line = message.ReplaceLineEndings(" ").Trim();
-        Console.Error.WriteLine($"error: {line}");
+        Terminal.ErrorLine($"error: {line}");
         if (verbose)
         {
             Console.Error.WriteLine(e.ToString());

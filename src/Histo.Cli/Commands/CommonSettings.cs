@@ -18,6 +18,12 @@ public class OutputFileSettings : CommonSettings
     [Description("Output file (.png, .jpg or .tif).")]
     public string? Output { get; set; }
 
+    /// <summary>Refuses an output file name that names an existing directory, before any work is done.</summary>
+    public static Spectre.Console.ValidationResult OutputIsNotDirectory(string? output) =>
+        output is not null && Directory.Exists(output)
+            ? Spectre.Console.ValidationResult.Error($"output '{output}' is a directory; give a file name for this output")
+            : Spectre.Console.ValidationResult.Success();
+
     /// <summary>Checks that an output path was given and that its directory exists.</summary>
     public Spectre.Console.ValidationResult ValidateOutput()
     {
@@ -37,7 +43,7 @@ public class OutputFileSettings : CommonSettings
             return Spectre.Console.ValidationResult.Error($"output directory '{dir}' does not exist");
         }
 
-        return Spectre.Console.ValidationResult.Success();
+        return OutputIsNotDirectory(Output);
     }
 }
 

@@ -47,7 +47,7 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
         var summary = DatasetSummary.Of(dataset);
         if (settings.Json)
         {
-            Console.Out.WriteLine(ToJson(dataset, summary));
+            Terminal.OutLine(ToJson(dataset, summary));
             return 0;
         }
 
@@ -58,10 +58,10 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
     private static void Render(Dataset dataset, DatasetSummary summary, int examples)
     {
         var inv = CultureInfo.InvariantCulture;
-        Console.Out.WriteLine(string.Create(inv, $"{summary.ImageCount:N0} images, {dataset.Classes.Count} classes, {summary.GroupCount:N0} groups ({GroupKinds(summary)})"));
+        Terminal.OutLine(string.Create(inv, $"{summary.ImageCount:N0} images, {dataset.Classes.Count} classes, {summary.GroupCount:N0} groups ({GroupKinds(summary)})"));
         foreach (var source in dataset.Sources)
         {
-            Console.Out.WriteLine(string.Create(inv, $"  {source.Path}: {source.Scheme}, {source.ItemCount:N0} images, usual size {source.UsualWidthPixels}x{source.UsualHeightPixels}"));
+            Terminal.OutLine(string.Create(inv, $"  {source.Path}: {source.Scheme}, {source.ItemCount:N0} images, usual size {source.UsualWidthPixels}x{source.UsualHeightPixels}"));
         }
 
         var classes = new Table().AddColumns("class", "BACH code", "images", "share");
@@ -69,12 +69,12 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
         {
             var cls = dataset.Classes[c];
             int n = dataset.CountsPerClass[c];
-            classes.AddRow(Markup.Escape(cls.Name), cls.BachCode is { } code ? $"{code} ({NamingSchemes.BachClassNames[code]})" : "-",
+            classes.AddRow(Terminal.Markup(cls.Name), cls.BachCode is { } code ? $"{code} ({NamingSchemes.BachClassNames[code]})" : "-",
                 n.ToString("N0", inv), (n / (double)summary.ImageCount).ToString("P1", inv));
         }
 
         AnsiConsole.Write(classes);
-        Console.Out.WriteLine(string.Create(inv,
+        Terminal.OutLine(string.Create(inv,
             $"images per group: min {summary.MinImagesPerGroup}, median {summary.MedianImagesPerGroup:0.#}, max {summary.MaxImagesPerGroup}"));
         var sizes = summary.Sizes.Take(6).Select(s => string.Create(inv, $"{s.WidthPixels}x{s.HeightPixels}: {s.Count:N0}")).ToList();
         if (summary.Sizes.Count > 6)
@@ -82,27 +82,27 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
             sizes.Add(string.Create(inv, $"{summary.Sizes.Count - 6} other sizes: {summary.Sizes.Skip(6).Sum(s => s.Count):N0}"));
         }
 
-        Console.Out.WriteLine("image sizes: " + string.Join(", ", sizes));
-        Console.Out.WriteLine($"size policy: {PolicyText(dataset.SizePolicy)}");
-        Console.Out.WriteLine("scale: " + ScaleText(dataset, summary));
+        Terminal.OutLine("image sizes: " + string.Join(", ", sizes));
+        Terminal.OutLine($"size policy: {PolicyText(dataset.SizePolicy)}");
+        Terminal.OutLine("scale: " + ScaleText(dataset, summary));
         if (dataset.Problems.Count == 0)
         {
-            Console.Out.WriteLine("problems: none");
+            Terminal.OutLine("problems: none");
             return;
         }
 
-        Console.Out.WriteLine(string.Create(inv, $"problems: {dataset.Problems.Count:N0}"));
+        Terminal.OutLine(string.Create(inv, $"problems: {dataset.Problems.Count:N0}"));
         foreach (var group in dataset.Problems.GroupBy(p => p.Kind).OrderBy(g => g.Key))
         {
-            Console.Out.WriteLine(string.Create(inv, $"  {group.Count():N0} {DatasetLoader.Describe(group.Key)}"));
+            Terminal.OutLine(string.Create(inv, $"  {group.Count():N0} {DatasetLoader.Describe(group.Key)}"));
             foreach (var problem in group.Take(examples))
             {
-                Console.Out.WriteLine("    " + problem.Message);
+                Terminal.OutLine("    " + problem.Message);
             }
 
             if (group.Count() > examples && examples > 0)
             {
-                Console.Out.WriteLine(string.Create(inv, $"    ... and {group.Count() - examples:N0} more (--json lists all)"));
+                Terminal.OutLine(string.Create(inv, $"    ... and {group.Count() - examples:N0} more (--json lists all)"));
             }
         }
     }

@@ -129,7 +129,7 @@ internal static class DatasetProgressDisplay
                 }
 
                 _nextLineSeconds = now + 5;
-                Console.Error.WriteLine(Describe(value, stage.Elapsed.TotalSeconds));
+                Terminal.ErrorLine(Describe(value, stage.Elapsed.TotalSeconds));
             }
         }
     }
@@ -145,12 +145,12 @@ internal static class DatasetProgressDisplay
             {
                 if (!_tasks.TryGetValue(value.Stage, out var entry))
                 {
-                    entry = (context.AddTask(Markup.Escape(value.Stage), maxValue: Math.Max(1, value.Total)), Stopwatch.StartNew());
+                    entry = (context.AddTask(Terminal.Markup(value.Stage), maxValue: Math.Max(1, value.Total)), Stopwatch.StartNew());
                     _tasks[value.Stage] = entry;
                 }
 
                 entry.Task.Value = value.Done;
-                entry.Task.Description = Markup.Escape(SlideRateMeter.Fit(Describe(value, entry.Clock.Elapsed.TotalSeconds), width));
+                entry.Task.Description = Terminal.Markup(SlideRateMeter.Fit(Describe(value, entry.Clock.Elapsed.TotalSeconds), width));
                 if (value.Done >= value.Total)
                 {
                     entry.Task.StopTask();

@@ -67,11 +67,11 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         Step("1/4", "the bundled slide");
         using (var slide = Slide.Open(slidePath))
         {
-            AnsiConsole.MarkupLine($"[bold]slide[/] {Markup.Escape(slidePath)}");
+            AnsiConsole.MarkupLine($"[bold]slide[/] {Terminal.Markup(slidePath)}");
             AnsiConsole.MarkupLine($"  {slide.Vendor}, {slide.Width} x {slide.Height} px, {slide.LevelCount} level(s), mpp {slide.MppX:0.###} ({InfoCommand.MppSourceName(slide.MppSource) ?? "unknown"})");
             string thumbPath = Path.Combine(settings.Output, "thumbnail.png");
             ImageIO.Save(thumbPath, slide.GetThumbnail(1024));
-            AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(thumbPath)}");
+            AnsiConsole.MarkupLine($"[green]wrote[/] {Terminal.Markup(thumbPath)}");
         }
 
         Step("2/4", "a model");
@@ -82,7 +82,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         }
         else
         {
-            AnsiConsole.MarkupLine($"using the model in {Markup.Escape(model)}{(settings.Model is null ? " (trained by an earlier demo run; delete it to retrain)" : "")}");
+            AnsiConsole.MarkupLine($"using the model in {Terminal.Markup(model)}{(settings.Model is null ? " (trained by an earlier demo run; delete it to retrain)" : "")}");
         }
 
         // a BACH model maps at 42 µm cells (the seed's Part B); the IDC one at a quarter of its patch
@@ -109,7 +109,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
             Run(new ScoreCommand(), context, new ScoreCommand.Settings { Prediction = a01Out, Truth = a01Mask }, cancellationToken);
         }
 
-        AnsiConsole.MarkupLine($"[bold green]done[/]: outputs in {Markup.Escape(settings.Output)}; browse them with [bold]./histo serve {Markup.Escape(Path.GetDirectoryName(slidePath) ?? ".")} --predictions {Markup.Escape(slidesOut)}[/]");
+        AnsiConsole.MarkupLine($"[bold green]done[/]: outputs in {Terminal.Markup(settings.Output)}; browse them with [bold]./histo serve {Terminal.Markup(Path.GetDirectoryName(slidePath) ?? ".")} --predictions {Terminal.Markup(slidesOut)}[/]");
         return 0;
     }
 
@@ -118,7 +118,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
     {
         if (BundledData.SharedData(Path.Combine("bach-parta", "Photos")) is { } photos)
         {
-            AnsiConsole.MarkupLine($"training the quick 4-class BACH model on {Markup.Escape(photos)} (histo train {Markup.Escape(photos)} -o {Markup.Escape(model)} {string.Join(' ', DemoBachTrainingArguments)})");
+            AnsiConsole.MarkupLine($"training the quick 4-class BACH model on {Terminal.Markup(photos)} (histo train {Terminal.Markup(photos)} -o {Terminal.Markup(model)} {string.Join(' ', DemoBachTrainingArguments)})");
             return new TrainCommand.Settings
             {
                 Paths = [photos],
@@ -135,7 +135,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
 
         string idc = BundledData.SharedData("idc")
             ?? throw new HistoException("the demo needs a model: pass --model MODEL, or put the shared data (its bach-parta/ fields or idc/ patches) at ../shared/data beside the repository so the demo can train one");
-        AnsiConsole.MarkupLine($"training the quick IDC demo model on {Markup.Escape(idc)} (histo train {Markup.Escape(idc)} -o {Markup.Escape(model)} {string.Join(' ', DemoTrainingArguments)})");
+        AnsiConsole.MarkupLine($"training the quick IDC demo model on {Terminal.Markup(idc)} (histo train {Terminal.Markup(idc)} -o {Terminal.Markup(model)} {string.Join(' ', DemoTrainingArguments)})");
         return new TrainCommand.Settings
         {
             Paths = [idc],
@@ -150,7 +150,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         };
     }
 
-    private static void Step(string number, string what) => AnsiConsole.MarkupLine($"\n[bold blue]{number}[/] [bold]{Markup.Escape(what)}[/]");
+    private static void Step(string number, string what) => AnsiConsole.MarkupLine($"\n[bold blue]{number}[/] [bold]{Terminal.Markup(what)}[/]");
 
     /// <summary>Runs another command with its own validation and rendering; a failure ends the demo with its error.</summary>
     private static void Run<TSettings>(Command<TSettings> command, CommandContext context, TSettings settings, CancellationToken cancellationToken)

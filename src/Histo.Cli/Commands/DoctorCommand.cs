@@ -61,14 +61,14 @@ public sealed class DoctorCommand : Command<DoctorCommand.Settings>
                 ["tolerance"] = c.Tolerance,
                 ["passed"] = c.Passed,
             }).ToList();
-            Console.Out.WriteLine(JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+            Terminal.OutLine(JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
         }
         else
         {
             var grid = new Grid().AddColumn().AddColumn();
             foreach ((string name, string value) in facts)
             {
-                grid.AddRow($"[bold]{Markup.Escape(name)}[/]", Markup.Escape(value));
+                grid.AddRow($"[bold]{Terminal.Markup(name)}[/]", Terminal.Markup(value));
             }
 
             AnsiConsole.Write(grid);
@@ -84,7 +84,7 @@ public sealed class DoctorCommand : Command<DoctorCommand.Settings>
 
         foreach (EngineCheckResult c in checks.Where(c => !c.Passed))
         {
-            Console.Error.WriteLine($"error: the {c.Engine} engine computes wrong features on this machine (relative difference {c.MaxRelativeDifference:0.###} > {c.Tolerance}); please report this output");
+            Terminal.ErrorLine($"error: the {c.Engine} engine computes wrong features on this machine (relative difference {c.MaxRelativeDifference:0.###} > {c.Tolerance}); please report this output");
         }
 
         return checks.All(c => c.Passed) ? 0 : 1;

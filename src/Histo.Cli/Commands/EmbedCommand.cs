@@ -48,6 +48,11 @@ public sealed class EmbedCommand : Command<EmbedCommand.Settings>
                 return ValidationResult.Error($"output directory '{dir}' does not exist");
             }
 
+            if (OutputFileSettings.OutputIsNotDirectory(Output) is { Successful: false } taken)
+            {
+                return taken;
+            }
+
             if (ParsePolicy(SizePolicy) is null)
             {
                 return ValidationResult.Error($"--size-policy must be pad, resize or skip, got '{SizePolicy}'");

@@ -82,7 +82,7 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 
         if (settings.Json)
         {
-            Console.Out.WriteLine(result.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            Terminal.OutLine(result.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }
 
@@ -116,5 +116,5 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 
     private static string F(double value) => MetricsTables.F(value);
 
-    private static string I(ConfidenceInterval interval) => double.IsFinite(interval.Low) ? Markup.Escape($"[{F(interval.Low)}, {F(interval.High)}]") : "n/a";
+    private static string I(ConfidenceInterval interval) => double.IsFinite(interval.Low) ? Terminal.Markup($"[{F(interval.Low)}, {F(interval.High)}]") : "n/a";
 }

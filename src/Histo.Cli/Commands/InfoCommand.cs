@@ -26,13 +26,13 @@ public sealed class InfoCommand : Command<InfoCommand.Settings>
         using var slide = Slide.Open(settings.Slide);
         if (settings.Json)
         {
-            Console.Out.WriteLine(ToJson(slide));
+            Terminal.OutLine(ToJson(slide));
             return 0;
         }
 
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("[bold]file[/]", Markup.Escape(slide.Path));
-        grid.AddRow("[bold]vendor[/]", Markup.Escape(slide.Vendor));
+        grid.AddRow("[bold]file[/]", Terminal.Markup(slide.Path));
+        grid.AddRow("[bold]vendor[/]", Terminal.Markup(slide.Vendor));
         grid.AddRow("[bold]size[/]", $"{slide.Width} x {slide.Height} px");
         grid.AddRow("[bold]mpp[/]", slide.MppX is { } mx
             ? string.Create(CultureInfo.InvariantCulture, $"{mx:0.####} x {slide.MppY:0.####} µm/px ({MppSourceName(slide.MppSource)})")
@@ -42,7 +42,7 @@ public sealed class InfoCommand : Command<InfoCommand.Settings>
             grid.AddRow("[bold]objective[/]", string.Create(CultureInfo.InvariantCulture, $"{power:0.#}x"));
         }
 
-        grid.AddRow("[bold]associated[/]", slide.AssociatedImageNames.Count == 0 ? "none" : Markup.Escape(string.Join(", ", slide.AssociatedImageNames)));
+        grid.AddRow("[bold]associated[/]", slide.AssociatedImageNames.Count == 0 ? "none" : Terminal.Markup(string.Join(", ", slide.AssociatedImageNames)));
         AnsiConsole.Write(grid);
         var levels = new Table().AddColumns("level", "width", "height", "downsample");
         for (int i = 0; i < slide.LevelCount; i++)
@@ -57,7 +57,7 @@ public sealed class InfoCommand : Command<InfoCommand.Settings>
         foreach (var (key, value) in slide.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             string shown = value.Length > 120 ? value[..117] + "..." : value;
-            props.AddRow(Markup.Escape(key), Markup.Escape(shown.ReplaceLineEndings(" ")));
+            props.AddRow(Terminal.Markup(key), Terminal.Markup(shown.ReplaceLineEndings(" ")));
         }
 
         AnsiConsole.Write(props);

@@ -121,7 +121,7 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
 
         if (settings.Json)
         {
-            Console.Out.WriteLine(ToJson(dataset, split!, report, settings.Examples ?? 100));
+            Terminal.OutLine(ToJson(dataset, split!, report, settings.Examples ?? 100));
         }
         else
         {
@@ -134,12 +134,12 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
     private static void Render(Dataset dataset, CrossValidationSplit split, LeakReport report, int examples, string? savedTo)
     {
         var inv = CultureInfo.InvariantCulture;
-        Console.Out.WriteLine(string.Create(inv,
+        Terminal.OutLine(string.Create(inv,
             $"{report.ItemCount:N0} images, {dataset.Groups.Count:N0} groups; split: {report.FoldCount} folds, seed {report.Seed}, {(report.Grouped ? "grouped" : "UNGROUPED (naive, per image)")}"));
         var table = new Table().AddColumn("fold").AddColumn("images").AddColumn("groups");
         foreach (var cls in dataset.Classes)
         {
-            table.AddColumn(Markup.Escape(cls.Name));
+            table.AddColumn(Terminal.Markup(cls.Name));
         }
 
         foreach (var fold in report.Folds)
@@ -152,47 +152,47 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
         AnsiConsole.Write(table);
         foreach (string warning in split.Warnings(dataset))
         {
-            Console.Out.WriteLine("warning: " + warning);
+            Terminal.OutLine("warning: " + warning);
         }
 
-        Console.Out.WriteLine(string.Create(inv, $"1. groups on both sides of a fold: {report.GroupLeaks.Count:N0}; source images on both sides: {report.SourceImageLeaks.Count:N0}"));
+        Terminal.OutLine(string.Create(inv, $"1. groups on both sides of a fold: {report.GroupLeaks.Count:N0}; source images on both sides: {report.SourceImageLeaks.Count:N0}"));
         foreach (var leak in report.GroupLeaks.Concat(report.SourceImageLeaks).Take(examples))
         {
-            Console.Out.WriteLine($"   {leak.Group}: " + string.Join(", ", leak.ItemsPerFold.Select(kv => string.Create(inv, $"{kv.Value} in fold {kv.Key}"))));
+            Terminal.OutLine($"   {leak.Group}: " + string.Join(", ", leak.ItemsPerFold.Select(kv => string.Create(inv, $"{kv.Value} in fold {kv.Key}"))));
         }
 
-        Console.Out.WriteLine(string.Create(inv,
+        Terminal.OutLine(string.Create(inv,
             $"2. near-duplicate pairs across folds: {report.NearDuplicateCount:N0} (hash distance <= {report.HammingThreshold} bits, thumbnail correlation >= {report.MinCorrelation:0.##})"));
         foreach (var pair in report.NearDuplicates.Take(examples))
         {
-            Console.Out.WriteLine(string.Create(inv,
+            Terminal.OutLine(string.Create(inv,
                 $"   {pair.PathA} (fold {pair.FoldA}) ~ {pair.PathB} (fold {pair.FoldB}): {pair.HammingDistance} bits, r {pair.Correlation:0.000}, {pair.Transform}"));
         }
 
-        Console.Out.WriteLine(string.Create(inv, $"3. exact duplicate files across folds: {report.ExactDuplicateCount:N0}"));
+        Terminal.OutLine(string.Create(inv, $"3. exact duplicate files across folds: {report.ExactDuplicateCount:N0}"));
         foreach (var pair in report.ExactDuplicates.Take(examples))
         {
-            Console.Out.WriteLine($"   {pair.PathA} (fold {pair.FoldA}) = {pair.PathB} (fold {pair.FoldB})");
+            Terminal.OutLine($"   {pair.PathA} (fold {pair.FoldA}) = {pair.PathB} (fold {pair.FoldB})");
         }
 
-        Console.Out.WriteLine(string.Create(inv,
+        Terminal.OutLine(string.Create(inv,
             $"not evidence: {report.LowInformationCount:N0} blank, mostly white or sliver images left out of the duplicate checks"));
         if (report.Unreadable.Count > 0)
         {
-            Console.Out.WriteLine(string.Create(inv, $"unreadable: {report.Unreadable.Count:N0} (first: {report.Unreadable[0].Path}: {report.Unreadable[0].Error})"));
+            Terminal.OutLine(string.Create(inv, $"unreadable: {report.Unreadable.Count:N0} (first: {report.Unreadable[0].Path}: {report.Unreadable[0].Error})"));
         }
 
         if (dataset.Problems.Count > 0)
         {
-            Console.Out.WriteLine(string.Create(inv, $"dataset problems: {dataset.Problems.Count:N0} (see histo dataset)"));
+            Terminal.OutLine(string.Create(inv, $"dataset problems: {dataset.Problems.Count:N0} (see histo dataset)"));
         }
 
         if (savedTo != null)
         {
-            Console.Out.WriteLine($"split written to {savedTo}");
+            Terminal.OutLine($"split written to {savedTo}");
         }
 
-        Console.Out.WriteLine("verdict: " + report.Verdict);
+        Terminal.OutLine("verdict: " + report.Verdict);
     }
 
     /// <summary>The <c>--json</c> document.</summary>

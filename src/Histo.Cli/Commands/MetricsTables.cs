@@ -17,7 +17,7 @@ internal static class MetricsTables
         for (int c = 0; c < metrics.Labels.Count; c++)
         {
             ClassMetrics k = metrics.PerClass[c];
-            table.AddRow(Markup.Escape(metrics.Labels[c]), F(k.Sensitivity), F(k.Specificity), F(k.Precision), F(k.F1), k.Support.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow(Terminal.Markup(metrics.Labels[c]), F(k.Sensitivity), F(k.Specificity), F(k.Precision), F(k.F1), k.Support.ToString("N0", CultureInfo.InvariantCulture));
         }
 
         return table;
@@ -29,12 +29,12 @@ internal static class MetricsTables
         var table = new Table().AddColumn("truth / predicted");
         foreach (string label in metrics.Labels)
         {
-            table.AddColumn(Markup.Escape(label));
+            table.AddColumn(Terminal.Markup(label));
         }
 
         for (int r = 0; r < metrics.Labels.Count; r++)
         {
-            table.AddRow([Markup.Escape(metrics.Labels[r]), .. metrics.Confusion[r].Select(v => v.ToString("N0", CultureInfo.InvariantCulture))]);
+            table.AddRow([Terminal.Markup(metrics.Labels[r]), .. metrics.Confusion[r].Select(v => v.ToString("N0", CultureInfo.InvariantCulture))]);
         }
 
         return table;

@@ -67,11 +67,11 @@ public sealed class MineCommand : Command<MineCommand.Settings>
         });
         var result = miner.Mine(settings.Slide, settings.Truth, settings.Output!, null, cancellationToken);
         var perClass = result.Selected.GroupBy(s => s.TruthCode).OrderBy(g => g.Key).Select(g => $"{result.ClassNames[g.Key]} {g.Count()}");
-        Console.Error.WriteLine(
+        Terminal.ErrorLine(
             $"{result.Candidates.Count} patches with >= 70 % tissue, {result.Hardest.Count} hardest kept, {result.Selected.Count} written to {settings.Output} ({string.Join(", ", perClass)})");
         if (result.Selected.Select(s => s.TruthCode).Distinct().Count() < 2)
         {
-            Console.Error.WriteLine("warning: the sample holds one class only; combine it with other data (e.g. BACH Part A) for training");
+            Terminal.ErrorLine("warning: the sample holds one class only; combine it with other data (e.g. BACH Part A) for training");
         }
 
         return 0;

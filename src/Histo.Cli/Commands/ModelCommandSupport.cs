@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Histo.Datasets;
 using Histo.Imaging;
+using Histo.IO;
 using Histo.Learning.Evaluation;
 using Histo.Learning.Models;
 using Spectre.Console;
@@ -96,8 +97,22 @@ public abstract class ModelSettings : CommonSettings
             throw new HistoException($"{path}: no such file or folder");
         }
 
-        List<string> files = [.. Directory.EnumerateFiles(Path.GetFullPath(path), "*", SearchOption.AllDirectories)
-            .Where(ImageIO.HasImageExtension).Order(StringComparer.Ordinal)];
+        List<string> files = [];
+        foreach (string file in Directory.EnumerateFiles(Path.GetFullPath(path), "*", SearchOption.AllDirectories)
+                     .Where(ImageIO.HasImageExtension).Order(StringComparer.Ordinal))
+        {
+            var kind = InputFile.KindOf(file);
+            if (kind == InputFileKind.Regular)
+            {
+                files.Add(file);
+            }
+            else
+            {
+                // opening a FIFO would block until something writes to it
+                Terminal.ErrorLine($"warning: {file}: {InputFile.Describe(kind)}, not a regular file: skipped");
+            }
+        }
+
         if (files.Count == 0)
         {
             throw new HistoException($"{path}: no image files (.png, .jpg, .tif, .bmp) in the folder");

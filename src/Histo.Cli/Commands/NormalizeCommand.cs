@@ -76,10 +76,10 @@ public sealed class NormalizeCommand : Command<NormalizeCommand.Settings>
         ImageIO.Save(settings.Output!, result.Image);
         if (!result.Applied)
         {
-            Console.Error.WriteLine($"warning: not normalised ({result.SkipReason}); wrote the image unchanged");
+            Terminal.ErrorLine($"warning: not normalised ({result.SkipReason}); wrote the image unchanged");
         }
 
-        Console.Error.WriteLine($"wrote {settings.Output} ({result.Image.Width} x {result.Image.Height}, {settings.Method})");
+        Terminal.ErrorLine($"wrote {settings.Output} ({result.Image.Width} x {result.Image.Height}, {settings.Method})");
         return 0;
     }
 }

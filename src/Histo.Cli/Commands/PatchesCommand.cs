@@ -160,7 +160,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
                     {
                         task.MaxValue = Math.Max(1, p.PositionCount);
                         task.Value = p.PositionsDone;
-                        task.Description = Markup.Escape(Describe(p, clock.Elapsed.TotalSeconds));
+                        task.Description = Terminal.Markup(Describe(p, clock.Elapsed.TotalSeconds));
                     }), cancellationToken);
                     task.Value = task.MaxValue;
                 });
@@ -175,7 +175,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
                 if (now - lastLine >= 2)
                 {
                     lastLine = now;
-                    Console.Out.WriteLine(Describe(p, now)); // progress on stdout, like the live bar: stderr keeps warnings and the one error line
+                    Terminal.OutLine(Describe(p, now)); // progress on stdout, like the live bar: stderr keeps warnings and the one error line
                 }
             }), cancellationToken);
         }
@@ -184,7 +184,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
         {
             foreach (string warning in slide.Warnings)
             {
-                Console.Error.WriteLine($"warning: {warning}");
+                Terminal.ErrorLine($"warning: {warning}");
             }
         }
 
@@ -192,11 +192,11 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
         var c = CultureInfo.InvariantCulture;
         foreach (var slide in summary.Slides)
         {
-            Console.Error.WriteLine(string.Create(c,
+            Terminal.ErrorLine(string.Create(c,
                 $"{slide.Slide}: {slide.PatchCount} of {slide.PositionCount} positions kept (tissue {slide.TissueFraction * 100:0.#} % of the slide, {slide.Resolution.Level0Downsample:0.###} level-0 px per patch px)"));
         }
 
-        Console.Error.WriteLine(string.Create(c,
+        Terminal.ErrorLine(string.Create(c,
             $"wrote {summary.PatchCount} patches from {summary.Slides.Count} slide(s) to {settings.Output} and {summary.CsvPath} in {seconds:0.0} s ({summary.PatchCount / seconds:0.#} patches/s)"));
         return 0;
     }

@@ -51,6 +51,11 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
                 {
                     return ValidationResult.Error($"output directory '{dir}' does not exist");
                 }
+
+                if (OutputFileSettings.OutputIsNotDirectory(Output) is { Successful: false } taken)
+                {
+                    return taken;
+                }
             }
 
             return base.Validate();
@@ -77,12 +82,12 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
             var table = new Table().AddColumns("image", "class");
             foreach (string label in labels)
             {
-                table.AddColumn("p(" + Markup.Escape(label) + ")");
+                table.AddColumn("p(" + Terminal.Markup(label) + ")");
             }
 
             foreach (ImagePrediction p in predictions)
             {
-                table.AddRow([Markup.Escape(p.Path), Markup.Escape(labels[p.PredictedIndex]), .. p.Probabilities.Select(v => v.ToString("0.0000", CultureInfo.InvariantCulture))]);
+                table.AddRow([Terminal.Markup(p.Path), Terminal.Markup(labels[p.PredictedIndex]), .. p.Probabilities.Select(v => v.ToString("0.0000", CultureInfo.InvariantCulture))]);
             }
 
             AnsiConsole.Write(table);
@@ -93,7 +98,7 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
         }
         else
         {
-            Console.Out.Write(text);
+            Console.Out.Write(Terminal.Escape(text));
         }
 
         return 0;

@@ -23,7 +23,7 @@ public sealed class RegionCommand : Command<RegionCommand.Settings>
         using var slide = Slide.Open(settings.Slide);
         var region = slide.ReadRegion(settings.X!.Value, settings.Y!.Value, settings.Level, settings.Width!.Value, settings.Height!.Value);
         ImageIO.Save(settings.Output!, region);
-        Console.Error.WriteLine($"wrote {settings.Output} ({region.Width} x {region.Height})");
+        Terminal.ErrorLine($"wrote {settings.Output} ({region.Width} x {region.Height})");
         return 0;
     }
 }

@@ -26,7 +26,7 @@ public sealed class ReportCommand : Command<ReportCommand.Settings>
     {
         string output = settings.Output ?? Path.Combine(settings.Model, TrainingReport.DefaultFolderName);
         TrainingReport.Write(settings.Model, output);
-        Console.Out.WriteLine(Path.Combine(Path.GetFullPath(output), TrainingReport.IndexFileName));
+        Terminal.OutLine(Path.Combine(Path.GetFullPath(output), TrainingReport.IndexFileName));
         return 0;
     }
 }

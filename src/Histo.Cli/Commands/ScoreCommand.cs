@@ -59,18 +59,18 @@ public sealed class ScoreCommand : Command<ScoreCommand.Settings>
         var report = SlideScorer.Score(settings.Prediction, settings.Truth, settings.LabelMap, settings.Geometry, cancellationToken);
         if (settings.Json)
         {
-            Console.Out.WriteLine(ToJson(report));
+            Terminal.OutLine(ToJson(report));
             return 0;
         }
 
         foreach (string warning in report.Warnings.Take(20))
         {
-            Console.Error.WriteLine($"warning: {warning}");
+            Terminal.ErrorLine($"warning: {warning}");
         }
 
         if (report.Warnings.Count > 20)
         {
-            Console.Error.WriteLine($"warning: ... and {report.Warnings.Count - 20} more");
+            Terminal.ErrorLine($"warning: ... and {report.Warnings.Count - 20} more");
         }
 
         var s = report.Score;
@@ -78,7 +78,7 @@ public sealed class ScoreCommand : Command<ScoreCommand.Settings>
             ? string.Create(CultureInfo.InvariantCulture, $"{value:0.0000}")
             : "undefined (both maps are Normal everywhere)";
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"[bold]BACH Part B score[/] {Markup.Escape(scoreText)}   (1 - {s.ErrorSum} / {s.WeightSum}; {report.Width}x{report.Height} px, accuracy {s.Accuracy:0.0000})"));
+            $"[bold]BACH Part B score[/] {Terminal.Markup(scoreText)}   (1 - {s.ErrorSum} / {s.WeightSum}; {report.Width}x{report.Height} px, accuracy {s.Accuracy:0.0000})"));
         var table = new Table().AddColumns("class", "Dice", "prediction px", "truth px", "both px");
         for (int c = 0; c < BachScore.ClassCount; c++)
         {

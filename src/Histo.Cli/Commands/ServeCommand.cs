@@ -79,9 +79,9 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
         var server = await ViewerServer.StartAsync(options, CancellationToken.None).ConfigureAwait(false);
         await using (server.ConfigureAwait(false))
         {
-            Console.Out.WriteLine($"Histo viewer: {server.Address}  (slides: {Path.GetFullPath(options.SlidesFolder)}"
+            Terminal.OutLine($"Histo viewer: {server.Address}  (slides: {Path.GetFullPath(options.SlidesFolder)}"
                 + (options.PredictionsFolder != null ? $", predictions: {Path.GetFullPath(options.PredictionsFolder)}" : "") + ")");
-            Console.Out.WriteLine("Press Ctrl-C to stop.");
+            Terminal.OutLine("Press Ctrl-C to stop.");
             Console.Out.Flush();
             try
             {
@@ -93,7 +93,7 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
             }
         }
 
-        Console.Error.WriteLine("stopped");
+        Terminal.ErrorLine("stopped");
         return 0;
     }
 }

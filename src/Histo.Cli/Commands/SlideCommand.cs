@@ -146,7 +146,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         {
             foreach (string warning in slide.Warnings)
             {
-                Console.Error.WriteLine($"warning: {slide.Slide}: {warning}");
+                Terminal.ErrorLine($"warning: {slide.Slide}: {warning}");
             }
 
             string line = slide.Status switch
@@ -156,10 +156,10 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
                 SlideStatus.Skipped => $"{slide.Slide}: skipped (outputs complete; --force recomputes)",
                 _ => $"error: {slide.Slide}: {slide.Error}",
             };
-            Console.Error.WriteLine(line);
+            Terminal.ErrorLine(line);
         }
 
-        Console.Error.WriteLine(string.Create(c,
+        Terminal.ErrorLine(string.Create(c,
             $"{report.Slides.Count(s => s.Status == SlideStatus.Done)} done, {report.Slides.Count(s => s.Status == SlideStatus.Skipped)} skipped, {report.FailedCount} failed in {clock.Elapsed.TotalSeconds:0.0} s; table: {report.CsvPath}"));
         return report.FailedCount > 0 ? 1 : 0;
     }

@@ -31,7 +31,7 @@ internal static class SlideProgressDisplay
                 {
                     task.MaxValue = Math.Max(1, p.Slide.PatchCount);
                     task.Value = p.Slide.PatchesDone;
-                    task.Description = Markup.Escape(meter.Describe(p, width));
+                    task.Description = Terminal.Markup(meter.Describe(p, width));
                     ctx.Refresh();
                 }));
                 task.Value = task.MaxValue;
@@ -51,7 +51,7 @@ internal static class SlideProgressDisplay
             if (clock() - last >= 2)
             {
                 last = clock();
-                output.WriteLine(text);
+                output.WriteLine(Terminal.Escape(text));
             }
         }));
     }

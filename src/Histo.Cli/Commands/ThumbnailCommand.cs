@@ -35,7 +35,7 @@ public sealed class ThumbnailCommand : Command<ThumbnailCommand.Settings>
         using var slide = Slide.Open(settings.Slide);
         var thumbnail = slide.GetThumbnail(settings.MaxSize);
         ImageIO.Save(settings.Output!, thumbnail);
-        Console.Error.WriteLine($"wrote {settings.Output} ({thumbnail.Width} x {thumbnail.Height})");
+        Terminal.ErrorLine($"wrote {settings.Output} ({thumbnail.Width} x {thumbnail.Height})");
         return 0;
     }
 }

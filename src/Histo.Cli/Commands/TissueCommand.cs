@@ -100,7 +100,7 @@ public sealed class TissueCommand : Command<TissueCommand.Settings>
 
         foreach (string warning in result.Warnings)
         {
-            Console.Error.WriteLine($"warning: {warning}");
+            Terminal.ErrorLine($"warning: {warning}");
         }
 
         var c = CultureInfo.InvariantCulture;
@@ -109,13 +109,13 @@ public sealed class TissueCommand : Command<TissueCommand.Settings>
         string threshold = result.Method == TissueMethod.Lab
             ? string.Create(c, $"a* > {result.Threshold:0.##}")
             : string.Create(c, $"saturation > {result.Threshold:0.###}");
-        Console.Error.WriteLine(string.Create(c,
+        Terminal.ErrorLine(string.Create(c,
             $"tissue: {result.TissueFraction * 100:0.0} % of the slide{area}; pen marks {result.PenFraction * 100:0.0} %; {threshold}"));
-        Console.Error.WriteLine(string.Create(c,
+        Terminal.ErrorLine(string.Create(c,
             $"wrote {settings.Output} ({result.Mask.Width} x {result.Mask.Height}, {resolution}{result.Mask.Level0PerPixelX:0.##} level-0 px per mask px, read from level {result.LevelIndex})"));
         if (settings.Overlay != null)
         {
-            Console.Error.WriteLine($"wrote {settings.Overlay} ({overlay!.Width} x {overlay.Height})");
+            Terminal.ErrorLine($"wrote {settings.Overlay} ({overlay!.Width} x {overlay.Height})");
         }
 
         return 0;

@@ -242,7 +242,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
         if (dataset.MppWarning is { } scaleWarning)
         {
-            Console.Error.WriteLine("warning: " + scaleWarning);
+            Terminal.ErrorLine("warning: " + scaleWarning);
         }
 
         if (settings.Precision == "bf16" && !TrainingHardware.HasNativeBFloat16)
@@ -276,7 +276,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         {
             foreach (var cls in dataset.Classes)
             {
-                table.AddColumn(Markup.Escape("F1 " + cls.Name));
+                table.AddColumn(Terminal.Markup("F1 " + cls.Name));
             }
         }
 
@@ -303,21 +303,21 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         AnsiConsole.Write(table);
         string accuracy = MetricsTables.MeanSd(result.Folds.Select(f => f.Metrics.Accuracy));
         string binaryFolds = binary ? $", binary accuracy {MetricsTables.MeanSd(result.Folds.Select(f => f.Metrics.BinaryAccuracy ?? double.NaN))}" : "";
-        Console.Out.WriteLine(string.Create(inv,
+        Terminal.OutLine(string.Create(inv,
             $"CV ({result.Folds.Count}-fold, grouped by {GroupWord(dataset)}): accuracy {accuracy}{binaryFolds}, balanced accuracy {cv.BalancedAccuracyMean:0.0000} ± {cv.BalancedAccuracySd:0.0000}, macro F1 {cv.MacroF1Mean:0.0000} ± {cv.MacroF1Sd:0.0000} (mean ± sd over folds)"));
         string binaryPooled = cv.Pooled.BinaryAccuracy is { } b ? $", binary accuracy (carcinoma vs not) {MetricsTables.F(b)}" : "";
-        Console.Out.WriteLine(string.Create(inv,
+        Terminal.OutLine(string.Create(inv,
             $"pooled out-of-fold ({cv.Pooled.Count:N0} images): accuracy {MetricsTables.F(cv.Pooled.Accuracy)}{binaryPooled}, balanced accuracy {cv.Pooled.BalancedAccuracy:0.0000} [95% CI {cv.BalancedAccuracyInterval.Low:0.0000}-{cv.BalancedAccuracyInterval.High:0.0000}], macro F1 {cv.Pooled.MacroF1:0.0000} [95% CI {cv.MacroF1Interval.Low:0.0000}-{cv.MacroF1Interval.High:0.0000}]{(cv.Pooled.Auc is { } auc ? $", AUC {auc:0.0000}" : "")}"));
-        Console.Out.WriteLine("per class (pooled out-of-fold; sensitivity and specificity one class vs the rest, as in the BACH paper's Table 4):");
+        Terminal.OutLine("per class (pooled out-of-fold; sensitivity and specificity one class vs the rest, as in the BACH paper's Table 4):");
         AnsiConsole.Write(MetricsTables.PerClass(cv.Pooled));
-        Console.Out.WriteLine("confusion matrix (pooled out-of-fold; rows: truth, columns: predicted):");
+        Terminal.OutLine("confusion matrix (pooled out-of-fold; rows: truth, columns: predicted):");
         AnsiConsole.Write(MetricsTables.Confusion(cv.Pooled));
         string final = result.Final == FinalModelChoice.BestFold
             ? $"final model: weights of fold {result.BestFold} at its best epoch"
             : $"final model: trained on all {dataset.Items.Count:N0} images for {result.FinalEpochs} epochs (the folds' mean best epoch)";
         string scale = dataset.Mpp is { } mpp ? string.Create(inv, $"; {mpp:0.###} µm/px") : "";
-        Console.Out.WriteLine(string.Create(inv, $"{final}; input {result.InputSizePixels} px{scale}; {result.Elapsed.TotalMinutes:0.0} min{(result.Resumed ? " (resumed)" : "")}"));
-        Console.Out.WriteLine($"model written to {result.ModelDirectory}");
+        Terminal.OutLine(string.Create(inv, $"{final}; input {result.InputSizePixels} px{scale}; {result.Elapsed.TotalMinutes:0.0} min{(result.Resumed ? " (resumed)" : "")}"));
+        Terminal.OutLine($"model written to {result.ModelDirectory}");
     }
 
     private static string GroupWord(Dataset dataset) =>
@@ -372,14 +372,14 @@ internal static class TrainingProgressDisplay
             // every epoch's result, and a line every 30 s in between so a slow epoch is visibly alive
             if (value.Stage == TrainingStage.EpochDone)
             {
-                Console.Error.WriteLine(Describe(value));
+                Terminal.ErrorLine(Describe(value));
                 nextLine = clock.Elapsed.TotalSeconds + 30;
             }
             else if (clock.Elapsed.TotalSeconds >= nextLine)
             {
                 nextLine = clock.Elapsed.TotalSeconds + 30;
                 string batches = value.Stage == TrainingStage.Preparing ? "" : $" (batch {value.Batch}/{value.BatchCount})";
-                Console.Error.WriteLine(Describe(value) + batches);
+                Terminal.ErrorLine(Describe(value) + batches);
             }
         }
     }
@@ -395,20 +395,20 @@ internal static class TrainingProgressDisplay
             {
                 preparing ??= context.AddTask("preparing images", maxValue: Math.Max(1, value.BatchCount));
                 preparing.Value = value.Batch;
-                preparing.Description = Markup.Escape(SlideRateMeter.Fit(Describe(value), width));
+                preparing.Description = Terminal.Markup(SlideRateMeter.Fit(Describe(value), width));
                 return;
             }
 
             preparing?.StopTask();
             if (!tasks.TryGetValue(value.Fold, out ProgressTask? task))
             {
-                task = context.AddTask(Markup.Escape(value.PhaseName), maxValue: Math.Max(1, value.EpochCount));
+                task = context.AddTask(Terminal.Markup(value.PhaseName), maxValue: Math.Max(1, value.EpochCount));
                 tasks[value.Fold] = task;
             }
 
             double fraction = value.BatchCount > 0 ? (double)value.Batch / value.BatchCount : 1;
             task.Value = value.Stage == TrainingStage.EpochDone ? value.Epoch : value.Epoch - 1 + (value.Stage == TrainingStage.Training ? fraction : 1);
-            task.Description = Markup.Escape(SlideRateMeter.Fit(Describe(value), width));
+            task.Description = Terminal.Markup(SlideRateMeter.Fit(Describe(value), width));
             if (value.Stage == TrainingStage.EpochDone && value.Epoch == value.EpochCount)
             {
                 task.StopTask();

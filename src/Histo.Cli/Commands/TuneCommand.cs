@@ -73,11 +73,11 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
                 if (clock.Elapsed.TotalSeconds - lastLine >= 2)
                 {
                     lastLine = clock.Elapsed.TotalSeconds;
-                    Console.Error.WriteLine($"{p.Slide}: {p.Stage} {p.PatchesDone}/{p.PatchCount} patches");
+                    Terminal.ErrorLine($"{p.Slide}: {p.Stage} {p.PatchesDone}/{p.PatchCount} patches");
                 }
             }), cancellationToken);
             tuner.Add(result, GroundTruth.Load(truth, result.Geometry, settings.LabelMap, cancellationToken));
-            Console.Error.WriteLine($"{Path.GetFileName(slide)} + {Path.GetFileName(truth)}: {result.Patches.Count} patches" + (reuse ? $" (reused {previous})" : ""));
+            Terminal.ErrorLine($"{Path.GetFileName(slide)} + {Path.GetFileName(truth)}: {result.Patches.Count} patches" + (reuse ? $" (reused {previous})" : ""));
         }
 
         var tuned = tuner.Tune(settings.Step);
@@ -101,9 +101,9 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
             card.Save(settings.Model);
         }
 
-        Console.WriteLine(string.Create(c,
+        Terminal.OutLine(string.Create(c,
             $"thresholds {thresholds}: pooled Part B score {tuned.Score:0.0000} over {pairs.Count} slide(s) ({tuned.Cells} map cells); seed 0,0.35,0.7,0.75: {tuned.SeedScore:0.0000}; argmax: {tuned.ArgmaxScore:0.0000}"));
-        Console.Error.WriteLine(settings.DryRun ? "dry run: the card was not changed" : $"wrote the thresholds into {Path.Combine(settings.Model, ModelCard.FileName)}");
+        Terminal.ErrorLine(settings.DryRun ? "dry run: the card was not changed" : $"wrote the thresholds into {Path.Combine(settings.Model, ModelCard.FileName)}");
         return 0;
     }
 

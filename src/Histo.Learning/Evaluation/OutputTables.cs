@@ -163,10 +163,6 @@ public static class OutputTables
     private static string StagedName(string path) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", $".{Path.GetFileName(path)}.staged-{Guid.NewGuid():N}");
 
-    /// <summary>A CSV field, quoted when it holds a comma, quote or line break.</summary>
-    public static string Csv(string value)
-    {
-        ArgumentNullException.ThrowIfNull(value);
-        return value.AsSpan().IndexOfAny(",\"\n\r") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-    }
+    /// <summary>A CSV text field (<see cref="Histo.IO.CsvText.Field"/>: quoted when needed, formulas neutralised).</summary>
+    public static string Csv(string value) => Histo.IO.CsvText.Field(value);
 }

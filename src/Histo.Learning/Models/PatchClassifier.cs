@@ -92,14 +92,20 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     {
         ModelCard card = ModelCard.Load(modelDirectory);
         string weights = Path.Combine(modelDirectory, WeightsFileName);
-        if (!File.Exists(weights))
+        if (InputFile.KindOf(weights) == InputFileKind.Missing)
         {
             throw new HistoModelException($"{modelDirectory}: no {WeightsFileName} in the model directory");
         }
 
+        long weightBytes = InputFile.RequireRegular(weights);
+        if (weightBytes > MaxWeightsBytes)
+        {
+            throw new HistoModelException($"{weights}: {InputFile.FormatBytes(weightBytes)} is too large for the weights of a ResNet18 (at most {InputFile.FormatBytes(MaxWeightsBytes)})");
+        }
+
         RgbaImage? target = null;
         string targetPath = Path.Combine(modelDirectory, StainTargetFileName);
-        if (File.Exists(targetPath))
+        if (InputFile.KindOf(targetPath) != InputFileKind.Missing)
         {
             target = ImageIO.Load(targetPath);
         }
@@ -108,15 +114,42 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
         try
         {
             network.load(weights, strict: true);
+            CheckFinite(network, weights);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException or FormatException or NotImplementedException)
         {
             network.Dispose();
             throw new HistoModelException($"{weights}: cannot load the weights ({e.Message.Split('\n')[0]})", e);
         }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
 
         network.eval();
         return new PatchClassifier(network, card, target);
+    }
+
+    /// <summary>Largest weights file read (a ResNet18 in fp32 is 45 MB).</summary>
+    public const long MaxWeightsBytes = 1L << 30;
+
+    /// <summary>
+    /// Refuses weights holding NaN or infinite values (a corrupt or diverged file): every parameter and buffer is
+    /// checked once at load, so the model never computes garbage silently.
+    /// </summary>
+    private static void CheckFinite(ResNet18Variant network, string weights)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var (name, tensor) in network.state_dict())
+        {
+            if (tensor.is_floating_point() && !isfinite(tensor).all().item<bool>())
+            {
+                long bad = (~isfinite(tensor)).sum().item<long>();
+                throw new HistoModelException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{weights}: tensor '{name}' holds {bad} NaN or infinite values; the weights are corrupt (retrain or restore the file)"));
+            }
+        }
     }
 
     /// <summary>Writes the weights, the stain target and the card into <paramref name="modelDirectory"/>, each file atomically.</summary>
@@ -200,7 +233,7 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
 
         using DisposeScope scope = NewDisposeScope();
         Tensor probabilities = nn.functional.softmax(Logits(CreateBatch(patches, prepared)), 1);
-        return ToRows(probabilities);
+        return ToRows(probabilities, "probabilities");
     }
 
     /// <summary>
@@ -256,16 +289,16 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
         (FusedResNet18? engine, OnnxRuntimeResNet18? ort) = InferenceCopy();
         if (ort is not null)
         {
-            return ToRows(ort.Features(batch));
+            return ToRows(ort.Features(batch), "features");
         }
 
         if (engine is not null)
         {
-            return ToRows(engine.Features(batch));
+            return ToRows(engine.Features(batch), "features");
         }
 
         using var noGrad = no_grad();
-        return ToRows(Network.Features(batch));
+        return ToRows(Network.Features(batch), "features");
     }
 
     /// <summary>The inference copy for the selected engine (rebuilt when stale), or nulls for the plain network; sets eval mode.</summary>
@@ -329,9 +362,16 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
         }
     }
 
-    private static float[][] ToRows(Tensor matrix)
+    /// <summary>The rows of a [N, D] float32 matrix; a NaN or infinity (finite weights can still overflow) is an error, never an output.</summary>
+    private static float[][] ToRows(Tensor matrix, string what)
     {
         float[] flat = matrix.contiguous().data<float>().ToArray();
+        if (Array.FindIndex(flat, v => !float.IsFinite(v)) is int bad and >= 0)
+        {
+            throw new HistoModelException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the model computed a non-finite value ({flat[bad]}) among the {what} of patch {bad / Math.Max(1, (int)matrix.shape[1]) + 1} of a batch: its weights overflow (retrain or restore the model)"));
+        }
+
         int rows = (int)matrix.shape[0];
         int columns = (int)matrix.shape[1];
         var result = new float[rows][];

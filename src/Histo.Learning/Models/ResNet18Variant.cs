@@ -73,6 +73,7 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
     public ResNet18Variant(int classCount = 0, double dropoutProbability = 0.5)
         : base(nameof(ResNet18Variant))
     {
+        TorchDiagnostics.QuietWarnings(); // before the first operator: libtorch's warnings (NNPACK's among them) stay off stderr
         ArgumentOutOfRangeException.ThrowIfNegative(classCount);
         if (dropoutProbability is < 0 or >= 1 || double.IsNaN(dropoutProbability))
         {

@@ -40,7 +40,11 @@ public static class OnnxModelReader
                     $"ONNX model file '{path}' is {info.Length} bytes; files over 2 GiB (external data) are not supported.");
             }
 
-            bytes = File.ReadAllBytes(path);
+            bytes = Histo.IO.InputFile.ReadAllBytes(path, MaxFileBytes, "an ONNX model file");
+        }
+        catch (Histo.IO.InputFileException e)
+        {
+            throw new HistoModelException(e.Message, e);
         }
         catch (IOException e)
         {

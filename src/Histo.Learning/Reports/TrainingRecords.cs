@@ -113,7 +113,16 @@ public static class TrainingRecords
             throw new ReportInputException($"{path}: file not found (written by histo train)");
         }
 
-        string[] lines = [.. File.ReadAllLines(path).Where(l => l.Trim().Length > 0)];
+        string[] lines;
+        try
+        {
+            lines = [.. Histo.IO.InputFile.ReadAllText(path, 512L << 20, "a training record").Split('\n').Where(l => l.Trim().Length > 0)];
+        }
+        catch (Histo.IO.InputFileException e)
+        {
+            throw new ReportInputException(e.Message);
+        }
+
         if (lines.Length < 2)
         {
             throw new ReportInputException($"{path}: no data lines");
@@ -163,6 +172,7 @@ public static class TrainingRecords
             {
                 fields.Add(current.ToString());
                 current.Clear();
+                continue;
             }
             else
             {
@@ -171,6 +181,6 @@ public static class TrainingRecords
         }
 
         fields.Add(current.ToString().TrimEnd('\r'));
-        return [.. fields];
+        return [.. fields.Select(Histo.IO.CsvText.Value)];
     }
 }

@@ -85,6 +85,11 @@ public sealed class Trainer
         TrainingCheckpoint? previous = CheckOutput(modelDirectory, checkpointDirectory, run);
 
         string[] classes = dataset.Classes.Select(c => c.Name).ToArray();
+        if (new ModelCard { Classes = [.. classes], PatchSizePixels = 1, InputSizePixels = ModelCard.MinInputSizePixels }.Problem() is { } classProblem)
+        {
+            // the card written at the end would not load: refuse before hours of training
+            throw new DatasetException($"the dataset's classes cannot make a model: {classProblem}");
+        }
         List<string>? classNames = run.ClassNames is { } names ? ModelCard.NamesFor(classes, names) : null; // checked before any training
         ModelCard? initCard = null;
         if (run.InitModelDirectory != null)

@@ -52,7 +52,7 @@ internal sealed class TrainingCheckpoint
 
         try
         {
-            var state = JsonSerializer.Deserialize<TrainingCheckpoint>(File.ReadAllText(path), Options);
+            var state = JsonSerializer.Deserialize<TrainingCheckpoint>(Histo.IO.InputFile.ReadAllText(path, 64L << 20, "a training checkpoint"), Options);
             if (state == null || state.Format != CurrentFormat)
             {
                 throw new HistoException($"{path}: checkpoint format is not supported by this Histo; start again with --force");

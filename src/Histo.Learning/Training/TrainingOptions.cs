@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Histo.Color;
+using Histo.Models;
 
 namespace Histo.Learning.Training;
 
@@ -217,7 +218,8 @@ public sealed record TrainingOptions
         Require(FrozenBackboneEpochs >= 0, "frozen-backbone epochs must be 0 or more");
         Require(Dropout is >= 0 and < 1, "dropout must be in [0, 1)");
         Require(InputSizePixels is null or (>= 32 and <= 1024), $"input size must be 32..1024 pixels, got {InputSizePixels}");
-        Require(Mpp is null || (Mpp > 0 && double.IsFinite(Mpp.Value)), "mpp must be positive");
+        Require(Mpp is null || (Mpp >= ModelCard.MinMpp && Mpp <= ModelCard.MaxMpp),
+            string.Create(CultureInfo.InvariantCulture, $"mpp must be {ModelCard.MinMpp}..{ModelCard.MaxMpp} µm/px, got {Mpp}"));
         Require(CropSizePixels is null or >= 0, $"crop size must be 0 (whole images) or more pixels, got {CropSizePixels}");
         Require(CropStridePixels is null || (CropStridePixels >= 1 && double.IsFinite(CropStridePixels.Value)), $"crop stride must be at least 1 pixel, got {CropStridePixels}");
         Require(Threads >= 1, $"threads must be 1 or more, got {Threads}");

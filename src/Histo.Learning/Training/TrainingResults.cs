@@ -91,12 +91,8 @@ public static class TrainingFiles
         return text.ToString();
     }
 
-    /// <summary>A CSV field, quoted when it holds a comma, quote or line break.</summary>
-    public static string Escape(string field)
-    {
-        ArgumentNullException.ThrowIfNull(field);
-        return field.AsSpan().IndexOfAny(",\"\r\n") < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-    }
+    /// <summary>A CSV text field (<see cref="Histo.IO.CsvText.Field"/>: quoted when needed, formulas neutralised).</summary>
+    public static string Escape(string field) => Histo.IO.CsvText.Field(field);
 
     private static string Optional(double? value) =>
         value is { } v ? v.ToString("0.######", CultureInfo.InvariantCulture) : "";

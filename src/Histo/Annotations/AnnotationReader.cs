@@ -19,30 +19,27 @@ public static class AnnotationReader
     /// <summary>Largest annotation file accepted (256 MiB).</summary>
     public const long MaxFileBytes = 256L << 20;
 
+    /// <summary>Deepest element nesting accepted in XML (ImageScope and ASAP files nest 5 deep), as GeoJSON's 64.</summary>
+    public const int MaxXmlDepth = 64;
+
     /// <summary>Reads a file and resolves its labels with <paramref name="labelMap"/> (BACH substrings by default).</summary>
     /// <exception cref="AnnotationFormatException">Missing, too large, malformed or of an unknown layout.</exception>
     public static AnnotationSet Read(string path, LabelMap? labelMap = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path))
+        if (IO.InputFile.KindOf(path) == IO.InputFileKind.Directory)
         {
-            throw new AnnotationFormatException(path, Directory.Exists(path) ? $"{path} is a directory, not an annotation file" : $"{path}: file not found");
-        }
-
-        long length = new FileInfo(path).Length;
-        if (length > MaxFileBytes)
-        {
-            throw new AnnotationFormatException(path, $"{path}: {length / (1 << 20)} MiB is larger than the {MaxFileBytes >> 20} MiB annotation files may have");
+            throw new AnnotationFormatException(path, $"{path} is a directory, not an annotation file");
         }
 
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = IO.InputFile.ReadAllBytes(path, MaxFileBytes, "an annotation file");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IO.InputFileException e)
         {
-            throw new AnnotationFormatException(path, $"{path}: cannot read ({e.Message})", e);
+            throw new AnnotationFormatException(path, e.Message, e);
         }
 
         return Parse(bytes, path, labelMap);
@@ -60,14 +57,36 @@ public static class AnnotationReader
             throw new AnnotationFormatException(name, $"{name}: larger than the {MaxFileBytes >> 20} MiB annotation files may have");
         }
 
-        return SniffSyntax(content) switch
+        // QuPath and ASAP write UTF-8, some Windows tools add a byte-order mark or write UTF-16: JSON is parsed from
+        // UTF-8 without a mark; XML from the original bytes (its reader follows the mark and the declaration).
+        byte[] text = TextBytes(content);
+        return SniffSyntax(text) switch
         {
             '<' => ParseXml(content, name, labelMap),
-            '{' or '[' => GeoJsonReader.Parse(content, name, labelMap),
-            _ when content.Length == 0 || SniffSyntax(content) == '\0' => throw new AnnotationFormatException(name, $"{name}: empty file, no annotations"),
+            '{' or '[' => GeoJsonReader.Parse(text, name, labelMap),
+            _ when content.Length == 0 || SniffSyntax(text) == '\0' => throw new AnnotationFormatException(name, $"{name}: empty file, no annotations"),
             _ => throw new AnnotationFormatException(name,
                 $"{name}: not an annotation file (expected Aperio or ASAP XML, or GeoJSON){(LooksLikeImage(content) ? "; it looks like an image" : "")}"),
         };
+    }
+
+    /// <summary>
+    /// The content as UTF-8 without a byte-order mark: UTF-8 and UTF-16 with a mark are recognised by it, UTF-16
+    /// without one by a zero byte beside the first character.
+    /// </summary>
+    private static byte[] TextBytes(byte[] content)
+    {
+        if (content.Length >= 2 && content[0] != 0 && content[1] == 0)
+        {
+            return Encoding.UTF8.GetBytes(Encoding.Unicode.GetString(content));
+        }
+
+        if (content.Length >= 2 && content[0] == 0 && content[1] != 0)
+        {
+            return Encoding.UTF8.GetBytes(Encoding.BigEndianUnicode.GetString(content));
+        }
+
+        return IO.InputFile.Utf8Bytes(content, out _);
     }
 
     /// <summary>
@@ -77,7 +96,7 @@ public static class AnnotationReader
     public static AnnotationFormat? DetectFormat(byte[] content)
     {
         ArgumentNullException.ThrowIfNull(content);
-        switch (SniffSyntax(content))
+        switch (SniffSyntax(TextBytes(content)))
         {
             case '{' or '[':
                 return AnnotationFormat.GeoJson;
@@ -126,11 +145,6 @@ public static class AnnotationReader
 
     private static char SniffSyntax(ReadOnlySpan<byte> content)
     {
-        if (content.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
-        {
-            content = content[3..];
-        }
-
         foreach (byte b in content)
         {
             if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
@@ -154,6 +168,7 @@ public static class AnnotationReader
         XDocument doc;
         try
         {
+            CheckDepth(content, name);
             using var reader = XmlReader.Create(new MemoryStream(content), SafeXmlSettings);
             doc = XDocument.Load(reader, LoadOptions.SetLineInfo);
         }
@@ -161,7 +176,7 @@ public static class AnnotationReader
         {
             string why = e.Message.Contains("DTD", StringComparison.OrdinalIgnoreCase)
                 ? "contains a DTD, which is not accepted in annotation files"
-                : $"is not well-formed XML ({e.Message})";
+                : $"is not well-formed XML ({IO.InputFile.ParserDetail(e.Message)})";
             throw new AnnotationFormatException(name, $"{name}: {why}", e);
         }
 
@@ -195,6 +210,7 @@ public static class AnnotationReader
             {
                 if (reader.NodeType == XmlNodeType.Element)
                 {
+                    ThrowIfTooDeep(reader, name);
                     switch (reader.LocalName)
                     {
                         case "Annotation":
@@ -239,7 +255,7 @@ public static class AnnotationReader
         }
         catch (XmlException e)
         {
-            throw new AnnotationFormatException(name, $"{name}: is not well-formed XML ({e.Message})", e);
+            throw new AnnotationFormatException(name, $"{name}: is not well-formed XML ({IO.InputFile.ParserDetail(e.Message)})", e);
         }
 
         if (layers == 0)
@@ -248,6 +264,28 @@ public static class AnnotationReader
         }
 
         return builder.Build(AnnotationFormat.AperioXml, name, mpp);
+    }
+
+    /// <summary>Streams through the XML once and refuses nesting deeper than <see cref="MaxXmlDepth"/> before a tree is built.</summary>
+    private static void CheckDepth(byte[] content, string name)
+    {
+        using var reader = XmlReader.Create(new MemoryStream(content), SafeXmlSettings);
+        while (reader.Read())
+        {
+            if (reader.NodeType == XmlNodeType.Element)
+            {
+                ThrowIfTooDeep(reader, name);
+            }
+        }
+    }
+
+    private static void ThrowIfTooDeep(XmlReader reader, string name)
+    {
+        if (reader.Depth >= MaxXmlDepth)
+        {
+            throw new AnnotationFormatException(name, string.Create(CultureInfo.InvariantCulture,
+                $"{name}: elements nested more than {MaxXmlDepth} deep at line {((IXmlLineInfo)reader).LineNumber} (annotation files nest a few levels)"));
+        }
     }
 
     private sealed record AperioRegion(string Id, string? Text, string? Type, bool Negative)

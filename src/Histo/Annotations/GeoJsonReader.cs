@@ -19,7 +19,7 @@ internal static class GeoJsonReader
         }
         catch (JsonException e)
         {
-            throw new AnnotationFormatException(name, $"{name}: not valid JSON ({e.Message})", e);
+            throw new AnnotationFormatException(name, $"{name}: not valid JSON ({IO.InputFile.ParserDetail(e.Message)})", e);
         }
 
         using (doc)

@@ -132,14 +132,19 @@ public sealed class LabelMap
             throw new LabelMapException($"label map file {path} not found");
         }
 
-        if (new FileInfo(path).Length > MaxFileBytes)
+        byte[] bytes;
+        try
         {
-            throw new LabelMapException($"label map file {path} is larger than 1 MiB");
+            bytes = IO.InputFile.Utf8Bytes(IO.InputFile.ReadAllBytes(path, MaxFileBytes, "a label map file"), out _);
+        }
+        catch (IO.InputFileException e)
+        {
+            throw new LabelMapException(e.Message);
         }
 
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 8 });
+            using var doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 8 });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new LabelMapException($"label map file {path} must hold one JSON object {{\"label\": \"Class\", ...}}");
@@ -161,7 +166,7 @@ public sealed class LabelMap
         }
         catch (JsonException e)
         {
-            throw new LabelMapException($"label map file {path} is not valid JSON ({e.Message})", e);
+            throw new LabelMapException($"label map file {path} is not valid JSON ({IO.InputFile.ParserDetail(e.Message)})", e);
         }
         catch (IOException e)
         {

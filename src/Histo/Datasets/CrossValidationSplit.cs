@@ -175,11 +175,11 @@ public sealed class CrossValidationSplit
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = IO.InputFile.ReadAllText(path, 256L << 20, "a split file");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IO.InputFileException e)
         {
-            throw new SplitFormatException($"{path}: cannot read the split ({e.Message})", e);
+            throw new SplitFormatException($"{e.Message} (the split)", e);
         }
 
         return FromJson(text, path);
@@ -231,7 +231,7 @@ public sealed class CrossValidationSplit
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new SplitFormatException($"{name}: malformed split file ({e.Message.Split('\n')[0]})", e);
+            throw new SplitFormatException($"{name}: malformed split file ({IO.InputFile.ParserDetail(e.Message)})", e);
         }
     }
 }

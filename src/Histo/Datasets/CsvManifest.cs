@@ -28,15 +28,21 @@ public static class CsvManifest
     /// a wrong number of fields, or an empty path or label; <see cref="DatasetException"/> when the file cannot be read.
     /// </summary>
     public static IReadOnlyList<ManifestRow> Read(string manifestPath)
+        => ReadFile(manifestPath);
+
+    /// <summary>Largest manifest read (a million rows take about 100 MB).</summary>
+    public const long MaxFileBytes = 256L << 20;
+
+    private static IReadOnlyList<ManifestRow> ReadFile(string manifestPath)
     {
         string text;
         try
         {
-            text = File.ReadAllText(manifestPath, Encoding.UTF8);
+            text = IO.InputFile.ReadAllText(manifestPath, MaxFileBytes, "a CSV manifest");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IO.InputFileException e)
         {
-            throw new DatasetException($"{manifestPath}: cannot read ({e.Message})", e);
+            throw new DatasetException(e.Message, e);
         }
 
         return Parse(text, manifestPath);

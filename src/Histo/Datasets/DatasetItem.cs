@@ -80,6 +80,9 @@ public enum DatasetProblemKind
     /// 10 % of each other): used at the dataset's <see cref="Dataset.Mpp"/>.
     /// </summary>
     DifferentMpp,
+
+    /// <summary>A FIFO, socket or device where an image should be (opening it could block forever): skipped unopened.</summary>
+    NotRegularFile,
 }
 
 /// <summary>Where a dataset's <see cref="Dataset.Mpp"/> comes from.</summary>

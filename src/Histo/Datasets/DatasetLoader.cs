@@ -273,6 +273,7 @@ public static class DatasetLoader
         DatasetProblemKind.EmptyFolder => "folders without any image (empty classes)",
         DatasetProblemKind.MissingMpp => "images without a recorded µm/px (the dataset's is assumed)",
         DatasetProblemKind.DifferentMpp => "images whose µm/px differs from the dataset's by more than 1 % (used at the dataset's)",
+        DatasetProblemKind.NotRegularFile => "FIFOs, sockets or devices skipped unopened",
         _ => kind.ToString(),
     };
 
@@ -297,6 +298,12 @@ public static class DatasetLoader
             if (!ImageIO.HasImageExtension(file))
             {
                 problems.Add(new DatasetProblem(DatasetProblemKind.SkippedNonImage, file, $"{Path.GetRelativePath(root, file)}: not an image file, skipped"));
+                continue;
+            }
+
+            if (NotRegular(file, Path.GetRelativePath(root, file)) is { } special)
+            {
+                problems.Add(special);
                 continue;
             }
 
@@ -331,6 +338,14 @@ public static class DatasetLoader
                 problems.Add(new DatasetProblem(DatasetProblemKind.EmptyFolder, folder, $"{name}/: no image inside, so no class '{name}' from it"));
             }
         }
+    }
+
+    /// <summary>The note for a path that is not a regular file (it is never opened), or null for a regular file.</summary>
+    private static DatasetProblem? NotRegular(string file, string shown)
+    {
+        var kind = IO.InputFile.KindOf(file);
+        return kind == IO.InputFileKind.Regular ? null
+            : new DatasetProblem(DatasetProblemKind.NotRegularFile, file, $"{shown}: {IO.InputFile.Describe(kind)}, not a regular file: skipped unopened");
     }
 
     /// <summary>A candidate from a naming scheme (IDC, BreakHis), or null when the name follows none.</summary>
@@ -387,9 +402,15 @@ public static class DatasetLoader
                 continue;
             }
 
-            if (!File.Exists(file))
+            if (IO.InputFile.KindOf(file) == IO.InputFileKind.Missing)
             {
                 problems.Add(new DatasetProblem(DatasetProblemKind.MissingFile, file, $"{where}: {row.Path} not found, skipped"));
+                continue;
+            }
+
+            if (NotRegular(file, $"{where}: {row.Path}") is { } special)
+            {
+                problems.Add(special);
                 continue;
             }
 

@@ -140,11 +140,11 @@ public sealed class ImageFingerprint
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = ImageIO.ReadEncoded(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (ImageFormatException e)
         {
-            return Failed(path, [], $"cannot read ({e.Message})");
+            return Failed(path, [], e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message);
         }
 
         byte[] sha = SHA256.HashData(bytes);

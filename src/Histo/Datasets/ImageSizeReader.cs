@@ -36,6 +36,11 @@ public static class ImageSizeReader
     {
         widthPixels = 0;
         heightPixels = 0;
+        if (!IO.InputFile.IsRegular(path))
+        {
+            return false;
+        }
+
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 512);

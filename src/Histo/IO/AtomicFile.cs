@@ -12,13 +12,18 @@ public static class AtomicFile
         string temp = TempPathFor(path);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var stream = CreateTemp(temp, path))
             {
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: true);
+            Publish(temp, path);
+        }
+        catch (IOException e)
+        {
+            TryDelete(temp);
+            throw new OutputFileException(path, $"{path}: cannot write ({e.Message})", e);
         }
         catch
         {
@@ -41,13 +46,18 @@ public static class AtomicFile
         string temp = TempPathFor(path);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var stream = CreateTemp(temp, path))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: true);
+            Publish(temp, path);
+        }
+        catch (IOException e)
+        {
+            TryDelete(temp);
+            throw new OutputFileException(path, $"{path}: cannot write ({e.Message})", e);
         }
         catch
         {
@@ -65,9 +75,26 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(fill);
         string full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
         string parent = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(parent);
+        if (File.Exists(full))
+        {
+            throw new OutputFileException(directory, $"{directory} is a file; give a folder name for this output");
+        }
+
         string temp = Path.Combine(parent, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
+        try
+        {
+            Directory.CreateDirectory(parent);
+            Directory.CreateDirectory(temp);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new OutputFileException(directory, $"{directory}: cannot write there (permission denied in {parent})", e);
+        }
+        catch (IOException e)
+        {
+            throw new OutputFileException(directory, $"{directory}: cannot write there ({e.Message})", e);
+        }
+
         try
         {
             fill(temp);
@@ -101,6 +128,62 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Creates an output folder (and its parents), turning a refusal into an <see cref="OutputFileException"/> that
+    /// names the folder and why (permission denied, a file in the way).
+    /// </summary>
+    public static void CreateOutputDirectory(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new OutputFileException(directory, $"{directory}: cannot write there (permission denied)", e);
+        }
+        catch (IOException e)
+        {
+            throw new OutputFileException(directory, $"{directory}: cannot create the folder ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Creates the temporary file, turning the usual failures into a message naming the destination.</summary>
+    private static FileStream CreateTemp(string temp, string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new OutputFileException(path, $"{path} is a directory; give a file name for this output");
+        }
+
+        string dir = Path.GetDirectoryName(temp) ?? ".";
+        try
+        {
+            return new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new OutputFileException(path, $"{path}: cannot write there (permission denied in {dir})", e);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new OutputFileException(path, $"{path}: cannot write there (folder {dir} does not exist)", e);
+        }
+    }
+
+    /// <summary>Renames the finished temporary file over the destination.</summary>
+    private static void Publish(string temp, string path)
+    {
+        try
+        {
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new OutputFileException(path, $"{path}: cannot replace it (permission denied)", e);
+        }
+    }
+
     private static string TempPathFor(string path)
     {
         string full = Path.GetFullPath(path);
@@ -121,4 +204,17 @@ public static class AtomicFile
         {
         }
     }
+}
+
+/// <summary>An output file or folder that cannot be written: permission denied, a directory in the way, disk full.</summary>
+public sealed class OutputFileException : HistoException
+{
+    /// <summary>The destination.</summary>
+    public string Path { get; }
+
+    /// <summary>Creates the exception.</summary>
+    public OutputFileException(string path, string message) : base(message) => Path = path;
+
+    /// <summary>Creates the exception with its cause.</summary>
+    public OutputFileException(string path, string message, Exception inner) : base(message, inner) => Path = path;
 }

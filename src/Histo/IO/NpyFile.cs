@@ -52,7 +52,7 @@ public static class NpyFile
     /// <exception cref="HistoException">Not a 2-D little-endian float32 C-order npy file.</exception>
     public static float[][] ReadFloat32(string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = InputFile.ReadAllBytes(path, 2L << 30, "a .npy file");
         if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic) || bytes[6] != 1)
         {
             throw new HistoException($"{path}: not a version 1 .npy file");

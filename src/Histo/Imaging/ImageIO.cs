@@ -19,30 +19,59 @@ public static class ImageIO
     /// <summary>True when the file name has an image extension.</summary>
     public static bool HasImageExtension(string path) => ImageExtensions.Contains(Path.GetExtension(path));
 
-    /// <summary>Decodes an image file to RGBA. Grey, 16-bit and palette images are converted to 8-bit RGBA.</summary>
-    public static RgbaImage Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new ImageFormatException(Directory.Exists(path) ? $"{path} is a directory, not an image" : $"{path}: file not found");
-        }
+    /// <summary>
+    /// Largest image file that is read, in bytes: more than an uncompressed image of <see cref="MaxDecodedPixels"/>
+    /// pixels needs. A larger file is refused before it is read.
+    /// </summary>
+    public const long MaxEncodedBytes = MaxDecodedPixels * 4 + (64L << 20);
 
-        byte[] bytes;
+    /// <summary>Decodes an image file to RGBA. Grey, 16-bit and palette images are converted to 8-bit RGBA.</summary>
+    /// <exception cref="ImageFormatException">Missing, not a regular file, too large, not an image, or corrupt.</exception>
+    public static RgbaImage Load(string path) => Decode(ReadEncoded(path), path);
+
+    /// <summary>
+    /// The bytes of an image file: only a regular file of at most <see cref="MaxEncodedBytes"/> whose first bytes are
+    /// a PNG, JPEG, TIFF or BMP signature is read whole, so that a FIFO, a device or a large file of anything else
+    /// costs nothing.
+    /// </summary>
+    internal static byte[] ReadEncoded(string path)
+    {
         try
         {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ImageFormatException($"{path}: permission denied", e);
-        }
-        catch (IOException e)
-        {
-            throw new ImageFormatException($"{path}: cannot read ({e.Message})", e);
-        }
+            if (InputFile.KindOf(path) == InputFileKind.Directory)
+            {
+                throw new ImageFormatException($"{path} is a directory, not an image");
+            }
 
-        return Decode(bytes, path);
+            using (var head = InputFile.OpenRead(path, MaxEncodedBytes, "an image file"))
+            {
+                Span<byte> signature = stackalloc byte[4];
+                int read = head.ReadAtLeast(signature, signature.Length, throwOnEndOfStream: false);
+                if (read == 0)
+                {
+                    throw new ImageFormatException($"{path}: empty file");
+                }
+
+                if (!HasImageSignature(signature[..read]))
+                {
+                    throw new ImageFormatException($"{path}: not a readable image (its first bytes are not PNG, JPEG, TIFF or BMP)");
+                }
+            }
+
+            return InputFile.ReadAllBytes(path, MaxEncodedBytes, "an image file");
+        }
+        catch (InputFileException e)
+        {
+            throw new ImageFormatException(e.Message, e);
+        }
     }
+
+    /// <summary>True when the bytes start like a PNG, JPEG, TIFF (classic or BigTIFF) or BMP file.</summary>
+    internal static bool HasImageSignature(ReadOnlySpan<byte> head) =>
+        head.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])
+        || head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8])
+        || head.StartsWith("II"u8) || head.StartsWith("MM"u8)
+        || head.StartsWith("BM"u8);
 
     /// <summary>Decodes encoded image bytes to RGBA; <paramref name="name"/> is used in error messages.</summary>
     public static RgbaImage Decode(byte[] bytes, string name = "image")
@@ -112,15 +141,20 @@ public static class ImageIO
     /// <summary>Reads a single-channel 8-bit image (mask or label map); colour images are rejected.</summary>
     public static (byte[] Pixels, int Width, int Height) LoadGray(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new ImageFormatException($"{path}: file not found");
-        }
-
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = ReadEncoded(path);
         CheckDeclaredSize(bytes, path);
         Native.NativeDiagnostics.QuietOpenCv();
-        using var mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
+        Mat decoded;
+        try
+        {
+            decoded = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
+        }
+        catch (OpenCVException e)
+        {
+            throw new ImageFormatException($"{path}: not a readable image ({e.Message.Split('\n')[0]})", e);
+        }
+
+        using var mat = decoded;
         if (mat.Empty())
         {
             throw new ImageFormatException($"{path}: not a readable image (unsupported, truncated or corrupt)");

@@ -23,7 +23,14 @@ public sealed class RgbaImage
 
     /// <summary>Creates a blank (transparent black) image.</summary>
     public RgbaImage(int width, int height)
-        : this(width, height, new byte[checked(width * height * Channels)]) { }
+        : this(width, height, new byte[BufferLength(width, height)]) { }
+
+    private static int BufferLength(int width, int height)
+    {
+        long bytes = (long)Math.Max(width, 1) * Math.Max(height, 1) * Channels;
+        return bytes <= Array.MaxLength ? (int)bytes
+            : throw new InvalidParameterException($"an image of {width}x{height} pixels is larger than one image buffer may be ({Array.MaxLength / Channels} pixels)");
+    }
 
     /// <summary>Wraps existing RGBA pixels.</summary>
     public RgbaImage(int width, int height, byte[] pixels)

@@ -61,7 +61,7 @@ public static class CohortInputs
         else if (File.Exists(input) && Path.GetExtension(input).Equals(".txt", StringComparison.OrdinalIgnoreCase))
         {
             string baseDir = Path.GetDirectoryName(Path.GetFullPath(input)) ?? ".";
-            all = File.ReadAllLines(input)
+            all = IO.InputFile.ReadAllText(input, 64L << 20, "a slide list").Split('\n')
                 .Select(l => l.Trim())
                 .Where(l => l.Length > 0 && !l.StartsWith('#'))
                 .Select(l => Path.IsPathRooted(l) ? l : Path.GetFullPath(Path.Combine(baseDir, l)))

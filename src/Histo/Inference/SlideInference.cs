@@ -35,10 +35,7 @@ public abstract record RegionOfInterest
             throw new HistoException($"{path}: region of interest not found (give a mask PNG or an annotation file)");
         }
 
-        using var stream = File.OpenRead(path);
-        var head = new byte[8];
-        int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        return AnnotationReader.LooksLikeImage(head.AsSpan(0, n)) ? new MaskFile(path) : new AnnotationFile(path);
+        return AnnotationReader.LooksLikeImage(IO.InputFile.ReadHead(path, 8)) ? new MaskFile(path) : new AnnotationFile(path);
     }
 }
 

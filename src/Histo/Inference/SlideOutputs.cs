@@ -134,12 +134,12 @@ public static class SlideOutputs
         double? mpp;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(summaryPath));
+            using var doc = JsonDocument.Parse(IO.InputFile.ReadAllText(summaryPath, 64L << 20, "a summary.json"));
             mpp = doc.RootElement.TryGetProperty("slide_mpp", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetDouble() : null;
         }
         catch (JsonException e)
         {
-            throw new HistoException($"{summaryPath}: not valid JSON ({e.Message})", e);
+            throw new HistoException($"{summaryPath}: not valid JSON ({IO.InputFile.ParserDetail(e.Message)})", e);
         }
 
         var codes = card.HasBachCodes ? card.BachCodes! : Enumerable.Range(0, classes).ToList();
@@ -264,8 +264,7 @@ public static class SlideOutputs
         return 0;
     }
 
-    internal static string CsvField(string value) =>
-        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    internal static string CsvField(string value) => IO.CsvText.Field(value);
 }
 
 /// <summary>The figures of one slide's <c>summary.json</c>.</summary>
@@ -403,7 +402,7 @@ public sealed record SlideSummary(string Slide, string Model, IReadOnlyList<stri
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(summaryPath));
+            using var doc = JsonDocument.Parse(IO.InputFile.ReadAllText(summaryPath, 64L << 20, "a summary.json"));
             var root = doc.RootElement;
             double? tissue = root.TryGetProperty("tissue_area_mm2", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : null;
             var classes = new List<(string, double?)>();

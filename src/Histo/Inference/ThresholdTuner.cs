@@ -57,13 +57,7 @@ public static class GroundTruth
     }
 
     /// <summary>True when the file looks like an image (label mask) rather than an annotation file.</summary>
-    public static bool IsImage(string path)
-    {
-        using var stream = File.OpenRead(path);
-        var head = new byte[8];
-        int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        return AnnotationReader.LooksLikeImage(head.AsSpan(0, n));
-    }
+    public static bool IsImage(string path) => AnnotationReader.LooksLikeImage(IO.InputFile.ReadHead(path, 8));
 
     /// <summary>
     /// Pairs slides with truth files by name: the truth's file name without extension is the slide's, optionally

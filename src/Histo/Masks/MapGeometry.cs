@@ -87,17 +87,17 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
     public static MapGeometry Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path))
+        string json;
+        try
         {
-            throw new MapGeometryException($"{path}: file not found");
+            json = InputFile.ReadAllText(path, MaxFileBytes, "a geometry file");
+        }
+        catch (InputFileException e)
+        {
+            throw new MapGeometryException(e.Message, e);
         }
 
-        if (new FileInfo(path).Length > MaxFileBytes)
-        {
-            throw new MapGeometryException($"{path}: larger than 1 MiB, not a geometry file");
-        }
-
-        return Parse(File.ReadAllText(path), path);
+        return Parse(json, path);
     }
 
     /// <summary>Parses the JSON document; <paramref name="name"/> is used in messages.</summary>
@@ -144,7 +144,7 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
         }
         catch (JsonException e)
         {
-            throw new MapGeometryException($"{name}: not valid JSON ({e.Message})", e);
+            throw new MapGeometryException($"{name}: not valid JSON ({InputFile.ParserDetail(e.Message)})", e);
         }
     }
 
@@ -155,6 +155,12 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
         {
             throw new MapGeometryException(string.Create(CultureInfo.InvariantCulture,
                 $"{name}: sizes must be positive and finite (width {Width}, height {Height}, level0_width {Level0Width}, level0_height {Level0Height})"));
+        }
+
+        if ((long)Width * Height > Slides.Slide.MaxRegionPixels)
+        {
+            throw new MapGeometryException(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: a map of {Width}x{Height} cells is larger than any map Histo writes (at most {Slides.Slide.MaxRegionPixels} cells)"));
         }
     }
 

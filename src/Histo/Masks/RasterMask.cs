@@ -44,7 +44,12 @@ public sealed class RasterMask
             throw new ArgumentOutOfRangeException(nameof(level0PerPixelX), "level-0 pixels per mask pixel must be positive");
         }
 
-        pixels ??= new byte[checked(width * height)];
+        if ((long)width * height > Array.MaxLength)
+        {
+            throw new InvalidParameterException($"a mask of {width}x{height} pixels is larger than one buffer may be ({Array.MaxLength} pixels)");
+        }
+
+        pixels ??= new byte[width * height];
         if (pixels.Length != width * height)
         {
             throw new ArgumentException($"expected {width * height} bytes for a {width}x{height} mask, got {pixels.Length}", nameof(pixels));

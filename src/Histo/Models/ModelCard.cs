@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -128,11 +129,11 @@ public sealed class ModelCard
         ModelCard? card;
         try
         {
-            card = JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(path), Options);
+            card = JsonSerializer.Deserialize<ModelCard>(InputFile.ReadAllText(path, MaxFileBytes, "a model card"), Options);
         }
         catch (JsonException e)
         {
-            throw new HistoException($"{path}: malformed model card ({e.Message})", e);
+            throw new HistoException($"{path}: malformed model card ({InputFile.ParserDetail(e.Message)})", e);
         }
 
         if (card == null)
@@ -145,12 +146,111 @@ public sealed class ModelCard
             throw new HistoException($"{path}: model format {card.FormatVersion} is not supported by this Histo (expects {CurrentFormatVersion}); retrain or use the matching Histo version");
         }
 
-        if (card.Classes.Count < 2 || card.PatchSizePixels <= 0 || card.InputSizePixels <= 0)
+        if (card.Problem() is { } problem)
         {
-            throw new HistoException($"{path}: model card lacks classes, patch size or input size");
+            throw new HistoException($"{path}: invalid model card: {problem}");
         }
 
         return card;
+    }
+
+    /// <summary>Largest model card read (the training record included), 64 MiB.</summary>
+    public const long MaxFileBytes = 64L << 20;
+
+    /// <summary>Accepted network input sides, in pixels (what training accepts).</summary>
+    public const int MinInputSizePixels = 32, MaxInputSizePixels = 1024;
+
+    /// <summary>Largest patch side, in pixels: a patch is one slide read of at most 2^28 pixels.</summary>
+    public const int MaxPatchSizePixels = 16384;
+
+    /// <summary>Accepted µm/px of a model's patches: from a 100x objective to a coarse overview.</summary>
+    public const double MinMpp = 0.01, MaxMpp = 100;
+
+    /// <summary>Most classes a card may list.</summary>
+    public const int MaxClasses = 1000;
+
+    /// <summary>
+    /// The first thing wrong with the card, or null when it can be used: at least two unique, non-empty class names
+    /// without control characters; BACH codes (one per class, each 0..3) or none; patch and input sizes and µm/px
+    /// within their ranges; a known stain normalisation; thresholds that start at 0, do not decrease, lie in 0..1
+    /// and number one per code.
+    /// </summary>
+    public string? Problem()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (Classes is null || Classes.Count < 2)
+        {
+            return "it must list at least two classes";
+        }
+
+        if (Classes.Count > MaxClasses)
+        {
+            return string.Create(inv, $"{Classes.Count} classes, more than the {MaxClasses} a card may list");
+        }
+
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < Classes.Count; i++)
+        {
+            string? name = Classes[i];
+            if (string.IsNullOrWhiteSpace(name) || name.Any(char.IsControl))
+            {
+                return string.Create(inv, $"class {i} has an empty name or one with control characters");
+            }
+
+            if (!seen.Add(name))
+            {
+                return $"class '{name}' is listed twice";
+            }
+        }
+
+        if (BachCodes is { } codes)
+        {
+            if (codes.Count != Classes.Count)
+            {
+                return string.Create(inv, $"{codes.Count} bach_codes for {Classes.Count} classes");
+            }
+
+            if (codes.FindIndex(c => c is < 0 or > 3) is int bad and >= 0)
+            {
+                return string.Create(inv, $"bach_codes[{bad}] is {codes[bad]}, not a BACH code (0 Normal, 1 Benign, 2 InSitu, 3 Invasive)");
+            }
+        }
+
+        if (PatchSizePixels is < 1 or > MaxPatchSizePixels)
+        {
+            return string.Create(inv, $"patch_size_pixels is {PatchSizePixels}, not 1..{MaxPatchSizePixels}");
+        }
+
+        if (InputSizePixels is < MinInputSizePixels or > MaxInputSizePixels)
+        {
+            return string.Create(inv, $"input_size_pixels is {InputSizePixels}, not {MinInputSizePixels}..{MaxInputSizePixels}");
+        }
+
+        if (CropStridePixels is { } stride && !(stride >= 1 && stride <= MaxPatchSizePixels))
+        {
+            return string.Create(inv, $"crop_stride_pixels is {stride}, not 1..{MaxPatchSizePixels}");
+        }
+
+        if (Mpp is { } mpp && !(mpp >= MinMpp && mpp <= MaxMpp))
+        {
+            return string.Create(inv, $"mpp is {mpp}, not {MinMpp}..{MaxMpp} µm/px");
+        }
+
+        if (StainNormalization?.ToLowerInvariant() is not ("none" or "reinhard" or "macenko"))
+        {
+            return $"stain_normalization is '{StainNormalization}', not none, reinhard or macenko";
+        }
+
+        if (Thresholds is { Count: > 0 } t)
+        {
+            int needed = (HasBachCodes ? BachCodes!.Max() : Classes.Count - 1) + 1;
+            if (t.Count != needed || t[0] != 0 || t.Any(v => !(v >= 0 && v <= 1)) || t.Zip(t.Skip(1)).Any(p => p.Second < p.First))
+            {
+                return string.Create(inv, $"thresholds [{string.Join(", ", t)}] must be {needed} values in 0..1 that start at 0 and do not decrease");
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Writes the card into a directory atomically.</summary>

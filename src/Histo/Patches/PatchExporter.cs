@@ -1,5 +1,6 @@
 using System.Globalization;
 using Histo.Imaging;
+using Histo.IO;
 using Histo.Masks;
 using Histo.Slides;
 using Histo.Tissue;
@@ -157,10 +158,10 @@ public sealed class PatchExporter
         }
 
         bool created = !Directory.Exists(outputDirectory);
-        Directory.CreateDirectory(outputDirectory);
+        AtomicFile.CreateOutputDirectory(outputDirectory);
         bool succeeded = false;
         string staging = System.IO.Path.Combine(outputDirectory, $".histo-patches.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
+        AtomicFile.CreateOutputDirectory(staging);
         try
         {
             var summaries = new List<SlidePatchSummary>();
@@ -360,6 +361,5 @@ public sealed class PatchCsvWriter : IDisposable
     /// <summary>Flushes and closes the file.</summary>
     public void Dispose() => _writer.Dispose();
 
-    private static string Quote(string s) =>
-        s.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+    private static string Quote(string s) => IO.CsvText.Field(s);
 }

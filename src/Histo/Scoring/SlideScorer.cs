@@ -137,13 +137,7 @@ public static class SlideScorer
         }
     }
 
-    private static byte[] ReadHead(string path)
-    {
-        using var stream = File.OpenRead(path);
-        var head = new byte[8];
-        int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        return head[..n];
-    }
+    private static byte[] ReadHead(string path) => IO.InputFile.ReadHead(path, 8);
 
     private static RasterMask LoadTruthMask(string path, RasterMask prediction, List<string> warnings)
     {

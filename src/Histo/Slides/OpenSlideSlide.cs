@@ -61,11 +61,16 @@ public sealed class OpenSlideSlide : Slide
     public static string LibraryVersion => Marshal.PtrToStringUTF8(OpenSlideNative.GetVersion()) ?? "unknown";
 
     /// <summary>The vendor OpenSlide detects for a file, or null when OpenSlide does not recognise it.</summary>
-    public static string? DetectVendor(string path) => Marshal.PtrToStringUTF8(OpenSlideNative.DetectVendor(path));
+    public static string? DetectVendor(string path) => !IO.InputFile.IsRegular(path) ? null : Marshal.PtrToStringUTF8(OpenSlideNative.DetectVendor(path));
 
     /// <summary>Opens a file OpenSlide recognises; throws <see cref="SlideOpenException"/> otherwise.</summary>
     public static OpenSlideSlide OpenFile(string path)
     {
+        if (IO.InputFile.Problem(path) is { } problem)
+        {
+            throw new SlideOpenException(path, problem);
+        }
+
         var handle = OpenSlideNative.Open(path);
         if (handle.IsInvalid)
         {

@@ -8,14 +8,15 @@ internal static class SlideOpener
     public static Slide Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path))
+        switch (IO.InputFile.KindOf(path))
         {
-            throw new SlideOpenException(path, $"{path} is a directory, not a slide");
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new SlideOpenException(path, $"{path}: file not found");
+            case IO.InputFileKind.Regular:
+                break;
+            case IO.InputFileKind.Directory:
+                throw new SlideOpenException(path, $"{path} is a directory, not a slide");
+            default:
+                // Only regular files are opened: a FIFO would block the open forever, a device stream forever.
+                throw new SlideOpenException(path, IO.InputFile.Problem(path)!);
         }
 
         try

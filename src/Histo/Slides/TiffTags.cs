@@ -40,6 +40,11 @@ internal sealed class TiffTags
     /// <summary>Reads the tags, or returns null for anything that is not a well-formed classic TIFF.</summary>
     public static TiffTags? TryRead(string path)
     {
+        if (!IO.InputFile.IsRegular(path))
+        {
+            return null;
+        }
+
         try
         {
             using var stream = File.OpenRead(path);

@@ -102,6 +102,7 @@ public sealed class TissueDetector
             var l = slide.Levels[i];
             if (Math.Abs(l.Downsample / downsample - 1) <= 0.10 && l.Width <= int.MaxValue && l.Height <= int.MaxValue)
             {
+                CheckReadBound(slide, i);
                 return new MaskPlan(i, (int)l.Width, (int)l.Height, (double)slide.Width / l.Width, (double)slide.Height / l.Height, true);
             }
         }
@@ -113,8 +114,26 @@ public sealed class TissueDetector
             throw new InvalidParameterException($"a tissue mask of {width}x{height} pixels is too large; use a coarser mask resolution");
         }
 
-        return new MaskPlan(slide.GetBestLevelForDownsample(downsample), width, height,
-            (double)slide.Width / width, (double)slide.Height / height, false);
+        int levelIndex = slide.GetBestLevelForDownsample(downsample);
+        CheckReadBound(slide, levelIndex);
+        return new MaskPlan(levelIndex, width, height, (double)slide.Width / width, (double)slide.Height / height, false);
+    }
+
+    /// <summary>
+    /// Most level pixels a mask is made from (4.3 Gpx, a 65,536-pixel square). A slide without a pyramid level near
+    /// the mask resolution is read whole; one larger than this (a header declaring a million pixels square in a few
+    /// KB, say) is refused instead of being read for minutes.
+    /// </summary>
+    public const long MaxMaskReadPixels = 1L << 32;
+
+    private static void CheckReadBound(Slide slide, int levelIndex)
+    {
+        var level = slide.Levels[levelIndex];
+        if ((double)level.Width * level.Height > MaxMaskReadPixels)
+        {
+            throw new InvalidRegionException(string.Create(CultureInfo.InvariantCulture,
+                $"a tissue mask of {System.IO.Path.GetFileName(slide.Path)} would be made from all {level.Width}x{level.Height} pixels of level {levelIndex} (more than {MaxMaskReadPixels:0.#e0}): the slide has no pyramid level near the mask resolution; give it one (e.g. vips tiffsave --tile --pyramid)"));
+        }
     }
 
     /// <summary>

@@ -40,6 +40,26 @@ public sealed class CorruptAnnotationAndDatasetCliTests(ITestOutputHelper output
     public void Corrupt_annotation_or_dataset_gives_its_stated_outcome(string name) => CorruptCaseRunner.Run(name, output);
 }
 
+/// <summary>Hostile inputs of issue 17: special files, absurd declared sizes, deep nesting, other encodings, terminal and CSV injection.</summary>
+public sealed class HostileInputCliTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Cases => CorruptCaseRunner.Names(CorruptGroup.Hostile);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Hostile_input_gives_its_stated_outcome(string name) => CorruptCaseRunner.Run(name, output);
+}
+
+/// <summary>Poisoned and absurd model directories (weights with NaN or infinity, cards with values out of range).</summary>
+public sealed class CorruptModelCliTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Cases => CorruptCaseRunner.Names(CorruptGroup.Models);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Corrupt_model_gives_its_stated_outcome(string name) => CorruptCaseRunner.Run(name, output);
+}
+
 /// <summary>
 /// Runs every corrupt input of <see cref="CorruptInputs"/> through every CLI command that takes it, as a real
 /// process: the stated outcome (one <c>error:</c> line, or a defined graceful result), never a crash, a hang, an
@@ -48,7 +68,7 @@ public sealed class CorruptAnnotationAndDatasetCliTests(ITestOutputHelper output
 internal static class CorruptCaseRunner
 {
     /// <summary>A hang is a failure: no run on these small inputs needs more than this.</summary>
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(20);
 
     public static TheoryData<string> Names(CorruptGroup group) =>
         new(CorruptInputs.All.Values.Where(c => c.Group == group).Select(c => c.Name).Order(StringComparer.Ordinal));
@@ -104,7 +124,22 @@ internal static class CorruptCaseRunner
         Assert.True(result.ExitCode is >= 0 and < 128, "crashed (signal or abort): " + detail);
         Assert.False(all.Contains("Unhandled exception", StringComparison.Ordinal), "unhandled exception: " + detail);
         Assert.False(all.Contains("   at ", StringComparison.Ordinal), "stack trace: " + detail);
-        Assert.False(result.StdErr.Contains("error: unexpected", StringComparison.Ordinal), "an untyped exception reached the CLI: " + detail);
+        // "unexpected X" is not a message (issue 17): every run of the whole suite is grepped, in any letter case.
+        Assert.False(result.StdErr.Contains("unexpected", StringComparison.OrdinalIgnoreCase), "stderr says 'unexpected': " + detail);
+        foreach (string text in run.Forbidden ?? [])
+        {
+            Assert.False(all.Contains(text, StringComparison.Ordinal), $"output contains {System.Text.Json.JsonSerializer.Serialize(text)}: " + detail);
+        }
+
+        foreach (string text in run.StdErrContains ?? [])
+        {
+            Assert.True(result.StdErr.Contains(text, StringComparison.Ordinal), $"stderr lacks '{text}': " + detail);
+        }
+
+        if (run.MaxPeakRssMegabytes is { } limit)
+        {
+            Assert.True(result.PeakRssMegabytes <= limit, $"peak RSS {result.PeakRssMegabytes} MB, more than the {limit} MB bound: " + detail);
+        }
         var entries = Directory.EnumerateFileSystemEntries(outDir).Select(Path.GetFileName).ToList();
         switch (run.Expect)
         {
@@ -141,6 +176,15 @@ internal static class CorruptCaseRunner
                 }
 
                 break;
+            case Expect.FailedSlide:
+                Assert.True(result.ExitCode == 1, "expected exit 1: " + detail);
+                var errors = result.StdErr.Split('\n').Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).ToList();
+                Assert.True(errors.Count == 1 && (run.ErrorContains is null || errors[0].Contains(run.ErrorContains, StringComparison.OrdinalIgnoreCase)),
+                    $"expected one error line containing '{run.ErrorContains}': " + detail);
+                Assert.Empty(Directory.EnumerateFiles(outDir, "summary.json", SearchOption.AllDirectories));
+                Assert.True(Directory.EnumerateFiles(outDir, "cohort.csv", SearchOption.AllDirectories).Any(f => File.ReadAllText(f).Contains(",failed,", StringComparison.Ordinal)),
+                    "the cohort table does not record the slide as failed: " + detail);
+                break;
             case Expect.Leak:
                 Assert.True(result.ExitCode == 1, "expected leakcheck's exit 1: " + detail);
                 Assert.False(result.StdErr.Contains("error:", StringComparison.Ordinal), "a leak is a finding, not an error: " + detail);
@@ -162,6 +206,18 @@ internal static class CorruptCaseRunner
         }
 
         Assert.True(File.Exists(path), $"{path} was not written");
+        if (path.EndsWith(".npy", StringComparison.Ordinal))
+        {
+            Assert.True(Histo.IO.NpyFile.ReadFloat32(path).Length > 0, $"{path} holds no row");
+            return;
+        }
+
+        if (path.EndsWith(".csv", StringComparison.Ordinal))
+        {
+            Assert.True(File.ReadAllLines(path).Length >= 2, $"{path} has no data row");
+            return;
+        }
+
         if (path.EndsWith(".json", StringComparison.Ordinal))
         {
             using var _ = JsonDocument.Parse(File.ReadAllText(path));
@@ -174,7 +230,26 @@ internal static class CorruptCaseRunner
 
     private static string Tail(string text) => text.Length > 1500 ? "..." + text[^1500..] : text;
 
-    private sealed record Result(int ExitCode, string StdOut, string StdErr);
+    private sealed record Result(int ExitCode, string StdOut, string StdErr, long PeakRssMegabytes);
+
+    private static long PeakRssKb(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return 0;
+    }
 
     /// <summary>Runs the built histo, optionally as uid/gid 65534 (nobody) through setpriv, with a time limit.</summary>
     private static Result Execute(string[] args, bool unprivileged)
@@ -215,13 +290,20 @@ internal static class CorruptCaseRunner
         using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start dotnet");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(RunTimeout))
+        long peakKb = 0;
+        var clock = Stopwatch.StartNew();
+        while (!process.WaitForExit(20))
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"did not finish within {RunTimeout.TotalSeconds} s (hang)");
+            // VmHWM is the process's peak resident size so far; the last reading before exit is (nearly) its peak.
+            peakKb = Math.Max(peakKb, PeakRssKb(process.Id));
+            if (clock.Elapsed > RunTimeout)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"did not finish within {RunTimeout.TotalSeconds} s (hang)");
+            }
         }
 
         process.WaitForExit();
-        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+        return new Result(process.ExitCode, stdout.Result, stderr.Result, peakKb / 1024);
     }
 }

@@ -14,6 +14,12 @@ internal enum Expect
     /// <summary>A defined graceful result: exit 0 and a complete, valid output.</summary>
     Success,
 
+    /// <summary>
+    /// A whole-slide run whose slide failed: exit 1, an <c>error:</c> line for the slide, the cohort table recording
+    /// it as failed, and no slide output (no summary.json) anywhere.
+    /// </summary>
+    FailedSlide,
+
     /// <summary>leakcheck's "leak found": exit 1 with a report on stdout and no <c>error:</c> line.</summary>
     Leak,
 }
@@ -24,6 +30,15 @@ internal enum Expect
 /// </summary>
 internal sealed record CliRun(string[] Args, Expect Expect, string? ErrorContains = null, string? Output = null, string[]? StdOutContains = null)
 {
+    /// <summary>When set, the run's peak resident memory must stay at or below this (bounded work, issue 17).</summary>
+    public long? MaxPeakRssMegabytes { get; init; }
+
+    /// <summary>Texts stderr must contain (notes and warnings of a successful run).</summary>
+    public string[]? StdErrContains { get; init; }
+
+    /// <summary>Texts neither stdout nor stderr may contain (raw escape sequences, say).</summary>
+    public string[]? Forbidden { get; init; }
+
     public override string ToString() => $"histo {string.Join(' ', Args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a))} → {Expect}";
 }
 
@@ -36,6 +51,8 @@ internal sealed record CorruptCase(string Name, string Expectation, Func<CaseFol
     /// <summary>Which test class runs the case (three classes, so xunit runs them side by side).</summary>
     public CorruptGroup Group => Name.Split('-')[0] switch
     {
+        "hostile" => CorruptGroup.Hostile,
+        "model" => CorruptGroup.Models,
         "svs" => CorruptGroup.Slides,
         "tiff" when Name.StartsWith("tiff-tiled", StringComparison.Ordinal) => CorruptGroup.Slides,
         "png" or "jpeg" or "tiff" => CorruptGroup.Images,
@@ -49,6 +66,8 @@ internal enum CorruptGroup
     Slides,
     Images,
     AnnotationsAndDatasets,
+    Hostile,
+    Models,
 }
 
 /// <summary>The folder a case writes its input into.</summary>
@@ -92,7 +111,7 @@ internal static class CorruptInputs
     private static string CamelyonXml => TestPaths.Shared("annotations", "camelyon17", "patient_004_node_4.xml");
 
     /// <summary>All cases by name.</summary>
-    public static IReadOnlyDictionary<string, CorruptCase> All { get; } = Catalogue().ToDictionary(c => c.Name, StringComparer.Ordinal);
+    public static IReadOnlyDictionary<string, CorruptCase> All { get; } = Catalogue().Concat(HostileInputs.Catalogue()).ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     /// <summary>
     /// Every command that takes a slide or image: info, thumbnail, region, tissue, patches, normalize (a region of
