@@ -97,6 +97,8 @@ public static class HistoCli
             .WithExample("score", "out/A01", "A01.xml", "--json");
         config.AddCommand<SlideCommand>("slide").WithDescription("Whole-slide inference: heatmap, class map, BACH map, GeoJSON, summary per slide; cohorts, shards, resume.")
             .WithExample("slide", "model/", "slides/", "-o", "out", "--shard", "0/4");
+        config.AddCommand<CohortCommand>("cohort").WithDescription("Show and rewrite the cohort table of a histo slide output folder: done/failed/pending, mm² per class, models.")
+            .WithExample("cohort", "out", "--json");
         config.AddCommand<TuneCommand>("tune").WithDescription("Tune the heatmap thresholds on annotated slides (BACH Part B score) and store them in the model card.")
             .WithExample("tune", "model/", "A02.svs", "A03.svs", "A02.xml", "A03.xml");
         config.AddCommand<MineCommand>("mine").WithDescription("Hard-example mining on an annotated slide, written as a class-folder dataset.")

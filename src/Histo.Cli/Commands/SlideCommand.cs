@@ -133,7 +133,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
             Rule = settings.Rule,
         });
         string modelName = Path.GetFileName(Path.GetFullPath(settings.Model).TrimEnd(Path.DirectorySeparatorChar));
-        var runner = new CohortRunner(inference, modelName) { Force = settings.Force };
+        var runner = new CohortRunner(inference, modelName, PatchClassifier.ComputeId(settings.Model)) { Force = settings.Force };
         var clock = Stopwatch.StartNew();
         var report = Run(runner, settings, cancellationToken);
         var c = CultureInfo.InvariantCulture;
@@ -160,7 +160,9 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         }
 
         Terminal.ErrorLine(string.Create(c,
-            $"{report.Slides.Count(s => s.Status == SlideStatus.Done)} done, {report.Slides.Count(s => s.Status == SlideStatus.Skipped)} skipped, {report.FailedCount} failed in {clock.Elapsed.TotalSeconds:0.0} s; table: {report.CsvPath}"));
+            $"{report.Slides.Count(s => s.Status == SlideStatus.Done)} done, {report.Slides.Count(s => s.Status == SlideStatus.Skipped)} skipped, {report.FailedCount} failed in {clock.Elapsed.TotalSeconds:0.0} s"));
+        var table = report.Table;
+        Terminal.ErrorLine($"cohort: {table.DoneCount} done, {table.FailedCount} failed, {table.PendingCount} pending; table: {report.CsvPath}");
         return report.FailedCount > 0 ? 1 : 0;
     }
 

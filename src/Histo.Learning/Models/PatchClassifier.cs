@@ -86,6 +86,36 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
         }
     }
 
+    /// <summary>
+    /// The model's id: the first 16 hex digits of a SHA-256 over its card, weights and stain target (each file's name,
+    /// length and bytes), so two directories with the same id classify alike and a retuned card gets a new id.
+    /// </summary>
+    /// <exception cref="HistoException">No card or weights in the directory.</exception>
+    public static string ComputeId(string modelDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(modelDirectory);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (string name in new[] { ModelCard.FileName, WeightsFileName, StainTargetFileName })
+        {
+            string path = Path.Combine(modelDirectory, name);
+            if (!File.Exists(path))
+            {
+                if (name == StainTargetFileName)
+                {
+                    continue;
+                }
+
+                throw new HistoModelException($"{modelDirectory}: no {name} in the model directory");
+            }
+
+            byte[] bytes = File.ReadAllBytes(path);
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name}\n{bytes.Length}\n"));
+            hash.AppendData(bytes);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
     /// <summary>Opens a model directory written by <see cref="Save"/>.</summary>
     /// <exception cref="HistoException">Missing or malformed card, missing or mismatched weights.</exception>
     public static PatchClassifier Load(string modelDirectory)

@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using Histo.IO;
-using Histo.Models;
 
 namespace Histo.Inference;
 
@@ -42,7 +38,8 @@ public readonly record struct CohortProgress(int SlideIndex, int SlideCount, Sli
 /// <summary>The outcome of a cohort run.</summary>
 /// <param name="Slides">This job's slides, in order.</param>
 /// <param name="CsvPath">The cohort table written.</param>
-public sealed record CohortReport(IReadOnlyList<CohortSlideResult> Slides, string CsvPath)
+/// <param name="Table">The whole cohort table (all runs into the folder) as written.</param>
+public sealed record CohortReport(IReadOnlyList<CohortSlideResult> Slides, string CsvPath, CohortTable Table)
 {
     /// <summary>Slides that failed in this run.</summary>
     public int FailedCount => Slides.Count(s => s.Status == SlideStatus.Failed);
@@ -50,24 +47,29 @@ public sealed record CohortReport(IReadOnlyList<CohortSlideResult> Slides, strin
 
 /// <summary>
 /// Runs <see cref="SlideInference"/> over a cohort as idempotent per-slide jobs: a slide whose output directory is
-/// complete is skipped (so a crashed or killed run resumes where it stopped), a failing slide is recorded and the
-/// others continue. Then writes <c>OUT/cohort.csv</c> atomically, one row per slide of the whole cohort (all shards):
-/// name, status, seconds, tissue mm², mm² per class, error.
+/// complete is skipped (so a crashed or killed run resumes where it stopped), a failing slide is recorded on disk
+/// (<see cref="CohortTable.RecordFailure"/>) and the others continue. Then rebuilds <c>OUT/cohort.csv</c> from everything
+/// on disk plus this run's inputs (<see cref="CohortTable.Update"/>), so the table of sequential runs or of concurrent
+/// shards holds every slide.
 /// </summary>
 public sealed class CohortRunner
 {
     /// <summary>File name of the cohort table.</summary>
-    public const string CsvFileName = "cohort.csv";
+    public const string CsvFileName = CohortTable.CsvFileName;
 
     private readonly SlideInference _inference;
     private readonly string _modelName;
+    private readonly string? _modelId;
 
-    /// <summary>Creates a runner for a pipeline; <paramref name="modelName"/> goes into each summary.</summary>
-    public CohortRunner(SlideInference inference, string modelName)
+    /// <summary>
+    /// Creates a runner for a pipeline; <paramref name="modelName"/> and <paramref name="modelId"/> (a hash of the
+    /// model's weights and card) go into each summary.
+    /// </summary>
+    public CohortRunner(SlideInference inference, string modelName, string? modelId = null)
     {
         ArgumentNullException.ThrowIfNull(inference);
         ArgumentNullException.ThrowIfNull(modelName);
-        (_inference, _modelName) = (inference, modelName);
+        (_inference, _modelName, _modelId) = (inference, modelName, modelId);
     }
 
     /// <summary>Re-run slides whose outputs are complete instead of skipping them.</summary>
@@ -91,75 +93,43 @@ public sealed class CohortRunner
             string name = CohortInputs.SlideName(slide);
             if (!Force && SlideOutputs.IsComplete(outputRoot, slide))
             {
+                CohortTable.ClearFailure(outputRoot, slide); // a run killed between publishing and clearing
                 results.Add(new CohortSlideResult(name, slide, SlideStatus.Skipped, null, null, []));
                 continue;
             }
 
+            var provenance = new SlideProvenance(_modelName, _modelId, DateTime.UtcNow);
             var clock = Stopwatch.StartNew();
             int index = i;
             var relay = progress is null ? null : new Relay(p => progress.Report(new CohortProgress(index, mine.Count, p)));
+            string? error = null;
             try
             {
                 var result = _inference.Run(slide, relay, cancellationToken);
                 relay?.Report(new SlideInferenceProgress(name, "writing", result.Patches.Count, result.Patches.Count));
-                SlideOutputs.Write(outputRoot, result, _modelName, _inference.Options.ThumbnailMaxPixels, cancellationToken);
+                SlideOutputs.Write(outputRoot, result, provenance, _inference.Options.ThumbnailMaxPixels, cancellationToken);
+                CohortTable.ClearFailure(outputRoot, slide);
                 results.Add(new CohortSlideResult(name, slide, SlideStatus.Done, clock.Elapsed.TotalSeconds, null, result.Warnings, result.Patches.Count));
             }
             catch (HistoException e)
             {
-                results.Add(new CohortSlideResult(name, slide, SlideStatus.Failed, clock.Elapsed.TotalSeconds, e.Message, []));
+                error = e.Message;
             }
             catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
             {
                 // One slide's unexpected failure (a decoder or disk error) must not cost the rest of the cohort.
-                results.Add(new CohortSlideResult(name, slide, SlideStatus.Failed, clock.Elapsed.TotalSeconds, $"unexpected {e.GetType().Name}: {e.Message}", []));
+                error = $"unexpected {e.GetType().Name}: {e.Message}";
             }
-        }
 
-        string csv = Path.Combine(outputRoot, CsvFileName);
-        WriteCsv(csv, all, results, outputRoot, _inference.Card.DisplayClassNames);
-        return new CohortReport(results, csv);
-    }
-
-    private static void WriteCsv(string path, IReadOnlyList<string> all, List<CohortSlideResult> results, string outputRoot, IReadOnlyList<string> classes)
-    {
-        var c = CultureInfo.InvariantCulture;
-        var byPath = results.ToDictionary(r => r.SlidePath, StringComparer.Ordinal);
-        var text = new StringBuilder("slide,status,seconds,tissue_mm2");
-        foreach (string name in classes)
-        {
-            text.Append(',').Append(SlideOutputs.CsvField("mm2_" + name));
-        }
-
-        text.Append(",error\n");
-        foreach (string slide in all)
-        {
-            byPath.TryGetValue(slide, out var r);
-            var status = r?.Status ?? (SlideOutputs.IsComplete(outputRoot, slide) ? SlideStatus.Skipped : SlideStatus.Pending);
-            bool complete = status is SlideStatus.Done or SlideStatus.Skipped;
-            text.Append(SlideOutputs.CsvField(CohortInputs.SlideName(slide))).Append(',')
-                .Append(status.ToString().ToLowerInvariant()).Append(',')
-                .Append(r?.Seconds is { } s ? s.ToString("0.##", c) : "");
-            if (complete)
+            if (error != null)
             {
-                var (tissue, areas) = SlideSummary.ReadAreas(Path.Combine(SlideOutputs.DirectoryFor(outputRoot, slide), SlideOutputs.Summary));
-                text.Append(',').Append(Format(tissue));
-                foreach (string name in classes)
-                {
-                    text.Append(',').Append(Format(areas.FirstOrDefault(a => a.Name == name).AreaMm2));
-                }
+                CohortTable.RecordFailure(outputRoot, slide, error, provenance, clock.Elapsed.TotalSeconds);
+                results.Add(new CohortSlideResult(name, slide, SlideStatus.Failed, clock.Elapsed.TotalSeconds, error, []));
             }
-            else
-            {
-                text.Append(',', classes.Count + 1);
-            }
-
-            text.Append(',').Append(r?.Error is { } e ? SlideOutputs.CsvField(e) : "").Append('\n');
         }
 
-        AtomicFile.WriteAllText(path, text.ToString());
-
-        string Format(double? v) => v is { } x ? x.ToString("0.######", c) : "";
+        var table = CohortTable.Update(outputRoot, all.Select(CohortInputs.SlideName), _inference.Card.DisplayClassNames);
+        return new CohortReport(results, Path.Combine(outputRoot, CohortTable.CsvFileName), table);
     }
 
     private sealed class Relay(Action<SlideInferenceProgress> report) : IProgress<SlideInferenceProgress>

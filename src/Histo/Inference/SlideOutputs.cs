@@ -18,13 +18,14 @@ namespace Histo.Inference;
 /// <c>heatmap-layer.png</c> (the same colours one pixel per map cell, transparent outside tissue, no legend: the layer
 /// a viewer lays over the slide where <c>geometry.json</c> says), <c>overlay.png</c>, <c>classmap.png</c>
 /// (class index, 255 = no tissue), <c>bach.png</c> (BACH codes, no tissue = 0; only when the card has BACH codes),
-/// <c>geometry.json</c>, <c>patches.csv</c>, <c>prediction.geojson</c> and <c>summary.json</c> (written last).
+/// <c>geometry.json</c>, <c>patches.csv</c>, <c>prediction.geojson</c>, <c>run.json</c> (the facts of the run that a rerun
+/// does not reproduce: wall seconds, finish time) and <c>summary.json</c> (written last).
 /// </summary>
 public static class SlideOutputs
 {
     /// <summary>File names inside a slide's output directory.</summary>
     public const string Heatmap = "heatmap.png", HeatmapLayer = "heatmap-layer.png", Overlay = "overlay.png", ClassMap = "classmap.png", Geometry = MapGeometry.FileName,
-        Patches = "patches.csv", Prediction = "prediction.geojson", Summary = "summary.json";
+        Patches = "patches.csv", Prediction = "prediction.geojson", Run = "run.json", Summary = "summary.json";
 
     /// <summary>The output directory of a slide under <paramref name="outputRoot"/>.</summary>
     public static string DirectoryFor(string outputRoot, string slidePath) => Path.Combine(outputRoot, CohortInputs.SlideName(slidePath));
@@ -52,7 +53,7 @@ public static class SlideOutputs
     }
 
     /// <summary>Writes all outputs of <paramref name="result"/> into <c>outputRoot/&lt;slide name&gt;</c> atomically; returns the summary.</summary>
-    public static SlideSummary Write(string outputRoot, SlideInferenceResult result, string modelName, RgbaImage thumbnail, long slideWidth, long slideHeight,
+    public static SlideSummary Write(string outputRoot, SlideInferenceResult result, SlideProvenance provenance, RgbaImage thumbnail, long slideWidth, long slideHeight,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outputRoot);
@@ -63,18 +64,18 @@ public static class SlideOutputs
         SlideSummary summary = null!;
         AtomicFile.WriteDirectory(directory, staging =>
         {
-            summary = WriteInto(staging, result, modelName, thumbnail, slideWidth, slideHeight, cancellationToken);
+            summary = WriteInto(staging, result, provenance, thumbnail, slideWidth, slideHeight, cancellationToken);
         });
         return summary;
     }
 
-    /// <summary>Opens the slide for its thumbnail and writes the outputs (see <see cref="Write(string, SlideInferenceResult, string, RgbaImage, long, long, CancellationToken)"/>).</summary>
-    public static SlideSummary Write(string outputRoot, SlideInferenceResult result, string modelName, int thumbnailMaxPixels = 1024,
+    /// <summary>Opens the slide for its thumbnail and writes the outputs (see <see cref="Write(string, SlideInferenceResult, SlideProvenance, RgbaImage, long, long, CancellationToken)"/>).</summary>
+    public static SlideSummary Write(string outputRoot, SlideInferenceResult result, SlideProvenance provenance, int thumbnailMaxPixels = 1024,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
         using var slide = Slide.Open(result.SlidePath);
-        return Write(outputRoot, result, modelName, slide.GetThumbnail(thumbnailMaxPixels), slide.Width, slide.Height, cancellationToken);
+        return Write(outputRoot, result, provenance, slide.GetThumbnail(thumbnailMaxPixels), slide.Width, slide.Height, cancellationToken);
     }
 
     /// <summary>
@@ -150,9 +151,10 @@ public static class SlideOutputs
             rule ?? ClassMapRule.Argmax, codes, mpp, mpp, resolved, []);
     }
 
-    private static SlideSummary WriteInto(string dir, SlideInferenceResult result, string modelName, RgbaImage thumbnail, long slideWidth, long slideHeight,
+    private static SlideSummary WriteInto(string dir, SlideInferenceResult result, SlideProvenance provenance, RgbaImage thumbnail, long slideWidth, long slideHeight,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(provenance);
         var g = result.Geometry;
         var card = result.Card;
         var bachCodes = card.HasBachCodes ? card.BachCodes : null;
@@ -217,8 +219,9 @@ public static class SlideOutputs
         var tissue = new RasterMask(g.Width, g.Height, g.Level0PerPixelX, g.Level0PerPixelY,
             result.ClassMap.Select(v => v == SlideInferenceResult.NoTissue ? (byte)0 : (byte)255).ToArray());
         var stats = MapStatistics.Compute(mask, names, result.Level0MppX, result.Level0MppY, tissue, cancellationToken);
-        var summary = new SlideSummary(CohortInputs.SlideName(result.SlidePath), modelName, names, result.Patches.Count, stats.CountedPixels,
+        var summary = new SlideSummary(CohortInputs.SlideName(result.SlidePath), provenance.ModelName, provenance.ModelId, names, result.Patches.Count, stats.CountedPixels,
             stats.CountedAreaMm2, stats.Classes.Where(s => s.Code < card.Classes.Count).ToList(), result.Warnings);
+        AtomicFile.WriteAllText(Path.Combine(dir, Run), RunJson(provenance.StartedUtc));
         AtomicFile.WriteAllText(Path.Combine(dir, Summary), summary.ToJson(result));
         return summary;
     }
@@ -264,19 +267,54 @@ public static class SlideOutputs
         return 0;
     }
 
+    private static string RunJson(DateTime? startedUtc)
+    {
+        var finished = DateTime.UtcNow;
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            if (startedUtc is { } started)
+            {
+                w.WriteString("started_utc", started.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+                w.WriteNumber("seconds", Math.Round((finished - started).TotalSeconds, 3));
+            }
+            else
+            {
+                w.WriteNull("seconds");
+            }
+
+            w.WriteString("finished_utc", finished.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
     internal static string CsvField(string value) => IO.CsvText.Field(value);
+}
+
+/// <summary>What made a slide's outputs, as its output directory records it.</summary>
+/// <param name="ModelName">Model name (its directory name).</param>
+/// <param name="ModelId">A hash of the model's weights and card (null when unknown): equal ids, same model.</param>
+/// <param name="StartedUtc">When the slide's run started (UTC; null when unknown): <c>run.json</c> records the wall seconds from then until the outputs are written.</param>
+public sealed record SlideProvenance(string ModelName, string? ModelId = null, DateTime? StartedUtc = null)
+{
+    /// <summary>The version of the software writing the outputs.</summary>
+    public static string SoftwareVersion => typeof(SlideProvenance).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 }
 
 /// <summary>The figures of one slide's <c>summary.json</c>.</summary>
 /// <param name="Slide">Slide name (the output folder's name).</param>
 /// <param name="Model">Model name (its directory name).</param>
+/// <param name="ModelId">Hash of the model's weights and card (null when unknown).</param>
 /// <param name="Classes">The model's classes.</param>
 /// <param name="PatchCount">Patches classified.</param>
 /// <param name="TissueCells">Map cells inside the region of interest.</param>
 /// <param name="TissueAreaMm2">Their area in mm², when the slide's MPP is known.</param>
 /// <param name="PerClass">Area, fraction of tissue and largest connected focus per class, by class index.</param>
 /// <param name="Warnings">Fallbacks taken.</param>
-public sealed record SlideSummary(string Slide, string Model, IReadOnlyList<string> Classes, int PatchCount, long TissueCells, double? TissueAreaMm2,
+public sealed record SlideSummary(string Slide, string Model, string? ModelId, IReadOnlyList<string> Classes, int PatchCount, long TissueCells, double? TissueAreaMm2,
     IReadOnlyList<ClassStatistics> PerClass, IReadOnlyList<string> Warnings)
 {
     /// <summary>The JSON document.</summary>
@@ -287,8 +325,14 @@ public sealed record SlideSummary(string Slide, string Model, IReadOnlyList<stri
         {
             w.WriteStartObject();
             w.WriteString("slide", Slide);
+            w.WriteString("software_version", SlideProvenance.SoftwareVersion);
             w.WriteStartObject("model");
             w.WriteString("name", Model);
+            if (ModelId is { } id)
+            {
+                w.WriteString("id", id);
+            }
+
             w.WriteString("architecture", result.Card.Architecture);
             w.WriteStartArray("classes");
             foreach (string c in Classes)
@@ -395,32 +439,6 @@ public sealed record SlideSummary(string Slide, string Model, IReadOnlyList<stri
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
-
-    /// <summary>Reads the per-class areas and tissue area back from a <c>summary.json</c> (for cohort tables of skipped slides).</summary>
-    public static (double? TissueAreaMm2, IReadOnlyList<(string Name, double? AreaMm2)> Classes) ReadAreas(string summaryPath)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(IO.InputFile.ReadAllText(summaryPath, 64L << 20, "a summary.json"));
-            var root = doc.RootElement;
-            double? tissue = root.TryGetProperty("tissue_area_mm2", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : null;
-            var classes = new List<(string, double?)>();
-            if (root.TryGetProperty("classes", out var cs) && cs.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var e in cs.EnumerateArray())
-                {
-                    double? area = e.TryGetProperty("area_mm2", out var a) && a.ValueKind == JsonValueKind.Number ? a.GetDouble() : null;
-                    classes.Add((e.GetProperty("name").GetString() ?? "", area));
-                }
-            }
-
-            return (tissue, classes);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IOException)
-        {
-            throw new HistoException($"{summaryPath}: unreadable summary ({e.Message})", e);
-        }
     }
 
     private static void WriteNullable(Utf8JsonWriter w, string name, double? value)

@@ -14,7 +14,7 @@ public sealed class ClassNameTests
     {
         var result = PipelineMaps.Checkered(TestPaths.CmuSmall);
         string outRoot = TestPaths.NewTempDirectory();
-        SlideOutputs.Write(outRoot, result, "idc");
+        SlideOutputs.Write(outRoot, result, new SlideProvenance("idc"));
         string dir = Path.Combine(outRoot, "cmu-1-small-region");
         string[] names = ["non-IDC tissue", "IDC"];
 
@@ -78,7 +78,7 @@ public sealed class ClassNameTests
         string outRoot = Path.Combine(dir, "out");
         var slide = CliRunner.Run("slide", model, TestPaths.CmuSmall, "-o", outRoot, "--threads", "2");
         Assert.True(slide.ExitCode == 0, slide.StdErr);
-        Assert.Equal("slide,status,seconds,tissue_mm2,mm2_benign stroma,mm2_carcinoma,error", File.ReadLines(Path.Combine(outRoot, "cohort.csv")).First());
+        Assert.Equal("slide,status,tissue_mm2,benign stroma_mm2,carcinoma_mm2,benign stroma_fraction,carcinoma_fraction,patch_count,seconds,model,model_id,software_version,error", File.ReadLines(Path.Combine(outRoot, "cohort.csv")).First());
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outRoot, "cmu-1-small-region", "summary.json")));
         Assert.Equal(["benign stroma", "carcinoma"], summary.RootElement.GetProperty("classes").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray());
         string geojson = File.ReadAllText(Path.Combine(outRoot, "cmu-1-small-region", "prediction.geojson"));

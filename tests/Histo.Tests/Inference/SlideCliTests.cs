@@ -8,7 +8,7 @@ namespace Histo.Tests.Inference;
 public sealed class SlideCliTests
 {
     private static readonly string[] OutputFiles =
-        ["heatmap.png", "heatmap-layer.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json"];
+        ["heatmap.png", "heatmap-layer.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "run.json", "summary.json"];
 
     /// <summary>A folder of symbolic links to real slides, named so that they sort in the given order.</summary>
     private static string Cohort(params (string Name, string Target)[] slides)
@@ -43,10 +43,11 @@ public sealed class SlideCliTests
         }
 
         var csv = File.ReadAllLines(Path.Combine(output, "cohort.csv"));
-        Assert.Equal("slide,status,seconds,tissue_mm2,mm2_Normal,mm2_Benign,mm2_InSitu,mm2_Invasive,error", csv[0]);
+        Assert.Equal("slide,status,tissue_mm2,Normal_mm2,Benign_mm2,InSitu_mm2,Invasive_mm2,Normal_fraction,Benign_fraction,InSitu_fraction,Invasive_fraction,"
+            + "patch_count,seconds,model,model_id,software_version,error", csv[0]);
         Assert.StartsWith("a01,done,", csv[1], StringComparison.Ordinal);
         Assert.StartsWith("cmu,done,", csv[2], StringComparison.Ordinal);
-        var areas = csv[1].Split(',')[3..8].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var areas = csv[1].Split(',')[2..7].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         Assert.True(areas[0] > 1, "the A01 window holds a few mm² of tissue");
         Assert.Equal(areas[0], areas[1..].Sum(), 4);
 
@@ -55,7 +56,7 @@ public sealed class SlideCliTests
         Assert.True(second.ExitCode == 0, second.StdErr);
         Assert.Contains("cmu: skipped", second.StdErr, StringComparison.Ordinal);
         Assert.Equal(written, File.GetLastWriteTimeUtc(Path.Combine(output, "cmu", "summary.json")));
-        Assert.StartsWith("cmu,skipped,,", File.ReadAllLines(Path.Combine(output, "cohort.csv"))[2], StringComparison.Ordinal);
+        Assert.StartsWith("cmu,done,", File.ReadAllLines(Path.Combine(output, "cohort.csv"))[2], StringComparison.Ordinal);
 
         var score = CliRunner.Run("score", Path.Combine(output, "a01"), TestPaths.A01Labels, "--json");
         Assert.True(score.ExitCode == 0, score.StdErr);
@@ -81,9 +82,10 @@ public sealed class SlideCliTests
         Assert.Contains("error: a-broken", shard0.StdErr, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(output, "c-cmu", "summary.json")));
         Assert.False(Directory.Exists(Path.Combine(output, "a-broken")));
+        Assert.True(File.Exists(Path.Combine(output, "a-broken.failed.json")), "a failure is recorded per slide");
         var csv = File.ReadAllLines(Path.Combine(output, "cohort.csv"));
         Assert.StartsWith("a-broken,failed,", csv[1], StringComparison.Ordinal);
-        Assert.StartsWith("b-cmu,skipped,", csv[2], StringComparison.Ordinal);
+        Assert.StartsWith("b-cmu,done,", csv[2], StringComparison.Ordinal);
         Assert.StartsWith("c-cmu,done,", csv[3], StringComparison.Ordinal);
         Assert.Equal(File.ReadAllBytes(Path.Combine(output, "b-cmu", "classmap.png")), File.ReadAllBytes(Path.Combine(output, "c-cmu", "classmap.png")));
     }
@@ -176,7 +178,7 @@ public sealed class SlideCliTests
         foreach (string slide in new[] { "1-cmu", "2-a01", "3-a01" })
         {
             Assert.Equal(OutputFiles.Order(), Directory.EnumerateFiles(Path.Combine(output, slide)).Select(Path.GetFileName).Order()!);
-            foreach (string file in OutputFiles)
+            foreach (string file in OutputFiles.Where(f => f != "run.json")) // run.json holds the run's times
             {
                 Assert.True(File.ReadAllBytes(Path.Combine(reference, slide, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(output, slide, file))),
                     $"{slide}/{file} differs from the uninterrupted run");

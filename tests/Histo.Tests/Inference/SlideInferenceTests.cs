@@ -23,7 +23,7 @@ public sealed class SlideInferenceTests
     {
         var result = Run();
         string outRoot = TestPaths.NewTempDirectory();
-        var summary = SlideOutputs.Write(outRoot, result, "bach-test-model");
+        var summary = SlideOutputs.Write(outRoot, result, new SlideProvenance("bach-test-model"));
         string dir = Path.Combine(outRoot, "cmu-1-small-region");
         foreach (string file in new[] { "heatmap.png", "heatmap-layer.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json" })
         {
@@ -130,7 +130,7 @@ public sealed class SlideInferenceTests
     {
         var result = Run(slide: TestPaths.A01Window);
         string outRoot = TestPaths.NewTempDirectory();
-        SlideOutputs.Write(outRoot, result, "m");
+        SlideOutputs.Write(outRoot, result, new SlideProvenance("m"));
         var report = SlideScorer.Score(Path.Combine(outRoot, "A01-window"), TestPaths.A01Labels);
         Assert.Equal(result.Geometry.Width * result.Geometry.Height, report.Score.PixelCount);
         Assert.True(report.Score.TruthCount(1) > 0, "the benign duct must be on the truth map");
@@ -224,7 +224,7 @@ public sealed class SlideInferenceTests
         Assert.Empty(result.Patches);
         Assert.All(result.ClassMap, v => Assert.Equal(255, v));
         Assert.Contains(result.Warnings, w => w.Contains("no tissue", StringComparison.Ordinal));
-        var summary = SlideOutputs.Write(dir, result, "m");
+        var summary = SlideOutputs.Write(dir, result, new SlideProvenance("m"));
         Assert.Equal(0, summary.TissueCells);
         Assert.Equal(0, summary.TissueAreaMm2);
         var set = AnnotationReader.Read(Path.Combine(dir, "cmu-1-small-region", "prediction.geojson"));

@@ -28,7 +28,7 @@ public sealed class TuneAndMineTests
 
         // The argmax score the tuner reports is the one histo score computes on bach.png.
         string argmaxOut = TestPaths.NewTempDirectory();
-        SlideOutputs.Write(argmaxOut, result, "m");
+        SlideOutputs.Write(argmaxOut, result, new SlideProvenance("m"));
         Assert.Equal(tuned.ArgmaxScore, SlideScorer.Score(Path.Combine(argmaxOut, "A01-window"), TestPaths.A01Labels).Score.Score!.Value, 9);
 
         // The written outputs give the maps back (probabilities stored to 6 decimals).
@@ -46,7 +46,7 @@ public sealed class TuneAndMineTests
         // Running the slide with the tuned thresholds gives exactly the tuned score.
         var rerun = new SlideInference(model, new SlideInferenceOptions { Rule = ClassMapRule.WithThresholds(tuned.Thresholds) }).Run(TestPaths.A01Window);
         string output = TestPaths.NewTempDirectory();
-        SlideOutputs.Write(output, rerun, "m");
+        SlideOutputs.Write(output, rerun, new SlideProvenance("m"));
         var scored = SlideScorer.Score(Path.Combine(output, "A01-window"), TestPaths.A01Labels);
         Assert.Equal(tuned.Score, scored.Score.Score!.Value, 9);
         var seeded = BachScore.Compute(rerun.Geometry.CreateMask(MapBach(result, ClassMapRule.WithThresholds(ClassMapRule.SeedThresholds))), truth);
