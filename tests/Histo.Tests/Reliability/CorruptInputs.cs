@@ -400,10 +400,13 @@ internal static class CorruptInputs
     private static IReadOnlyList<CliRun> Score(CaseFolder f, string truth, Expect expect, string? contains = null, string[]? warnings = null) =>
         [new(["score", Prediction(f), truth, "--json"], expect, contains, StdOutContains: warnings), new(["score", Prediction(f), truth], expect, contains)];
 
-    /// <summary>A slide output folder (bach.png + geometry.json) over BACH slide A10's annotated area, all Normal but one block.</summary>
-    private static string Prediction(CaseFolder f)
+    /// <summary>
+    /// A slide output folder (bach.png + geometry.json) over BACH slide A10's annotated area, all Normal but one block of
+    /// <paramref name="code"/>; <paramref name="level0Size"/> is the side the map covers in level-0 pixels.
+    /// </summary>
+    internal static string Prediction(CaseFolder f, int level0Size = 60000, byte code = 3)
     {
-        string dir = f.File("prediction");
+        string dir = f.File(level0Size == 60000 && code == 3 ? "prediction" : $"prediction-{level0Size}-{code}");
         if (!Directory.Exists(dir))
         {
             Directory.CreateDirectory(dir);
@@ -411,11 +414,11 @@ internal static class CorruptInputs
             var bach = new byte[size * size];
             for (int y = 60; y < 120; y++)
             {
-                bach.AsSpan(y * size + 50, 70).Fill(3);
+                bach.AsSpan(y * size + 50, 70).Fill(code);
             }
 
             ImageIO.SaveGray(Path.Combine(dir, "bach.png"), bach, size, size);
-            new MapGeometry(0, 0, 60000, 60000, size, size, Histo.Annotations.ClassPalette.BachNames).Save(Path.Combine(dir, MapGeometry.FileName));
+            new MapGeometry(0, 0, level0Size, level0Size, size, size, Histo.Annotations.ClassPalette.BachNames).Save(Path.Combine(dir, MapGeometry.FileName));
         }
 
         return dir;

@@ -425,26 +425,8 @@ internal static class HostileInputs
 
     private static string JsonEscape(string text) => System.Text.Json.JsonSerializer.Serialize(text)[1..^1];
 
-    /// <summary>A slide output folder over BACH A10's annotated area (bach.png + geometry.json), as in <see cref="CorruptInputs"/>.</summary>
-    private static string Prediction(CaseFolder f, int level0Size = 60000)
-    {
-        string dir = f.File($"prediction-{level0Size}");
-        if (!Directory.Exists(dir))
-        {
-            Directory.CreateDirectory(dir);
-            const int size = 200;
-            var bach = new byte[size * size];
-            for (int y = 60; y < 120; y++)
-            {
-                bach.AsSpan(y * size + 50, 70).Fill(1);
-            }
-
-            ImageIO.SaveGray(Path.Combine(dir, "bach.png"), bach, size, size);
-            new MapGeometry(0, 0, level0Size, level0Size, size, size, Histo.Annotations.ClassPalette.BachNames).Save(Path.Combine(dir, MapGeometry.FileName));
-        }
-
-        return dir;
-    }
+    /// <summary>A slide output folder over BACH A10's annotated area with one Benign block (<see cref="CorruptInputs.Prediction"/>).</summary>
+    private static string Prediction(CaseFolder f, int level0Size = 60000) => CorruptInputs.Prediction(f, level0Size, code: 1);
 
     /// <summary>IDC patches (of different patients) copied into class folders under ds/.</summary>
     private static string Classes(CaseFolder f, params (string Name, int Count)[] classes)
