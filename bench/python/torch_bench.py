@@ -22,6 +22,10 @@ With --serve the script instead answers commands on stdin, one per line, each an
   infer fp32|bf16 S N    one inference run on a random N x 3 x S x S batch (the same batch for repeated calls), under
                          torch.no_grad(); answers its seconds
   train S N              one fine-tuning step (as above) on a random batch; answers its seconds
+  recipe fp32|bf16 S N   one step of Histo's default training recipe on a random batch: AdamW (lr 3e-4, weight
+                         decay 1e-4), class-weighted cross-entropy, train mode; bf16 = torch.autocast("cpu",
+                         torch.bfloat16) around forward and loss (fp32 master weights, as Histo's --precision bf16);
+                         answers its seconds
   quit                   exit
 """
 import argparse
@@ -150,6 +154,31 @@ def serve(a):
                 start = time.perf_counter()
                 opt.zero_grad(set_to_none=True)
                 loss = loss_fn(m(x), y)
+                loss.backward()
+                opt.step()
+                print("ok %r" % (time.perf_counter() - start), flush=True)
+            elif cmd[0] == "recipe":
+                precision, size, n = cmd[1], int(cmd[2]), int(cmd[3])
+                key = ("recipe", precision, size, n)
+                if key not in trainers:
+                    m = build(classes)
+                    if state is not None:
+                        m.load_state_dict(state, strict=False)
+                    m = m.train()
+                    opt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=1e-4)
+                    y = torch.arange(n) % classes
+                    w = torch.linspace(0.8, 1.2, classes)
+                    trainers[key] = (m, opt, y, w)
+                m, opt, y, w = trainers[key]
+                x = batch("fp32", size, n)
+                start = time.perf_counter()
+                opt.zero_grad(set_to_none=True)
+                if precision == "bf16":
+                    with torch.autocast("cpu", dtype=torch.bfloat16):
+                        logits = m(x)
+                    loss = nn.functional.cross_entropy(logits.float(), y, weight=w)
+                else:
+                    loss = nn.functional.cross_entropy(m(x), y, weight=w)
                 loss.backward()
                 opt.step()
                 print("ok %r" % (time.perf_counter() - start), flush=True)

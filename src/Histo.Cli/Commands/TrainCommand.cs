@@ -69,6 +69,10 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("Epochs at the start with the backbone frozen (only the head learns; default 0).")]
         public int FreezeEpochs { get; set; }
 
+        [CommandOption("--frozen-stages <K>")]
+        [Description("Keep the stem and the first K residual stages (0-4) at their ImageNet weights for the whole run: faster steps (default 0, every layer learns).")]
+        public int FrozenStages { get; set; }
+
         [CommandOption("--balance <HOW>")]
         [Description("Class imbalance: loss (class-weighted loss, default), sampling, or none.")]
         public string Balance { get; set; } = "loss";
@@ -214,6 +218,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             Schedule = Schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
             Optimizer = Optimizer == "adamw" ? OptimizerKind.AdamW : OptimizerKind.SgdNesterov,
             FrozenBackboneEpochs = FreezeEpochs,
+            FrozenStages = FrozenStages,
             Balancing = Balance switch { "sampling" => ClassBalancing.Sampling, "none" => ClassBalancing.None, _ => ClassBalancing.LossWeights },
             Seed = Seed,
             Threads = Threads ?? Environment.ProcessorCount,

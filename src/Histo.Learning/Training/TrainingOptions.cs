@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Histo.Color;
+using Histo.Learning.Models;
 using Histo.Models;
 
 namespace Histo.Learning.Training;
@@ -132,6 +133,13 @@ public sealed record TrainingOptions
     /// <summary>Epochs at the start of each run during which only the head learns (the backbone is frozen).</summary>
     public int FrozenBackboneEpochs { get; init; }
 
+    /// <summary>
+    /// The stem and the first this-many residual stages (0..4) keep their ImageNet weights for the whole run, their
+    /// batch norms in eval mode: no gradient is computed through them, which makes a step cheaper. 0 (default)
+    /// fine-tunes every layer.
+    /// </summary>
+    public int FrozenStages { get; init; }
+
     /// <summary>Class-imbalance compensation.</summary>
     public ClassBalancing Balancing { get; init; } = ClassBalancing.LossWeights;
 
@@ -216,6 +224,7 @@ public sealed record TrainingOptions
         Require(WarmupEpochs >= 0 && double.IsFinite(WarmupEpochs), "warm-up epochs must be 0 or more");
         Require(StepEpochs >= 1 && StepGamma is > 0 and <= 1, "step schedule needs step epochs >= 1 and gamma in (0, 1]");
         Require(FrozenBackboneEpochs >= 0, "frozen-backbone epochs must be 0 or more");
+        Require(FrozenStages is >= 0 and <= ResNet18Variant.StageCount, $"frozen stages must be 0..{ResNet18Variant.StageCount}, got {FrozenStages}");
         Require(Dropout is >= 0 and < 1, "dropout must be in [0, 1)");
         Require(InputSizePixels is null or (>= 32 and <= 1024), $"input size must be 32..1024 pixels, got {InputSizePixels}");
         Require(Mpp is null || (Mpp >= ModelCard.MinMpp && Mpp <= ModelCard.MaxMpp),
@@ -263,6 +272,7 @@ public sealed record TrainingOptions
             ["step_epochs"] = Schedule == LearningRateSchedule.Step ? StepEpochs : null,
             ["step_gamma"] = Schedule == LearningRateSchedule.Step ? StepGamma : null,
             ["frozen_backbone_epochs"] = FrozenBackboneEpochs,
+            ["frozen_stages"] = FrozenStages,
             ["class_balancing"] = Balancing switch { ClassBalancing.LossWeights => "loss-weights", ClassBalancing.Sampling => "sampling", _ => "none" },
             ["dropout"] = Dropout,
             ["augmentation"] = Augment ? "dihedral + hsv jitter + stain jitter" : "none",

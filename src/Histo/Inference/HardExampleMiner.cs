@@ -56,7 +56,8 @@ public sealed record MiningResult(IReadOnlyList<MinedPatch> Candidates, IReadOnl
 /// The seed's hard-example mining on an annotated slide: classify every patch with at least 70 % tissue, score its
 /// difficulty |gt − pred| × p(pred) (codes are BACH codes), keep the hardest 40 %, draw a sample balanced across the
 /// truth classes (round robin over the classes, each shuffled with a fixed seed), and write it as a class-folder
-/// dataset <c>DIR/&lt;class&gt;/&lt;slide&gt;_x&lt;X&gt;_y&lt;Y&gt;.png</c> at the card's patch size and µm/px, which
+/// dataset <c>DIR/&lt;class&gt;/&lt;slide&gt;_x&lt;X&gt;_y&lt;Y&gt;.tif</c> at the card's patch size and µm/px (recorded in
+/// the TIFF resolution tags; <c>.png</c> when the card has no µm/px), which
 /// <c>DatasetLoader</c> (and so <c>histo train</c>) reads. The directory is published whole.
 /// </summary>
 public sealed class HardExampleMiner
@@ -151,7 +152,15 @@ public sealed class HardExampleMiner
             {
                 var s = selected[i];
                 var image = PatchReader.Read(slide, new PatchPosition(0, 0, s.Level0X, s.Level0Y, s.Level0Size, null), card.PatchSizePixels);
-                ImageIO.Save(Path.Combine(staging, names[s.TruthCode], string.Create(CultureInfo.InvariantCulture, $"{slideName}_x{s.Level0X}_y{s.Level0Y}.png")), image);
+                string file = Path.Combine(staging, names[s.TruthCode], string.Create(CultureInfo.InvariantCulture, $"{slideName}_x{s.Level0X}_y{s.Level0Y}"));
+                if (card.Mpp is { } mpp)
+                {
+                    ImageIO.SaveTiff(file + ".tif", image, mpp); // training reads the scale back from the tags
+                }
+                else
+                {
+                    ImageIO.Save(file + ".png", image);
+                }
             });
         });
 

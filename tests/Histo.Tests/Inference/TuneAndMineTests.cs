@@ -115,9 +115,12 @@ public sealed class TuneAndMineTests
         Assert.Equal(Math.Min(12, result.Hardest.Count), result.Selected.Count);
         Assert.Contains(result.Candidates, c => c.TruthCode == 1);
 
-        var files = Directory.EnumerateFiles(dir, "*.png", SearchOption.AllDirectories).ToList();
+        var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).ToList();
         Assert.Equal(result.Selected.Count, files.Count);
         Assert.All(files, f => Assert.Equal((64, 64), (ImageIO.Load(f).Width, ImageIO.Load(f).Height)));
+        // TIFFs whose resolution tags carry the card's 4 µm/px, so training on them knows their scale
+        Assert.All(files, f => Assert.Equal(".tif", Path.GetExtension(f)));
+        Assert.All(files, f => Assert.Equal(4.0, Histo.Slides.ImageFileResolution.TryReadMpp(f) ?? 0, 3));
 
         // "Part A + mined": both folders load as one dataset with the classes matched by name.
         var dataset = DatasetLoader.Load([TestPaths.Shared("microscopy", "bach"), dir]);

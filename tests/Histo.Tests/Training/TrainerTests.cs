@@ -151,6 +151,43 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void FrozenStagesKeepTheirImageNetWeightsAndStatisticsWhileTheRestLearns()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var dataset = TrainingTestData.Load(TrainingTestData.WriteIdcManifest(dir, patients: 4, perClass: 8));
+        string model = Path.Combine(dir, "model");
+        new Trainer(TrainingTestData.Fast() with { FrozenStages = 2, Final = FinalModelChoice.BestFold }).Run(dataset, model);
+        Assert.Equal(2, (int?)ModelCard.Load(model).Training?["recipe"]?["frozen_stages"]);
+
+        using ResNet18Variant imageNet = ResNet18OnnxImporter.Load(classCount: 2);
+        using var classifier = PatchClassifier.Load(model);
+        var trained = classifier.Network.state_dict();
+        int frozen = 0, changed = 0;
+        foreach (var (name, value) in imageNet.state_dict())
+        {
+            if (name.StartsWith("fc.", StringComparison.Ordinal) || value.dtype != TorchSharp.torch.ScalarType.Float32)
+            {
+                continue;
+            }
+
+            bool same = value.eq(trained[name]).all().item<bool>();
+            if (name.StartsWith("conv1.", StringComparison.Ordinal) || name.StartsWith("bn1.", StringComparison.Ordinal)
+                || name.StartsWith("layer1.", StringComparison.Ordinal) || name.StartsWith("layer2.", StringComparison.Ordinal))
+            {
+                Assert.True(same, $"{name} changed although frozen"); // weights and batch-norm running statistics
+                frozen++;
+            }
+            else if (!same)
+            {
+                changed++;
+            }
+        }
+
+        Assert.True(frozen > 20, $"only {frozen} frozen tensors compared");
+        Assert.True(changed > 10, $"only {changed} tensors of layer3/layer4 learned");
+    }
+
+    [Fact]
     public void SameSeedGivesIdenticalWeightsAndAnotherSeedDoesNot()
     {
         string dir = TestPaths.NewTempDirectory();

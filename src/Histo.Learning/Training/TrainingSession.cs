@@ -1,0 +1,369 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Histo.Color;
+using Histo.Datasets;
+using Histo.Evaluation;
+using Histo.Imaging;
+using Histo.IO;
+using Histo.Learning.Models;
+using Histo.Models;
+using Histo.Patches;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Histo.Learning.Training;
+
+/// <summary>The network-training part of a run: folds and the final model, with checkpoints.</summary>
+internal sealed class TrainingSession
+{
+    private readonly TrainingOptions options;
+    private readonly Dataset dataset;
+    private readonly PreparedImages images;
+    private readonly int[] foldOf;
+    private readonly int[] labels;
+    private readonly int[] viewLabels;
+    private readonly bool mixed;
+    private readonly string? initDirectory;
+    private readonly string checkpointDirectory;
+    private readonly TrainingCheckpoint state;
+    private readonly IProgress<TrainingProgress>? progress;
+    private readonly Stopwatch clock;
+    private readonly CancellationToken cancellationToken;
+    private readonly double plannedImages;
+    private double doneImages;
+
+    public TrainingSession(TrainingOptions options, Dataset dataset, PreparedImages images, int[] foldOf, string? initDirectory, string checkpointDirectory,
+        TrainingCheckpoint state, IProgress<TrainingProgress>? progress, Stopwatch clock, double elapsedBefore, bool mixed, CancellationToken cancellationToken)
+    {
+        this.options = options;
+        this.mixed = mixed;
+        this.dataset = dataset;
+        this.images = images;
+        this.foldOf = foldOf;
+        this.initDirectory = initDirectory;
+        this.checkpointDirectory = checkpointDirectory;
+        this.state = state;
+        this.progress = progress;
+        this.clock = clock;
+        this.cancellationToken = cancellationToken;
+        labels = dataset.Items.Select(i => i.LabelIndex).ToArray();
+        viewLabels = Enumerable.Range(0, images.Count).Select(v => labels[images.ItemOf(v)]).ToArray();
+        var o = options;
+        int n = images.Count;
+
+        // Work in image passes (a validation image costs about a third of a training image).
+        double perFoldEpoch = (n * (o.Folds - 1.0) / o.Folds) + (n / (double)o.Folds / 3);
+        plannedImages = (o.Folds * o.Epochs * perFoldEpoch) + (o.Final == FinalModelChoice.AllData ? o.Epochs * n : 0);
+        doneImages = Math.Min(plannedImages, (state.History.Count(h => h.Fold != "final") * perFoldEpoch) + (state.History.Count(h => h.Fold == "final") * n));
+        startImages = doneImages;
+        ElapsedBefore = elapsedBefore;
+    }
+
+    private double ElapsedBefore { get; }
+
+    /// <summary>The engine the network trained with in this process (after its self-check), or null before the first phase.</summary>
+    public EngineUsage? Engine { get; private set; }
+
+    private TrainingOptions Options => options;
+
+    public void RunFold(int fold)
+    {
+        int[] train = Enumerable.Range(0, dataset.Items.Count).Where(i => foldOf[i] != fold - 1).ToArray();
+        int[] validation = Enumerable.Range(0, dataset.Items.Count).Where(i => foldOf[i] == fold - 1).ToArray();
+        RunPhase(fold, train, validation, Options.Epochs);
+        state.Folds.Add(new FoldRecord
+        {
+            Fold = fold,
+            TrainCount = train.Length,
+            BestEpoch = state.BestEpoch,
+            BestBalancedAccuracy = state.BestBalancedAccuracy,
+            Items = validation,
+            Predictions = state.BestPredictions ?? [],
+        });
+        string oldWeights = state.WeightsFile ?? "";
+        string oldOptimizer = state.OptimizerFile ?? "";
+        state.PhaseFold = fold + 1;
+        state.EpochsDone = 0;
+        state.WeightsFile = state.OptimizerFile = null;
+        state.BestEpoch = 0;
+        state.BestBalancedAccuracy = -1;
+        state.BestPredictions = null;
+        Save();
+        DeleteCheckpointFile(oldWeights);
+        DeleteCheckpointFile(oldOptimizer);
+    }
+
+    public string RunFinal(int epochs)
+    {
+        int[] all = Enumerable.Range(0, dataset.Items.Count).ToArray();
+        RunPhase(0, all, null, epochs);
+        return Path.Combine(checkpointDirectory, state.WeightsFile!);
+    }
+
+    private void RunPhase(int fold, int[] train, int[]? validation, int epochs)
+    {
+        string phaseName = fold == 0 ? "final" : fold.ToString(CultureInfo.InvariantCulture);
+        torch.random.manual_seed(PhaseSeed(fold, 0));
+        using ResNet18Variant network = CreateNetwork();
+        network.to(TrainingDevice.Current);
+        Engine = EngineSelfCheck.PrepareForTraining(network);
+        int[] trainViews = images.ViewsOf(train);
+        var parameters = network.named_parameters().ToList();
+        var (fixedParameters, fixedNorms) = network.TrunkModules(Options.FrozenStages);
+        var fixedSet = new HashSet<object>(Options.FrozenStages > 0 ? fixedParameters : [], ReferenceEqualityComparer.Instance);
+        using var optimizer = CreateOptimizer(parameters.Select(p => p.parameter));
+        if (state.EpochsDone > 0 && state.WeightsFile != null && state.OptimizerFile != null)
+        {
+            network.load(Path.Combine(checkpointDirectory, state.WeightsFile), strict: true);
+            optimizer.load_state_dict(Path.Combine(checkpointDirectory, state.OptimizerFile));
+        }
+
+        using Tensor? classWeights = Options.Balancing == ClassBalancing.LossWeights ? ClassWeights(trainViews) : null;
+        using var step = new TrainingStep(network, optimizer, mixed, classWeights);
+        for (int epoch = state.EpochsDone + 1; epoch <= epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var epochClock = Stopwatch.StartNew();
+            torch.random.manual_seed(PhaseSeed(fold, epoch));
+            bool frozen = epoch <= Options.FrozenBackboneEpochs;
+            foreach (var (name, parameter) in parameters)
+            {
+                parameter.requires_grad = !fixedSet.Contains(parameter) && (!frozen || name.StartsWith("fc.", StringComparison.Ordinal));
+            }
+
+            int[] order = EpochOrder(trainViews, fold, epoch);
+            var augmenter = Options.Augment ? new Augmenter() : null;
+            double lossSum = 0;
+            int seen = 0;
+            double lr = 0;
+            network.train();
+            if (Options.FrozenStages > 0)
+            {
+                foreach (var norm in fixedNorms)
+                {
+                    norm.eval();
+                }
+            }
+
+            using (var pipeline = new BatchPipeline(images, order, viewLabels, Options.BatchSize, augmenter, (ulong)PhaseSeed(fold, epoch), Options.Threads, cancellationToken))
+            {
+                int batchIndex = 0;
+                foreach (PreparedBatch batch in pipeline.Batches())
+                {
+                    if (batch.Count < 2)
+                    {
+                        continue; // batch norm cannot train on one image
+                    }
+
+                    lr = Options.LearningRateAt(epoch - 1 + ((double)batchIndex / pipeline.BatchCount), epochs);
+                    foreach (var group in optimizer.ParamGroups)
+                    {
+                        group.LearningRate = lr;
+                    }
+
+                    using (DisposeScope scope = NewDisposeScope())
+                    {
+                        int size = images.InputSizePixels;
+                        Tensor input = tensor(batch.Inputs, [batch.Count, 3, size, size]).to(TrainingDevice.Current);
+                        Tensor target = tensor(batch.Labels).to(TrainingDevice.Current);
+                        lossSum += step.Run(input, target) * batch.Count;
+                    }
+
+                    seen += batch.Count;
+                    batchIndex++;
+                    doneImages += batch.Count;
+                    Report(TrainingStage.Training, fold, epoch, epochs, batchIndex, pipeline.BatchCount, seen / epochClock.Elapsed.TotalSeconds, lossSum / seen, null);
+                }
+            }
+
+            double trainSeconds = epochClock.Elapsed.TotalSeconds;
+            double trainLoss = lossSum / Math.Max(1, seen);
+            double? valLoss = null, valBalanced = null, valF1 = null;
+            if (validation != null)
+            {
+                List<float[]> predictions = Predict(network, validation, fold, epoch, epochs, trainLoss);
+                var truth = validation.Select(i => labels[i]).ToArray();
+                var names = dataset.Classes.Select(c => c.Name).ToArray();
+                var metrics = ClassificationMetrics.Compute(names, truth, predictions);
+                valBalanced = metrics.BalancedAccuracy;
+                valF1 = metrics.MacroF1;
+                valLoss = truth.Select((t, i) => -Math.Log(Math.Max(predictions[i][t], 1e-7))).Average();
+                if (metrics.BalancedAccuracy > state.BestBalancedAccuracy)
+                {
+                    state.BestBalancedAccuracy = metrics.BalancedAccuracy;
+                    state.BestEpoch = epoch;
+                    state.BestPredictions = predictions;
+                    if (Options.Final == FinalModelChoice.BestFold)
+                    {
+                        PatchClassifier.SaveWeights(network, Path.Combine(checkpointDirectory, Trainer.BestWeightsFile(fold)));
+                    }
+                }
+            }
+
+            state.History.Add(new HistoryRow(phaseName, epoch, trainLoss, valLoss, valBalanced, valF1, lr, seen / trainSeconds, epochClock.Elapsed.TotalSeconds));
+            string oldWeights = state.WeightsFile ?? "";
+            string oldOptimizer = state.OptimizerFile ?? "";
+            state.WeightsFile = $"{(fold == 0 ? "final" : "fold" + phaseName)}_epoch{epoch}.bin";
+            state.OptimizerFile = $"{(fold == 0 ? "final" : "fold" + phaseName)}_epoch{epoch}.optimizer.bin";
+            PatchClassifier.SaveWeights(network, Path.Combine(checkpointDirectory, state.WeightsFile));
+            AtomicFile.Write(Path.Combine(checkpointDirectory, state.OptimizerFile), stream =>
+            {
+                using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+                optimizer.save_state_dict(writer);
+            });
+            state.EpochsDone = epoch;
+            Save();
+            AtomicFile.WriteAllText(Path.Combine(Path.GetDirectoryName(checkpointDirectory)!, TrainingFiles.HistoryFileName), TrainingFiles.HistoryCsv(state.History));
+            DeleteCheckpointFile(oldWeights);
+            DeleteCheckpointFile(oldOptimizer);
+            Report(TrainingStage.EpochDone, fold, epoch, epochs, 0, 0, seen / trainSeconds, trainLoss, valBalanced);
+        }
+    }
+
+    /// <summary>Class probabilities of each validation image: the mean over its crops (one crop: the image).</summary>
+    private List<float[]> Predict(ResNet18Variant network, int[] validation, int fold, int epoch, int epochs, double trainLoss)
+    {
+        int[] views = images.ViewsOf(validation);
+        var sums = new Dictionary<int, double[]>(validation.Length);
+        network.eval();
+        using var noGrad = no_grad();
+        using var pipeline = new BatchPipeline(images, views, viewLabels, Options.BatchSize * 2, null, 0, Options.Threads, cancellationToken);
+        int batchIndex = 0;
+        foreach (PreparedBatch batch in pipeline.Batches())
+        {
+            using DisposeScope scope = NewDisposeScope();
+            int size = images.InputSizePixels;
+            Tensor input = tensor(batch.Inputs, [batch.Count, 3, size, size]).to(TrainingDevice.Current);
+            Tensor probabilities = nn.functional.softmax(network.call(input), 1).cpu();
+            float[] flat = probabilities.data<float>().ToArray();
+            int k = (int)probabilities.shape[1];
+            for (int r = 0; r < batch.Count; r++)
+            {
+                int item = images.ItemOf(batch.Items[r]);
+                if (!sums.TryGetValue(item, out double[]? sum))
+                {
+                    sums[item] = sum = new double[k];
+                }
+
+                for (int c = 0; c < k; c++)
+                {
+                    sum[c] += flat[(r * k) + c];
+                }
+            }
+
+            batchIndex++;
+            doneImages += batch.Count / 3.0;
+            Report(TrainingStage.Validating, fold, epoch, epochs, batchIndex, pipeline.BatchCount, 0, trainLoss, null);
+        }
+
+        return validation.Select(item =>
+        {
+            double count = images.ViewsOf(item).Count();
+            return sums[item].Select(v => (float)(v / count)).ToArray();
+        }).ToList();
+    }
+
+    private ResNet18Variant CreateNetwork()
+    {
+        int classes = dataset.Classes.Count;
+        if (initDirectory == null)
+        {
+            return ResNet18OnnxImporter.Load(classCount: classes, dropoutProbability: Options.Dropout);
+        }
+
+        var network = new ResNet18Variant(classes, Options.Dropout);
+        network.load(Path.Combine(initDirectory, PatchClassifier.WeightsFileName), strict: true);
+        return network;
+    }
+
+    private TorchSharp.Modules.OptimizerHelper CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters) => Options.Optimizer switch
+    {
+        OptimizerKind.AdamW => torch.optim.AdamW(parameters, Options.EffectiveLearningRate, weight_decay: Options.WeightDecay),
+        _ => torch.optim.SGD(parameters, Options.EffectiveLearningRate, momentum: Options.Momentum, weight_decay: Options.WeightDecay, nesterov: true),
+    };
+
+    private Tensor ClassWeights(int[] trainViews)
+    {
+        int k = dataset.Classes.Count;
+        var counts = new double[k];
+        foreach (int v in trainViews)
+        {
+            counts[viewLabels[v]]++;
+        }
+
+        var weights = counts.Select(c => (float)(c > 0 ? trainViews.Length / (k * c) : 0)).ToArray();
+        return tensor(weights).to(TrainingDevice.Current);
+    }
+
+    /// <summary>The seeded order of an epoch: a shuffle, or a class-balanced draw with replacement.</summary>
+    private int[] EpochOrder(int[] train, int fold, int epoch)
+    {
+        var random = new SplitMix64((ulong)PhaseSeed(fold, epoch) ^ 0x5DEECE66DUL);
+        if (Options.Balancing == ClassBalancing.Sampling)
+        {
+            var byClass = train.GroupBy(v => viewLabels[v]).Select(g => g.ToArray()).ToArray();
+            var drawn = new int[train.Length];
+            for (int j = 0; j < drawn.Length; j++)
+            {
+                int[] pool = byClass[random.NextInt(byClass.Length)];
+                drawn[j] = pool[random.NextInt(pool.Length)];
+            }
+
+            return drawn;
+        }
+
+        int[] order = (int[])train.Clone();
+        for (int j = order.Length - 1; j > 0; j--)
+        {
+            int swap = random.NextInt(j + 1);
+            (order[j], order[swap]) = (order[swap], order[j]);
+        }
+
+        return order;
+    }
+
+    private long PhaseSeed(int fold, int epoch) =>
+        (long)(new SplitMix64(((ulong)(uint)Options.Seed << 32) ^ ((ulong)(uint)fold << 16) ^ (uint)epoch).Next() >> 2);
+
+    private void Report(TrainingStage stage, int fold, int epoch, int epochs, int batch, int batchCount, double imagesPerSecond, double loss, double? val)
+    {
+        if (progress == null)
+        {
+            return;
+        }
+
+        double seconds = sessionClock.Elapsed.TotalSeconds;
+        TimeSpan? eta = null;
+        if (doneImages > startImages && seconds > 5)
+        {
+            // the throughput of this session so far, over the image passes still planned
+            eta = TimeSpan.FromSeconds(Math.Max(0, (plannedImages - doneImages) * seconds / (doneImages - startImages)));
+        }
+
+        double? lastVal = val ?? state.History.LastOrDefault()?.ValBalancedAccuracy;
+        progress.Report(new TrainingProgress(stage, fold, Options.Folds, epoch, epochs, batch, batchCount, imagesPerSecond, eta, loss, lastVal, Environment.WorkingSet));
+    }
+
+    private readonly double startImages;
+    private readonly Stopwatch sessionClock = Stopwatch.StartNew();
+
+    private void Save()
+    {
+        state.ElapsedSeconds = ElapsedBefore + clock.Elapsed.TotalSeconds;
+        state.Save(checkpointDirectory);
+    }
+
+    private void DeleteCheckpointFile(string name)
+    {
+        if (name.Length > 0)
+        {
+            string path = Path.Combine(checkpointDirectory, name);
+            if (File.Exists(path) && name != state.WeightsFile && name != state.OptimizerFile)
+            {
+                File.Delete(path);
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Histo.Learning.Models;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Histo.Learning.Training;
+
+/// <summary>
+/// One optimisation step of the training recipe on a batch: forward (fp32, or bf16 mixed precision on a bfloat16 copy
+/// of the network with fp32 master weights), cross-entropy (class-weighted when weights are given), backward,
+/// optimiser step. <c>histo train</c> and the training benchmark run exactly this.
+/// </summary>
+internal sealed class TrainingStep : IDisposable
+{
+    private readonly ResNet18Variant network;
+    private readonly OptimizerHelper optimizer;
+    private readonly MixedPrecision? bf16;
+    private readonly Tensor? classWeights;
+
+    /// <summary>Steps <paramref name="optimizer"/> over <paramref name="network"/> (neither owned).</summary>
+    public TrainingStep(ResNet18Variant network, OptimizerHelper optimizer, bool mixedPrecision, Tensor? classWeights)
+    {
+        this.network = network;
+        this.optimizer = optimizer;
+        this.classWeights = classWeights;
+        bf16 = mixedPrecision ? new MixedPrecision(network) : null;
+    }
+
+    /// <summary>Runs the step on <paramref name="input"/> <c>[N, 3, S, S]</c> with labels <paramref name="target"/>; returns the batch's mean loss.</summary>
+    public float Run(Tensor input, Tensor target)
+    {
+        optimizer.zero_grad();
+        Tensor logits = bf16 != null ? bf16.Forward(input) : network.call(input);
+        Tensor loss = nn.functional.cross_entropy(logits, target, weight: classWeights);
+        loss.backward();
+        bf16?.CopyBack();
+        optimizer.step();
+        return loss.item<float>();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => bf16?.Dispose();
+}
