@@ -70,8 +70,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public int FreezeEpochs { get; set; }
 
         [CommandOption("--frozen-stages <K>")]
-        [Description("Keep the stem and the first K residual stages (0-4) at their ImageNet weights for the whole run: faster steps (default 0, every layer learns).")]
-        public int FrozenStages { get; set; }
+        [Description("Keep the stem and the first K residual stages (0-4) at their ImageNet weights for the whole run: faster steps (default 2 when training on crops of large images such as BACH, 0 on whole images such as IDC).")]
+        public int? FrozenStages { get; set; }
 
         [CommandOption("--balance <HOW>")]
         [Description("Class imbalance: loss (class-weighted loss, default), sampling, or none.")]

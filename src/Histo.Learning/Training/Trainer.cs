@@ -170,7 +170,8 @@ public sealed class Trainer
         TrainingCheckpoint state = previous ?? new TrainingCheckpoint { RecipeKey = recipeKey };
         double elapsedBefore = state.ElapsedSeconds;
 
-        var session = new TrainingSession(options, dataset, images, foldOf, initCard != null ? run.InitModelDirectory : null, checkpointDirectory, state,
+        TrainingOptions resolved = options with { FrozenStages = options.FrozenStages ?? (crops != null ? TrainingOptions.DefaultFrozenStagesForCrops : 0) };
+        var session = new TrainingSession(resolved, dataset, images, foldOf, initCard != null ? run.InitModelDirectory : null, checkpointDirectory, state,
             progress, clock, elapsedBefore, mixed, cancellationToken);
 
         while (state.PhaseFold >= 1 && state.PhaseFold <= options.Folds)
@@ -218,7 +219,7 @@ public sealed class Trainer
             Mpp = mpp,
             StainNormalization = options.StainNormalization is { } m ? m.ToString().ToLowerInvariant() : "none",
         };
-        JsonObject training = TrainingOutputs.TrainingNode(options, dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed);
+        JsonObject training = TrainingOutputs.TrainingNode(resolved, dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed);
         training["engine"] = session.Engine?.ToJson(); // null when this process resumed a run with no epoch left to train
         card.Training = training;
 

@@ -135,10 +135,17 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// The stem and the first this-many residual stages (0..4) keep their ImageNet weights for the whole run, their
-    /// batch norms in eval mode: no gradient is computed through them, which makes a step cheaper. 0 (default)
-    /// fine-tunes every layer.
+    /// batch norms in eval mode: no gradient is computed through them, so a step is cheaper (bf16, 224 px, 2 cores:
+    /// 44 images/s with 2 frozen stages against 26 with none). Null follows the data: <see cref="DefaultFrozenStagesForCrops"/>
+    /// when the run cuts the seed's crops (BACH-like fields), 0 (every layer learns) for whole images such as IDC's patches.
     /// </summary>
-    public int FrozenStages { get; init; }
+    public int? FrozenStages { get; init; }
+
+    /// <summary>
+    /// Frozen stages of a crop-based run by default: on BACH Part A (fold 1 of the 3-fold CV, 5 epochs, bf16) freezing
+    /// the stem, layer1 and layer2 scored 0.83 at its best epoch against 0.80 with every layer learning, 1.7x faster.
+    /// </summary>
+    public const int DefaultFrozenStagesForCrops = 2;
 
     /// <summary>Class-imbalance compensation.</summary>
     public ClassBalancing Balancing { get; init; } = ClassBalancing.LossWeights;
@@ -224,7 +231,7 @@ public sealed record TrainingOptions
         Require(WarmupEpochs >= 0 && double.IsFinite(WarmupEpochs), "warm-up epochs must be 0 or more");
         Require(StepEpochs >= 1 && StepGamma is > 0 and <= 1, "step schedule needs step epochs >= 1 and gamma in (0, 1]");
         Require(FrozenBackboneEpochs >= 0, "frozen-backbone epochs must be 0 or more");
-        Require(FrozenStages is >= 0 and <= ResNet18Variant.StageCount, $"frozen stages must be 0..{ResNet18Variant.StageCount}, got {FrozenStages}");
+        Require(FrozenStages is null or (>= 0 and <= ResNet18Variant.StageCount), $"frozen stages must be 0..{ResNet18Variant.StageCount}, got {FrozenStages}");
         Require(Dropout is >= 0 and < 1, "dropout must be in [0, 1)");
         Require(InputSizePixels is null or (>= 32 and <= 1024), $"input size must be 32..1024 pixels, got {InputSizePixels}");
         Require(Mpp is null || (Mpp >= ModelCard.MinMpp && Mpp <= ModelCard.MaxMpp),

@@ -111,8 +111,9 @@ internal sealed class TrainingSession
         Engine = EngineSelfCheck.PrepareForTraining(network);
         int[] trainViews = images.ViewsOf(train);
         var parameters = network.named_parameters().ToList();
-        var (fixedParameters, fixedNorms) = network.TrunkModules(Options.FrozenStages);
-        var fixedSet = new HashSet<object>(Options.FrozenStages > 0 ? fixedParameters : [], ReferenceEqualityComparer.Instance);
+        int frozenStages = Options.FrozenStages ?? 0; // resolved by the trainer
+        var (fixedParameters, fixedNorms) = network.TrunkModules(frozenStages);
+        var fixedSet = new HashSet<object>(frozenStages > 0 ? fixedParameters : [], ReferenceEqualityComparer.Instance);
         using var optimizer = CreateOptimizer(parameters.Select(p => p.parameter));
         if (state.EpochsDone > 0 && state.WeightsFile != null && state.OptimizerFile != null)
         {
@@ -139,7 +140,7 @@ internal sealed class TrainingSession
             int seen = 0;
             double lr = 0;
             network.train();
-            if (Options.FrozenStages > 0)
+            if (frozenStages > 0)
             {
                 foreach (var norm in fixedNorms)
                 {

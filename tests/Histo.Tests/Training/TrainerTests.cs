@@ -63,6 +63,7 @@ public sealed class TrainerTests
         Assert.Equal(4.0, card.Mpp);
         Assert.NotNull(card.Training?["cv"]?["balanced_accuracy_mean"]);
         Assert.Equal("all-data", (string?)card.Training?["final_model"]?["choice"]);
+        Assert.Equal(0, (int?)card.Training?["recipe"]?["frozen_stages"]); // whole images: every layer learns by default
         Assert.Equal("plain-channels-last-fp32", (string?)card.Training?["engine"]?["name"]); // passed its self-check
         Assert.False((bool?)card.Training?["engine"]?["fallback"]);
         Assert.True(File.Exists(Path.Combine(model, TrainingFiles.SplitFileName)));
@@ -90,6 +91,7 @@ public sealed class TrainerTests
         Assert.Equal(32, card.PatchSizePixels);
         Assert.Equal(9.0, card.CropStridePixels);
         Assert.Equal(9 * dataset.Items.Count, (int?)card.Training?["recipe"]?["crops"]);
+        Assert.Equal(TrainingOptions.DefaultFrozenStagesForCrops, (int?)card.Training?["recipe"]?["frozen_stages"]); // crops: the default freezes
         Assert.Equal(dataset.Items.Count, result.Folds.Sum(f => f.ValidationCount));
         string[] predictions = File.ReadAllLines(Path.Combine(model, TrainingFiles.PredictionsFileName));
         Assert.Equal(dataset.Items.Count, predictions.Length - 1); // one row per image, not per crop
