@@ -29,10 +29,7 @@ public sealed record SlideSummary(string Name, long Width, long Height, double? 
 internal sealed class SlideLibrary : IDisposable
 {
     /// <summary>File extensions listed as slides: OpenSlide's formats and plain images.</summary>
-    public static readonly IReadOnlySet<string> SlideExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ".svs", ".tif", ".tiff", ".ndpi", ".vms", ".vmu", ".scn", ".mrxs", ".svslide", ".bif", ".png", ".jpg", ".jpeg", ".bmp",
-    };
+    public static IReadOnlySet<string> SlideExtensions => SlideFormats.SlideExtensions;
 
     /// <summary>Files a prediction folder may serve, and nothing else.</summary>
     public static readonly IReadOnlySet<string> PredictionFiles = new HashSet<string>(StringComparer.Ordinal)

@@ -34,7 +34,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public int Batch { get; set; } = TrainingOptions.DefaultBatchSize;
 
         [CommandOption("--input <PX>")]
-        [Description("Network input side in pixels (default: follows the data, e.g. 96 for IDC's 50 px patches, 224 for large images).")]
+        [Description("Network input side in pixels (default: follows the data, e.g. 96 for IDC's 50 px patches, 320 for the seed's crops of BACH-like fields, 224 for other large images).")]
         public int? Input { get; set; }
 
         [CommandOption("--image-mpp <MICRONS>")]
@@ -50,8 +50,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public double? Stride { get; set; }
 
         [CommandOption("--precision <P>")]
-        [Description("Training arithmetic: fp32 (default), bf16 (bf16 forward/backward on a copy, fp32 master weights; 1.6x faster on AVX512-BF16 CPUs, many times slower on CPUs without them), or auto (bf16 where the CPU has AVX512-BF16).")]
-        public string Precision { get; set; } = "fp32";
+        [Description("Training arithmetic: auto (default: bf16 where the CPU has AVX512-BF16, fp32 elsewhere), fp32, or bf16 (bf16 forward/backward on a copy, fp32 master weights; 1.6x faster on AVX512-BF16 CPUs, many times slower on CPUs without them).")]
+        public string Precision { get; set; } = "auto";
 
         [CommandOption("--lr <RATE>")]
         [Description("Base learning rate (default 0.0003 for adamw, 0.001 for sgd); cosine schedule with warm-up.")]

@@ -123,7 +123,7 @@ public sealed class Trainer
         double? mpp = options.Mpp ?? dataset.Mpp;
         CropPlan? crops = ResolveCrops(dataset, mpp, initCard);
         int patchSide = crops?.SizePixels ?? dataset.Sources.Max(s => Math.Max(s.UsualWidthPixels, s.UsualHeightPixels));
-        int inputSize = options.InputSizePixels ?? initCard?.InputSizePixels ?? TrainingOptions.DefaultInputSize(patchSide);
+        int inputSize = options.InputSizePixels ?? initCard?.InputSizePixels ?? (crops != null ? TrainingOptions.DefaultCropInputSize : TrainingOptions.DefaultInputSize(patchSide));
         bool mixed = UseMixedPrecision();
 
         CrossValidationSplit split = GroupKFold.Split(dataset, options.Folds, options.Seed);

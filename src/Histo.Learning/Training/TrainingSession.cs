@@ -18,6 +18,9 @@ namespace Histo.Learning.Training;
 /// <summary>The network-training part of a run: folds and the final model, with checkpoints.</summary>
 internal sealed class TrainingSession
 {
+    // Validation batches beyond 32 crops run no faster on the CPU but hold several GB more activations at 320 px.
+    private const int ValidationBatchLimit = 32;
+
     private readonly TrainingOptions options;
     private readonly Dataset dataset;
     private readonly PreparedImages images;
@@ -230,7 +233,7 @@ internal sealed class TrainingSession
         var sums = new Dictionary<int, double[]>(validation.Length);
         network.eval();
         using var noGrad = no_grad();
-        using var pipeline = new BatchPipeline(images, views, viewLabels, Options.BatchSize * 2, null, 0, Options.Threads, cancellationToken);
+        using var pipeline = new BatchPipeline(images, views, viewLabels, Math.Min(Options.BatchSize * 2, ValidationBatchLimit), null, 0, Options.Threads, cancellationToken);
         int batchIndex = 0;
         foreach (PreparedBatch batch in pipeline.Batches())
         {

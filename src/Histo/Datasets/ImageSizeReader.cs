@@ -190,85 +190,7 @@ public static class ImageSizeReader
     private static bool TryTiff(Stream stream, out int width, out int height)
     {
         width = height = 0;
-        stream.Position = 0;
-        Span<byte> header = stackalloc byte[16];
-        stream.ReadExactly(header[..8]);
-        bool little = header[0] == 'I';
-        int version = U16(header[2..], little);
-        bool big = version == 43;
-        if (version != 42 && !big)
-        {
-            return false;
-        }
-
-        long ifd;
-        if (big)
-        {
-            stream.ReadExactly(header[8..16]);
-            ifd = (long)U64(header[8..], little);
-        }
-        else
-        {
-            ifd = U32(header[4..], little);
-        }
-
-        if (ifd < 8 || ifd >= stream.Length)
-        {
-            return false;
-        }
-
-        stream.Position = ifd;
-        Span<byte> countBytes = stackalloc byte[8];
-        long count;
-        if (big)
-        {
-            stream.ReadExactly(countBytes);
-            count = (long)U64(countBytes, little);
-        }
-        else
-        {
-            stream.ReadExactly(countBytes[..2]);
-            count = U16(countBytes, little);
-        }
-
-        int entrySize = big ? 20 : 12;
-        if (count <= 0 || count > 4096)
-        {
-            return false;
-        }
-
-        var entries = new byte[count * entrySize];
-        stream.ReadExactly(entries);
-        long w = -1, h = -1;
-        for (int i = 0; i < count; i++)
-        {
-            ReadOnlySpan<byte> e = entries.AsSpan(i * entrySize, entrySize);
-            int tag = U16(e, little);
-            if (tag is not (256 or 257))
-            {
-                continue;
-            }
-
-            int type = U16(e[2..], little);
-            ReadOnlySpan<byte> value = e[(big ? 12 : 8)..];
-            long v = type switch
-            {
-                3 => U16(value, little),
-                4 => U32(value, little),
-                16 => (long)U64(value, little),
-                _ => -1,
-            };
-            if (tag == 256)
-            {
-                w = v;
-            }
-            else
-            {
-                h = v;
-            }
-        }
-
-        if (w <= 0 || h <= 0 || w > int.MaxValue || h > int.MaxValue)
+        if (Histo.Slides.TiffTags.TryRead(stream) is not { WidthPixels: { } w, HeightPixels: { } h } || w > int.MaxValue || h > int.MaxValue)
         {
             return false;
         }
@@ -294,13 +216,4 @@ public static class ImageSizeReader
 
         return total;
     }
-
-    private static int U16(ReadOnlySpan<byte> b, bool little) =>
-        little ? BinaryPrimitives.ReadUInt16LittleEndian(b) : BinaryPrimitives.ReadUInt16BigEndian(b);
-
-    private static uint U32(ReadOnlySpan<byte> b, bool little) =>
-        little ? BinaryPrimitives.ReadUInt32LittleEndian(b) : BinaryPrimitives.ReadUInt32BigEndian(b);
-
-    private static ulong U64(ReadOnlySpan<byte> b, bool little) =>
-        little ? BinaryPrimitives.ReadUInt64LittleEndian(b) : BinaryPrimitives.ReadUInt64BigEndian(b);
 }

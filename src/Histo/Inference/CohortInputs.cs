@@ -1,4 +1,5 @@
 using Histo.Imaging;
+using Histo.Slides;
 
 namespace Histo.Inference;
 
@@ -33,12 +34,6 @@ public readonly record struct Shard(int Index, int Count)
 /// <summary>Expands the slide argument of cohort commands: one slide, a folder of slides, or a text file listing them.</summary>
 public static class CohortInputs
 {
-    /// <summary>File extensions taken from a folder as slides (OpenSlide formats and plain images).</summary>
-    public static readonly IReadOnlySet<string> SlideExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ".svs", ".tif", ".tiff", ".ndpi", ".vms", ".vmu", ".scn", ".mrxs", ".svslide", ".bif", ".png", ".jpg", ".jpeg",
-    };
-
     /// <summary>
     /// The slides named by <paramref name="input"/>, sorted by path (so every shard sees the same order), and
     /// the ones this <paramref name="shard"/> owns. A .txt file lists one path per line (relative to the list;
@@ -51,11 +46,11 @@ public static class CohortInputs
         if (Directory.Exists(input))
         {
             all = Directory.EnumerateFiles(input)
-                .Where(f => SlideExtensions.Contains(Path.GetExtension(f)) && !Path.GetFileName(f).StartsWith('.'))
+                .Where(SlideFormats.IsSlideFile)
                 .ToList();
             if (all.Count == 0)
             {
-                throw new HistoException($"{input}: no slides found in the folder (looked for {string.Join(", ", SlideExtensions.Order())})");
+                throw new HistoException($"{input}: no slides found in the folder (looked for {SlideFormats.Listing})");
             }
         }
         else if (File.Exists(input) && Path.GetExtension(input).Equals(".txt", StringComparison.OrdinalIgnoreCase))

@@ -73,12 +73,6 @@ public sealed class PatchExporter
     /// <summary>Name of the CSV in the output directory.</summary>
     public const string CsvFileName = "patches.csv";
 
-    /// <summary>Extensions treated as whole-slide images when a folder is given (plain images are added to these).</summary>
-    public static readonly IReadOnlySet<string> SlideExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ".svs", ".ndpi", ".vms", ".vmu", ".scn", ".mrxs", ".svslide", ".bif", ".tif", ".tiff",
-    };
-
     private const int BatchSize = 64;
 
     /// <summary>Creates an exporter; the options are validated here.</summary>
@@ -119,14 +113,14 @@ public sealed class PatchExporter
         string? excluded = excludeDirectory is null ? null : System.IO.Path.GetFullPath(excludeDirectory).TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
         string root = System.IO.Path.GetFullPath(path);
         var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => SlideExtensions.Contains(System.IO.Path.GetExtension(f)) || ImageIO.HasImageExtension(f))
+            .Where(f => SlideFormats.SlideExtensions.Contains(System.IO.Path.GetExtension(f)))
             .Where(f => !System.IO.Path.GetRelativePath(root, f).Split(System.IO.Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
             .Where(f => excluded is null || !f.StartsWith(excluded, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .ToList();
         if (files.Count == 0)
         {
-            throw new HistoException($"{path}: no slides or images in this folder or below (looked for {string.Join(", ", SlideExtensions.Concat(ImageIO.ImageExtensions).Distinct().Order())})");
+            throw new HistoException($"{path}: no slides or images in this folder or below (looked for {SlideFormats.Listing})");
         }
 
         return files;

@@ -150,6 +150,21 @@ public class ImageSizeReaderTests
         File.WriteAllBytes(bigPath, big);
         Assert.True(ImageSizeReader.TryReadHeaderSize(bigPath, out w, out h));
         Assert.Equal((70000, 50000), (w, h));
+
+        // The same BigTIFF with its resolution: rationals inline in 8-byte values, centimetre unit (0.84 µm/px).
+        var withResolution = new byte[16 + 8 + 5 * 20 + 8];
+        big.AsSpan(0, 16).CopyTo(withResolution);
+        BinaryPrimitives.WriteUInt64LittleEndian(withResolution.AsSpan(16), 5);
+        WriteBigEntry(withResolution.AsSpan(24), 256, 16, 70000);
+        WriteBigEntry(withResolution.AsSpan(44), 257, 4, 50000);
+        WriteBigEntry(withResolution.AsSpan(64), 282, 5, 11905UL | (1UL << 32));
+        WriteBigEntry(withResolution.AsSpan(84), 283, 5, 11905UL | (1UL << 32));
+        WriteBigEntry(withResolution.AsSpan(104), 296, 3, 3);
+        string resolutionPath = Path.Combine(dir, "big-mpp.tif");
+        File.WriteAllBytes(resolutionPath, withResolution);
+        Assert.True(ImageSizeReader.TryReadHeaderSize(resolutionPath, out w, out h));
+        Assert.Equal((70000, 50000), (w, h));
+        Assert.Equal(10000.0 / 11905, Histo.Slides.ImageFileResolution.TryReadMpp(resolutionPath) ?? 0, 9);
     }
 
     [Fact]
@@ -187,9 +202,13 @@ public class ImageSizeReaderTests
         BinaryPrimitives.WriteUInt16LittleEndian(entry, tag);
         BinaryPrimitives.WriteUInt16LittleEndian(entry[2..], type);
         BinaryPrimitives.WriteUInt64LittleEndian(entry[4..], 1);
-        if (type == 16)
+        if (type is 16 or 5)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(entry[12..], value);
+            BinaryPrimitives.WriteUInt64LittleEndian(entry[12..], value); // LONG8, or a RATIONAL's numerator and denominator
+        }
+        else if (type == 3)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(entry[12..], (ushort)value);
         }
         else
         {
