@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using Histo.Cli.Rendering;
 using Histo.Patches;
 using Histo.Tissue;
 using Spectre.Console;
@@ -156,7 +157,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask("patches", maxValue: 1);
-                    summary = exporter.Export(inputs, settings.Output!, settings.Labels, new Relay(p =>
+                    summary = exporter.Export(inputs, settings.Output!, settings.Labels, new SyncProgress<PatchProgress>(p =>
                     {
                         task.MaxValue = Math.Max(1, p.PositionCount);
                         task.Value = p.PositionsDone;
@@ -169,7 +170,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
         {
             // Plain lines when redirected (CI, logs): one every two seconds, the first after two seconds.
             double lastLine = 0;
-            summary = exporter.Export(inputs, settings.Output!, settings.Labels, new Relay(p =>
+            summary = exporter.Export(inputs, settings.Output!, settings.Labels, new SyncProgress<PatchProgress>(p =>
             {
                 double now = clock.Elapsed.TotalSeconds;
                 if (now - lastLine >= 2)
@@ -203,9 +204,4 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
 
     private static string Describe(PatchProgress p, double seconds) => string.Create(CultureInfo.InvariantCulture,
         $"slide {p.SlideIndex + 1}/{p.SlideCount} {p.Slide}: {p.PositionsDone}/{p.PositionCount} positions, {p.PatchesWritten} patches, {p.PatchesWritten / Math.Max(seconds, 1e-9):0.#} patches/s");
-
-    private sealed class Relay(Action<PatchProgress> report) : IProgress<PatchProgress>
-    {
-        public void Report(PatchProgress value) => report(value);
-    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Histo.Cli.Rendering;
 using Histo.Inference;
 using Spectre.Console;
 
@@ -27,7 +28,7 @@ internal static class SlideProgressDisplay
                 var task = ctx.AddTask("slides", maxValue: 1);
                 // Description, bar and percentage with a space between: the description gets what the others leave.
                 int width = Math.Max(20, console.Profile.Width - BarWidth - 4 - 3);
-                result = work(new Relay(p =>
+                result = work(new SyncProgress<CohortProgress>(p =>
                 {
                     task.MaxValue = Math.Max(1, p.Slide.PatchCount);
                     task.Value = p.Slide.PatchesDone;
@@ -45,7 +46,7 @@ internal static class SlideProgressDisplay
         var clock = Clock();
         var meter = new SlideRateMeter(clock);
         double last = 0;
-        return work(new Relay(p =>
+        return work(new SyncProgress<CohortProgress>(p =>
         {
             string text = meter.Describe(p, int.MaxValue);
             if (clock() - last >= 2)
@@ -60,11 +61,6 @@ internal static class SlideProgressDisplay
     {
         var watch = Stopwatch.StartNew();
         return () => watch.Elapsed.TotalSeconds;
-    }
-
-    private sealed class Relay(Action<CohortProgress> report) : IProgress<CohortProgress>
-    {
-        public void Report(CohortProgress value) => report(value);
     }
 }
 

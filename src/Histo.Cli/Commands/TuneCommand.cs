@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Histo.Annotations;
+using Histo.Cli.Rendering;
 using Histo.Inference;
 using Histo.Learning.Models;
 using Histo.Models;
@@ -68,7 +69,7 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
             bool reuse = settings.Outputs != null && SlideOutputs.IsComplete(settings.Outputs, slide);
             var result = reuse
                 ? SlideOutputs.Read(previous, model.Card)
-                : inference.Run(slide, new Relay(p =>
+                : inference.Run(slide, new SyncProgress<SlideInferenceProgress>(p =>
             {
                 if (clock.Elapsed.TotalSeconds - lastLine >= 2)
                 {
@@ -105,10 +106,5 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
             $"thresholds {thresholds}: pooled Part B score {tuned.Score:0.0000} over {pairs.Count} slide(s) ({tuned.Cells} map cells); seed 0,0.35,0.7,0.75: {tuned.SeedScore:0.0000}; argmax: {tuned.ArgmaxScore:0.0000}"));
         Terminal.ErrorLine(settings.DryRun ? "dry run: the card was not changed" : $"wrote the thresholds into {Path.Combine(settings.Model, ModelCard.FileName)}");
         return 0;
-    }
-
-    private sealed class Relay(Action<SlideInferenceProgress> report) : IProgress<SlideInferenceProgress>
-    {
-        public void Report(SlideInferenceProgress value) => report(value);
     }
 }
