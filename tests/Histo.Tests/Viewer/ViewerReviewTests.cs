@@ -238,6 +238,17 @@ public class ViewerReviewTests(ReviewFixture fx, ViewerFixture viewer, ITestOutp
             Assert.Equal(8, byLabel["InSitu"].Count);
             Assert.Single(byLabel["InSitu"].Select(p => p.GetProperty("color").GetString()).Distinct());
             Assert.Equal(3, byLabel.Values.Select(v => v[0].GetProperty("color").GetString()).Distinct().Count());
+
+            // A hostile truth file (an external entity) is refused in one line, nothing read through it.
+            File.Copy(TestPaths.TinySvs, Path.Combine(root, "B.svs"));
+            File.WriteAllText(Path.Combine(root, "B.xml"), "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><Annotations>&e;</Annotations>");
+            var hostile = await http.GetAsync("/api/annotations/B.svs");
+            string reason = await hostile.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, hostile.StatusCode);
+            Assert.Contains("B.xml", reason, StringComparison.Ordinal);
+            Assert.DoesNotContain("root:", reason, StringComparison.Ordinal);
+            Assert.DoesNotContain(root, reason, StringComparison.Ordinal);
+            Assert.Single(reason.Trim().Split('\n'));
         }
         finally
         {
