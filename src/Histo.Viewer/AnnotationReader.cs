@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Xml;
 
 namespace Histo.Viewer;
 
@@ -11,18 +9,17 @@ namespace Histo.Viewer;
 public sealed record AnnotationPolygon(string Label, string Color, IReadOnlyList<double[]> Rings);
 
 /// <summary>A set of polygons read from one file.</summary>
-/// <param name="Name">What the layer shows (e.g. "prediction", "annotation").</param>
+/// <param name="Name">What the layer shows ("prediction" or "ground truth").</param>
 /// <param name="Source">The file's name.</param>
 /// <param name="Polygons">The polygons.</param>
 /// <param name="Skipped">Geometries that were not polygons (points, lines) or had fewer than three vertices.</param>
 public sealed record AnnotationLayer(string Name, string Source, IReadOnlyList<AnnotationPolygon> Polygons, int Skipped);
 
 /// <summary>
-/// Reads annotation polygons for display, in level-0 pixels: GeoJSON (QuPath FeatureCollection: Polygon and
-/// MultiPolygon, holes as interior rings, <c>properties.classification.name/color</c>), Aperio ImageScope XML
-/// (<c>Annotations/Annotation/Regions/Region[@Text]/Vertices/Vertex[@X,@Y]</c>) and ASAP XML
-/// (<c>ASAP_Annotations/Annotations/Annotation[@PartOfGroup,@Color]/Coordinates/Coordinate[@X,@Y]</c>).
-/// Deliberately minimal: display only, no label mapping or rasterisation (the pipeline's annotation reader does that).
+/// Reads the prediction's GeoJSON for display, in level-0 pixels (QuPath FeatureCollection: Polygon and MultiPolygon,
+/// holes as interior rings, <c>properties.classification.name/color</c>). Ground-truth annotation files beside a slide
+/// (Aperio ImageScope XML, ASAP XML, GeoJSON) are read by the pipeline's reader (<see cref="Histo.Annotations.AnnotationReader"/>).
+/// Deliberately minimal: display only, no label mapping or rasterisation.
 /// </summary>
 public static class AnnotationReader
 {
@@ -32,28 +29,17 @@ public static class AnnotationReader
     /// <summary>Most bytes read from one file.</summary>
     public const long MaxFileBytes = 256L * 1024 * 1024;
 
-    /// <summary>Reads a file by its extension (.geojson/.json or .xml).</summary>
-    public static AnnotationLayer Read(string path, string layerName)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        var length = new FileInfo(path).Length;
-        if (length > MaxFileBytes)
-        {
-            throw new PredictionFormatException($"{Path.GetFileName(path)} is {length} bytes, more than the {MaxFileBytes} an annotation file may have");
-        }
-
-        return Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".xml" => ReadXml(path, layerName),
-            _ => ReadGeoJson(path, layerName),
-        };
-    }
-
     /// <summary>Reads a GeoJSON FeatureCollection, Feature or bare geometry.</summary>
     public static AnnotationLayer ReadGeoJson(string path, string layerName)
     {
         ArgumentNullException.ThrowIfNull(path);
         string name = Path.GetFileName(path);
+        long length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+        {
+            throw new PredictionFormatException($"{name} is {length} bytes, more than the {MaxFileBytes} an annotation file may have");
+        }
+
         JsonDocument doc;
         try
         {
@@ -102,115 +88,6 @@ public static class AnnotationReader
 
             return new AnnotationLayer(layerName, name, polygons, skipped);
         }
-    }
-
-    /// <summary>Reads Aperio ImageScope XML or ASAP XML (told apart by the root element).</summary>
-    public static AnnotationLayer ReadXml(string path, string layerName)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        string name = Path.GetFileName(path);
-        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true, IgnoreWhitespace = true };
-        var polygons = new List<AnnotationPolygon>();
-        int skipped = 0, vertices = 0;
-        try
-        {
-            using var reader = XmlReader.Create(path, settings);
-            reader.MoveToContent();
-            bool asap = reader.LocalName == "ASAP_Annotations";
-            if (!asap && reader.LocalName != "Annotations")
-            {
-                throw new PredictionFormatException($"{name}: not ImageScope (<Annotations>) or ASAP (<ASAP_Annotations>) XML; root is <{reader.LocalName}>");
-            }
-
-            string annotationLabel = "", annotationColor = "";
-            string? regionLabel = null;
-            List<double>? ring = null;
-            while (reader.Read())
-            {
-                if (reader.NodeType == XmlNodeType.Element)
-                {
-                    switch (reader.LocalName)
-                    {
-                        case "Annotation":
-                            annotationLabel = asap ? reader.GetAttribute("PartOfGroup") ?? reader.GetAttribute("Name") ?? "" : reader.GetAttribute("Name") ?? "";
-                            annotationColor = asap ? ClassColors.Parse(reader.GetAttribute("Color")) ?? "" : ImageScopeColor(reader.GetAttribute("LineColor"));
-                            if (asap)
-                            {
-                                ring = [];
-                            }
-
-                            break;
-                        case "Attribute" when !asap && ring == null && reader.GetAttribute("Value") is { Length: > 0 } value:
-                            // Some BACH files keep the label in Annotation/Attributes/Attribute[@Value].
-                            annotationLabel = value;
-                            break;
-                        case "Region" when !asap:
-                            regionLabel = reader.GetAttribute("Text");
-                            ring = [];
-                            break;
-                        case "Vertex" or "Coordinate" when ring != null:
-                            ring.Add(Coordinate(reader, "X", name));
-                            ring.Add(Coordinate(reader, "Y", name));
-                            if (++vertices > MaxVertices)
-                            {
-                                throw new PredictionFormatException($"{name}: more than {MaxVertices} vertices, too many to draw");
-                            }
-
-                            break;
-                    }
-                }
-                else if (reader.NodeType == XmlNodeType.EndElement && ring != null
-                    && ((asap && reader.LocalName == "Annotation") || (!asap && reader.LocalName == "Region")))
-                {
-                    string label = !string.IsNullOrWhiteSpace(regionLabel) ? regionLabel : annotationLabel;
-                    if (ring.Count >= 6)
-                    {
-                        polygons.Add(new AnnotationPolygon(label, ColorFor(label, annotationColor, polygons.Count), [ring.ToArray()]));
-                    }
-                    else
-                    {
-                        skipped++;
-                    }
-
-                    ring = null;
-                    regionLabel = null;
-                }
-            }
-        }
-        catch (XmlException e)
-        {
-            throw new PredictionFormatException($"{name}: not well-formed XML (line {e.LineNumber}: {e.Message.Split('\n')[0]})", e);
-        }
-
-        return new AnnotationLayer(layerName, name, polygons, skipped);
-    }
-
-    private static string ColorFor(string label, string fileColor, int index)
-    {
-        // Class colours keep one meaning across layers; a file's own colour is used for labels that are no known class.
-        return ClassColors.Known(label) ?? (fileColor.Length > 0 ? fileColor : ClassColors.Default(label, index));
-    }
-
-    private static string ImageScopeColor(string? lineColor)
-    {
-        // ImageScope writes LineColor as a decimal 0x00BBGGRR.
-        if (int.TryParse(lineColor, NumberStyles.Integer, CultureInfo.InvariantCulture, out int bgr) && bgr >= 0)
-        {
-            return ClassColors.Hex(bgr & 255, (bgr >> 8) & 255, (bgr >> 16) & 255);
-        }
-
-        return "";
-    }
-
-    private static double Coordinate(XmlReader reader, string attribute, string name)
-    {
-        string? text = reader.GetAttribute(attribute);
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
-        {
-            throw new PredictionFormatException($"{name}: <{reader.LocalName}> has a missing or non-numeric {attribute} ('{text}')");
-        }
-
-        return v;
     }
 
     private static string? TypeOf(JsonElement e) =>

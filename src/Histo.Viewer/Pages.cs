@@ -69,7 +69,8 @@ internal static class Pages
         var sb = new StringBuilder();
         Head(sb, name + " - Histo viewer", "slide-page");
         sb.Append("<header><a class=\"back\" href=\"/\">← slides</a><h1>").Append(E(name)).Append("</h1></header>\n");
-        sb.Append("<div id=\"layout\"><div id=\"viewer-wrap\"><div id=\"viewer\" aria-label=\"slide\"></div><div id=\"scalebar\" hidden><div class=\"bar\"></div><span class=\"label\"></span></div></div>\n<aside id=\"panel\">\n");
+        sb.Append("<div id=\"layout\"><div id=\"viewer-wrap\"><div id=\"viewer\" aria-label=\"slide\"></div><div id=\"scalebar\" hidden><div class=\"bar\"></div><span class=\"label\"></span></div><div id=\"readout\" hidden></div></div>\n<aside id=\"panel\">\n");
+        sb.Append("<p class=\"view-link\"><a id=\"view-link\" href=\"#\" title=\"This address reopens the slide at this place, zoom and layers\">Link to this view</a></p>\n");
         sb.Append("<section id=\"overlay-panel\" hidden></section>\n<section id=\"annotation-panel\" hidden></section>\n");
 
         sb.Append("<section id=\"slide-summary\"><h2>Slide</h2><table class=\"props\">");

@@ -204,16 +204,57 @@ public static class OverlayRenderer
     }
 
     /// <summary>
-    /// A PNG where each class-map value is painted in its class colour (fully opaque) and values with no class are
-    /// transparent, with the same aspect correction as <see cref="HeatmapPng"/>.
+    /// A PNG where each class-map value is painted in its class colour (fully opaque) and values with no class, or of
+    /// a class in <paramref name="hiddenClasses"/>, are transparent, with the same aspect correction as <see cref="HeatmapPng"/>.
     /// </summary>
-    public static byte[] ClassMapPng(string classMapPath, PredictionGeometry geometry)
+    public static byte[] ClassMapPng(string classMapPath, PredictionGeometry geometry, IReadOnlySet<int>? hiddenClasses = null)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         var (pixels, width, height) = LoadGrayBounded(classMapPath);
         RequireMapSize(classMapPath, width, height, geometry);
+        var rgba = Paint(pixels, width, height, geometry.Classes, hiddenClasses);
+        var (w, h) = AlignedSize(width, height, geometry);
+        if (w != width || h != height)
+        {
+            rgba = ResizeNearest(rgba, w, h);
+        }
+
+        return ImageIO.Encode(rgba, ".png");
+    }
+
+    /// <summary>
+    /// A PNG of a ground-truth label mask (one class code per pixel, index into <paramref name="classes"/>) painted as
+    /// <see cref="ClassMapPng"/> paints a class map, sampled down (nearest neighbour, pixel centres) to at most
+    /// <paramref name="maxSidePixels"/> a side. The browser stretches it over the level-0 area it covers.
+    /// </summary>
+    /// <exception cref="PredictionFormatException">A code with no class (e.g. above 3 for BACH), or an image too large.</exception>
+    public static byte[] LabelMaskPng(string maskPath, IReadOnlyList<PredictionClass> classes, IReadOnlySet<int>? hiddenClasses, int maxSidePixels)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        var (pixels, width, height) = LoadGrayBounded(maskPath);
+        byte highest = pixels.Length == 0 ? (byte)0 : pixels.Max();
+        if (highest >= classes.Count)
+        {
+            throw new PredictionFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"label mask {Path.GetFileName(maskPath)} holds the value {highest}; expected class codes 0..{classes.Count - 1} ({string.Join(", ", classes.Select(c => c.Name))})"));
+        }
+
+        double scale = Math.Min(1.0, (double)maxSidePixels / Math.Max(width, height));
+        if (scale < 1)
+        {
+            int w = Math.Max(1, (int)Math.Round(width * scale)), h = Math.Max(1, (int)Math.Round(height * scale));
+            pixels = Histo.Scoring.SlideScorer.ResizeNearest(new Histo.Masks.RasterMask(width, height, 1, 1, pixels), w, h).Pixels;
+            (width, height) = (w, h);
+        }
+
+        return ImageIO.Encode(Paint(pixels, width, height, classes, hiddenClasses), ".png");
+    }
+
+    /// <summary>Class codes painted in their class colours, opaque; codes without a class or hidden transparent.</summary>
+    private static RgbaImage Paint(byte[] pixels, int width, int height, IReadOnlyList<PredictionClass> classes, IReadOnlySet<int>? hiddenClasses)
+    {
         var lut = new byte[256 * 4];
-        foreach (var c in geometry.Classes.Where(c => c.Index is >= 0 and < 256))
+        foreach (var c in classes.Where(c => c.Index is >= 0 and < 256 && hiddenClasses?.Contains(c.Index) != true))
         {
             var (r, g, b) = ClassColors.ToRgb(c.Color);
             lut[c.Index * 4] = r;
@@ -229,13 +270,7 @@ public static class OverlayRenderer
             lut.AsSpan(pixels[i] * 4, 4).CopyTo(dst.Slice(i * 4, 4));
         }
 
-        var (w, h) = AlignedSize(width, height, geometry);
-        if (w != width || h != height)
-        {
-            rgba = ResizeNearest(rgba, w, h);
-        }
-
-        return ImageIO.Encode(rgba, ".png");
+        return rgba;
     }
 
     /// <summary>The image size to send: the map's width, and the height that gives the level-0 rectangle's aspect.</summary>

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Histo.Imaging;
+using Histo.Inference;
 using Histo.Slides;
+using CoreAnnotations = Histo.Annotations;
 
 namespace Histo.Viewer;
 
@@ -40,11 +42,19 @@ internal sealed class SlideLibrary : IDisposable
     /// <summary>The pipeline's heatmap layer: one pixel per map cell, no legend (heatmap.png is a picture with a legend).</summary>
     public const string HeatmapLayerFile = "heatmap-layer.png";
 
+    /// <summary>Longest side of a ground-truth label mask as sent to the browser (larger masks are sampled down, nearest neighbour).</summary>
+    public const int MaxTruthMaskSidePixels = 4096;
+
+    /// <summary>The classes of a label mask beside a slide: the BACH codes 0..3, as <c>histo score</c> and <c>histo tune</c> read it.</summary>
+    public static IReadOnlyList<string> TruthMaskClasses => CoreAnnotations.ClassPalette.BachNames;
+
     private const int ThumbnailSizePixels = 256;
     private const int MaxListedSlides = 5000;
+    private const int MaxCachedProbabilityMaps = 16;
     private readonly ViewerOptions _options;
     private readonly SlidePool _pool;
     private readonly ConcurrentDictionary<string, SlideSummary> _summaries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<ProbabilityMaps>> _probabilities = new(StringComparer.Ordinal);
 
     public SlideLibrary(ViewerOptions options)
     {
@@ -61,7 +71,10 @@ internal sealed class SlideLibrary : IDisposable
 
     public RenderCache Renders { get; }
 
-    /// <summary>Summaries of every slide under the folder, sorted by name.</summary>
+    /// <summary>
+    /// Summaries of every slide under the folder, sorted by name; an image named as the ground truth of a slide beside it
+    /// (<c>A01-window-labels.png</c> beside <c>A01-window.tif</c>) is that slide's label mask, not a slide of its own.
+    /// </summary>
     public List<SlideSummary> ListSlides()
     {
         var names = Slides.ListFiles(SlideExtensions, maxDepth: 8, limit: MaxListedSlides);
@@ -70,7 +83,15 @@ internal sealed class SlideLibrary : IDisposable
             _summaries.Clear();
         }
 
-        return names.Select(Summarize).ToList();
+        var truth = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            string? dir = Path.GetDirectoryName(name)?.Replace('\\', '/');
+            string prefix = string.IsNullOrEmpty(dir) ? "" : dir + "/";
+            truth.UnionWith(GroundTruth.FileNamesFor(CohortInputs.SlideName(name)).Select(f => prefix + f).Where(f => f != name));
+        }
+
+        return names.Where(n => !truth.Contains(n)).Select(Summarize).ToList();
     }
 
     /// <summary>Whether a name is a slide served (a file with a slide extension under the served folder).</summary>
@@ -142,12 +163,17 @@ internal sealed class SlideLibrary : IDisposable
             },
             ["thumbnail"] = "/thumbnail/" + url,
             ["annotations"] = "/api/annotations/" + url,
-            ["annotationFiles"] = AnnotationFiles(name).Select(f => Path.GetFileName(f)).ToList(),
+            ["annotationFiles"] = TruthFiles(name).Where(f => !f.IsMask).Select(f => f.FileName).ToList(),
+            ["truthMasks"] = DescribeTruthMasks(name, slide.Width, slide.Height),
             ["prediction"] = DescribePrediction(name),
         };
     }
 
-    /// <summary>The annotation layers of a slide: the prediction's GeoJSON and files beside the slide with its stem.</summary>
+    /// <summary>
+    /// The polygon layers of a slide: the prediction's GeoJSON, then each ground-truth annotation file beside the
+    /// slide (read by the pipeline's annotation reader with the BACH label map: a label naming a BACH class shows as
+    /// that class, other labels as they are written).
+    /// </summary>
     public List<AnnotationLayer> ReadAnnotations(string name)
     {
         var layers = new List<AnnotationLayer>();
@@ -156,15 +182,64 @@ internal sealed class SlideLibrary : IDisposable
             layers.Add(AnnotationReader.ReadGeoJson(geojson, "prediction"));
         }
 
-        layers.AddRange(AnnotationFiles(name).Select(f => AnnotationReader.Read(f, "annotation")));
+        var colors = PredictionColors(name);
+        layers.AddRange(TruthFiles(name).Where(f => !f.IsMask).Select(f => ReadTruthAnnotations(f.RealPath, colors)));
         return layers;
+    }
+
+    /// <summary>
+    /// A ground-truth label mask beside the slide painted in its class colours, the classes in <paramref name="hidden"/>
+    /// transparent; null when <paramref name="file"/> is not a label mask of that slide.
+    /// </summary>
+    public async Task<byte[]?> GetTruthMaskAsync(string name, string file, IReadOnlySet<int> hidden)
+    {
+        var found = TruthFiles(name).FirstOrDefault(f => f.IsMask && f.FileName == file);
+        if (found.RealPath is not { } path)
+        {
+            return null;
+        }
+
+        var info = new FileInfo(path);
+        var classes = TruthClasses(PredictionColors(name));
+        string key = string.Create(CultureInfo.InvariantCulture,
+            $"truth\n{path}\n{info.LastWriteTimeUtc.Ticks}-{info.Length}\n{string.Join(",", classes.Select(c => c.Color))}\n{string.Join(",", hidden.Order())}");
+        return await Renders.GetOrRenderAsync(key, () => OverlayRenderer.LabelMaskPng(path, classes, hidden, MaxTruthMaskSidePixels)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The class probabilities of the prediction at a level-0 point: those of the map cell holding it, the mean of the
+    /// patches covering the cell's centre (from <c>patches.csv</c>); null when the slide has no prediction with a
+    /// patch table and a geometry.
+    /// </summary>
+    public PointProbabilities? ProbabilitiesAt(string name, double level0X, double level0Y)
+    {
+        if (FindPredictionFile(name, SlideOutputs.Patches) is not { } patchesPath || LoadGeometry(name) is not { } geometry)
+        {
+            return null;
+        }
+
+        var info = new FileInfo(patchesPath);
+        string? classMapPath = FindPredictionFile(name, SlideOutputs.ClassMap);
+        long classMapStamp = classMapPath is null ? 0 : File.GetLastWriteTimeUtc(classMapPath).Ticks;
+        string key = string.Create(CultureInfo.InvariantCulture,
+            $"{patchesPath}\n{info.LastWriteTimeUtc.Ticks}-{info.Length}\n{classMapStamp}\n{geometry.Width}x{geometry.Height}\n{string.Join(",", geometry.Classes.Select(c => c.Name + c.Color))}");
+        if (_probabilities.Count > MaxCachedProbabilityMaps)
+        {
+            _probabilities.Clear();
+        }
+
+        var maps = _probabilities.GetOrAdd(key, _ => new Lazy<ProbabilityMaps>(() => ProbabilityMaps.Load(patchesPath, classMapPath, geometry))).Value;
+        return maps.At(level0X, level0Y);
     }
 
     /// <summary>
     /// A file of the slide's prediction folder, ready to send: the heatmap aspect-corrected, the class map painted in
     /// class colours, others as they are. Null when absent (or not one of <see cref="PredictionFiles"/>).
     /// </summary>
-    public async Task<(byte[] Bytes, string ContentType)?> GetPredictionFileAsync(string name, string file)
+    /// <param name="name">The slide.</param>
+    /// <param name="file">The file's name.</param>
+    /// <param name="hiddenClasses">Class indices the class map leaves transparent (ignored for other files).</param>
+    public async Task<(byte[] Bytes, string ContentType)?> GetPredictionFileAsync(string name, string file, IReadOnlySet<int>? hiddenClasses = null)
     {
         if (!PredictionFiles.Contains(file) || FindPredictionFile(name, file) is not { } path)
         {
@@ -180,10 +255,12 @@ internal sealed class SlideLibrary : IDisposable
 
         var geometry = LoadGeometry(name) ?? throw new PredictionFormatException($"{file} for {name} has no geometry.json beside it, so it cannot be placed on the slide");
         var info = new FileInfo(path);
-        string key = string.Create(CultureInfo.InvariantCulture, $"prediction\n{path}\n{info.LastWriteTimeUtc.Ticks}-{info.Length}\n{string.Join(",", geometry.Classes.Select(c => c.Color))}");
+        var hidden = file == "classmap.png" && hiddenClasses != null ? hiddenClasses : new HashSet<int>();
+        string key = string.Create(CultureInfo.InvariantCulture,
+            $"prediction\n{path}\n{info.LastWriteTimeUtc.Ticks}-{info.Length}\n{string.Join(",", geometry.Classes.Select(c => c.Color))}\n{string.Join(",", hidden.Order())}");
         byte[] bytes = await Renders.GetOrRenderAsync(key, () => file != "classmap.png"
             ? OverlayRenderer.HeatmapPng(path, geometry)
-            : OverlayRenderer.ClassMapPng(path, geometry)).ConfigureAwait(false);
+            : OverlayRenderer.ClassMapPng(path, geometry, hidden)).ConfigureAwait(false);
         return (bytes, contentType);
     }
 
@@ -245,6 +322,7 @@ internal sealed class SlideLibrary : IDisposable
             ["classmap"] = FindPredictionFile(name, "classmap.png") != null ? url + "classmap.png" : null,
             ["overlay"] = FindPredictionFile(name, "overlay.png") != null ? url + "overlay.png" : null,
             ["geojson"] = FindPredictionFile(name, "prediction.geojson") != null ? url + "prediction.geojson" : null,
+            ["probabilities"] = FindPredictionFile(name, SlideOutputs.Patches) != null ? "/api/probabilities/" + UrlOf(name) : null,
         };
         try
         {
@@ -390,21 +468,107 @@ internal sealed class SlideLibrary : IDisposable
         return Predictions.TryResolveFile(folder + "/" + file, out string real) ? real : null;
     }
 
-    /// <summary>Annotation files beside the slide with its stem: <c>.geojson</c> and <c>.xml</c> (ImageScope or ASAP).</summary>
-    private List<string> AnnotationFiles(string name)
+    /// <summary>
+    /// Ground truth beside the slide, named as <c>histo score</c> and <c>histo tune</c> pair it (see
+    /// <see cref="GroundTruth.FileNamesFor"/>: <c>A01.xml</c>, <c>A01-window-labels.png</c>, ...): annotation files,
+    /// and label masks (images, told apart by their content). The slide itself is never its own truth.
+    /// </summary>
+    private List<(string RealPath, string FileName, bool IsMask)> TruthFiles(string name)
     {
         string? dir = Path.GetDirectoryName(name)?.Replace('\\', '/');
-        string stem = Path.GetFileNameWithoutExtension(name);
-        string prefix = string.IsNullOrEmpty(dir) ? stem : dir + "/" + stem;
-        var files = new List<string>();
-        foreach (string ext in new[] { ".geojson", ".xml" })
+        string prefix = string.IsNullOrEmpty(dir) ? "" : dir + "/";
+        Slides.TryResolveFile(name, out string slideReal);
+        var files = new List<(string, string, bool)>();
+        foreach (string candidate in GroundTruth.FileNamesFor(CohortInputs.SlideName(name)))
         {
-            if (Slides.TryResolveFile(prefix + ext, out string real))
+            if (Slides.TryResolveFile(prefix + candidate, out string real) && real != slideReal && files.All(f => f.Item1 != real))
             {
-                files.Add(real);
+                files.Add((real, candidate, GroundTruth.IsImage(real)));
             }
         }
 
         return files;
+    }
+
+    /// <summary>What the page needs of each label mask beside the slide: its URL, classes and the level-0 rectangle it covers (the whole slide).</summary>
+    private List<Dictionary<string, object?>> DescribeTruthMasks(string name, long slideWidth, long slideHeight)
+    {
+        var classes = TruthClasses(PredictionColors(name));
+        var result = new List<Dictionary<string, object?>>();
+        foreach (var (real, file, _) in TruthFiles(name).Where(f => f.IsMask))
+        {
+            var mask = new Dictionary<string, object?>
+            {
+                ["source"] = file,
+                ["url"] = "/truth/" + UrlOf(name) + "/" + Uri.EscapeDataString(file),
+                ["classes"] = classes,
+                ["level0X"] = 0, ["level0Y"] = 0, ["level0Width"] = slideWidth, ["level0Height"] = slideHeight,
+            };
+            if (Histo.Datasets.ImageSizeReader.TryReadHeaderSize(real, out int w, out int h))
+            {
+                mask["width"] = w;
+                mask["height"] = h;
+                if (Math.Abs((double)w / h / ((double)slideWidth / slideHeight) - 1) > 0.02)
+                {
+                    mask["error"] = string.Create(CultureInfo.InvariantCulture, $"{file} is {w} x {h} pixels, not the shape of the slide ({slideWidth} x {slideHeight}), so it cannot be laid over it");
+                }
+            }
+
+            result.Add(mask);
+        }
+
+        return result;
+    }
+
+    /// <summary>Truth classes: the BACH codes, in the prediction's colour for a class it shares, else the viewer's.</summary>
+    private static List<PredictionClass> TruthClasses(IReadOnlyDictionary<string, string> predictionColors) =>
+        TruthMaskClasses.Select((n, i) => new PredictionClass(i, n, predictionColors.TryGetValue(n, out var c) ? c : ClassColors.Default(n, i))).ToList();
+
+    /// <summary>The prediction's class colours by class name (empty without a usable geometry.json).</summary>
+    private Dictionary<string, string> PredictionColors(string name)
+    {
+        try
+        {
+            return LoadGeometry(name)?.Classes.GroupBy(c => c.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Color, StringComparer.Ordinal)
+                ?? new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+        catch (HistoException)
+        {
+            return new Dictionary<string, string>(StringComparer.Ordinal); // the geometry's error is reported with the prediction
+        }
+    }
+
+    /// <summary>A ground-truth annotation file as a polygon layer: classified regions under their class name, others under their own label.</summary>
+    private static AnnotationLayer ReadTruthAnnotations(string path, IReadOnlyDictionary<string, string> predictionColors)
+    {
+        var set = CoreAnnotations.AnnotationReader.Read(path, CoreAnnotations.LabelMap.Bach);
+        var polygons = new List<AnnotationPolygon>();
+        foreach (var annotation in set.Annotations)
+        {
+            string label = annotation.ClassCode is { } code ? set.LabelMap.ClassName(code) : annotation.Label;
+            string color = predictionColors.TryGetValue(label, out var c) ? c : ClassColors.Default(label, annotation.ClassCode ?? polygons.Count);
+            foreach (var polygon in annotation.Polygons)
+            {
+                var rings = new List<double[]> { Flatten(polygon.Exterior) };
+                rings.AddRange(polygon.Holes.Select(Flatten));
+                polygons.Add(new AnnotationPolygon(label, color, rings));
+            }
+        }
+
+        int skipped = set.Warnings.Count(w => w.Kind is CoreAnnotations.AnnotationWarningKind.TooFewVertices or CoreAnnotations.AnnotationWarningKind.InvalidCoordinates
+            or CoreAnnotations.AnnotationWarningKind.UnsupportedGeometry);
+        return new AnnotationLayer("ground truth", Path.GetFileName(path), polygons, skipped);
+    }
+
+    private static double[] Flatten(CoreAnnotations.Level0Point[] ring)
+    {
+        var xy = new double[ring.Length * 2];
+        for (int i = 0; i < ring.Length; i++)
+        {
+            xy[2 * i] = ring[i].X;
+            xy[2 * i + 1] = ring[i].Y;
+        }
+
+        return xy;
     }
 }

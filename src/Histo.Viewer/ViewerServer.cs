@@ -28,7 +28,10 @@ public readonly record struct ViewerStatistics(long CachedBytes, long CacheLimit
 /// <para>
 /// Endpoints: <c>/</c> (slide list), <c>/view/{slide}</c> (slide page), <c>/{slide}.dzi</c> and
 /// <c>/{slide}_files/{level}/{column}_{row}.jpeg</c> (Deep Zoom), <c>/thumbnail/{slide}</c>, <c>/api/slides</c>,
-/// <c>/api/slides/{slide}</c>, <c>/api/annotations/{slide}</c>, <c>/predictions/{slide}/{file}</c> and
+/// <c>/api/slides/{slide}</c>, <c>/api/annotations/{slide}</c> (prediction and ground-truth polygons),
+/// <c>/api/probabilities/{slide}?x=&amp;y=</c> (the prediction's class probabilities at a level-0 point),
+/// <c>/predictions/{slide}/{file}</c> (<c>classmap.png?hide=1,3</c> leaves those classes out),
+/// <c>/truth/{slide}/{label mask file}?hide=</c> (a ground-truth label mask beside the slide, in class colours) and
 /// <c>/static/...</c>. A slide is named by its path relative to the served folder. Nothing outside the served
 /// folders is reachable, and the server writes nothing to disk.
 /// </para>
@@ -192,7 +195,9 @@ public sealed class ViewerServer : IAsyncDisposable
         app.MapGet("/api/slides", context => JsonAsync(context, _library.ListSlides()));
         app.MapGet("/api/slides/{**slide}", SlideInfoAsync);
         app.MapGet("/api/annotations/{**slide}", AnnotationsAsync);
+        app.MapGet("/api/probabilities/{**slide}", ProbabilitiesAsync);
         app.MapGet("/predictions/{**path}", PredictionAsync);
+        app.MapGet("/truth/{**path}", TruthMaskAsync);
         app.MapFallback(context => PlainAsync(context, StatusCodes.Status404NotFound, "not found"));
     }
 
@@ -370,7 +375,13 @@ public sealed class ViewerServer : IAsyncDisposable
             return;
         }
 
-        if (await _library.GetPredictionFileAsync(name, file).ConfigureAwait(false) is not { } found)
+        if (!TryParseHidden(context, out var hidden))
+        {
+            await PlainAsync(context, StatusCodes.Status400BadRequest, "hide must list class indices separated by commas, e.g. ?hide=0,2").ConfigureAwait(false);
+            return;
+        }
+
+        if (await _library.GetPredictionFileAsync(name, file, hidden).ConfigureAwait(false) is not { } found)
         {
             await PlainAsync(context, StatusCodes.Status404NotFound, $"no prediction file '{file}' for {name}").ConfigureAwait(false);
             return;
@@ -378,6 +389,101 @@ public sealed class ViewerServer : IAsyncDisposable
 
         context.Response.Headers.CacheControl = "no-cache";
         await WriteAsync(context, found.ContentType, found.Bytes).ConfigureAwait(false);
+    }
+
+    private async Task TruthMaskAsync(HttpContext context)
+    {
+        string path = RouteName(context, "path");
+        int slash = path.LastIndexOf('/');
+        if (slash <= 0)
+        {
+            await PlainAsync(context, StatusCodes.Status404NotFound, "not found").ConfigureAwait(false);
+            return;
+        }
+
+        string name = path[..slash], file = path[(slash + 1)..];
+        if (!_library.IsSlide(name))
+        {
+            await NotFoundAsync(context, name).ConfigureAwait(false);
+            return;
+        }
+
+        if (!TryParseHidden(context, out var hidden))
+        {
+            await PlainAsync(context, StatusCodes.Status400BadRequest, "hide must list class indices separated by commas, e.g. ?hide=0,2").ConfigureAwait(false);
+            return;
+        }
+
+        if (await _library.GetTruthMaskAsync(name, file, hidden).ConfigureAwait(false) is not { } png)
+        {
+            await PlainAsync(context, StatusCodes.Status404NotFound, $"no ground-truth label mask '{file}' beside {name}").ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.Headers.CacheControl = "no-cache";
+        await WriteAsync(context, "image/png", png).ConfigureAwait(false);
+    }
+
+    private async Task ProbabilitiesAsync(HttpContext context)
+    {
+        string name = RouteName(context, "slide");
+        if (!_library.IsSlide(name))
+        {
+            await NotFoundAsync(context, name).ConfigureAwait(false);
+            return;
+        }
+
+        if (!TryParseCoordinate(context, "x", out double x) || !TryParseCoordinate(context, "y", out double y))
+        {
+            await PlainAsync(context, StatusCodes.Status400BadRequest, "give the point as level-0 pixel coordinates, e.g. ?x=1200&y=800").ConfigureAwait(false);
+            return;
+        }
+
+        if (_library.ProbabilitiesAt(name, x, y) is not { } found)
+        {
+            await PlainAsync(context, StatusCodes.Status404NotFound, $"no prediction with a patch table (patches.csv) and geometry.json for {name}").ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.Headers.CacheControl = "no-cache";
+        await JsonAsync(context, found).ConfigureAwait(false);
+    }
+
+    private static bool TryParseCoordinate(HttpContext context, string key, out double value)
+    {
+        value = 0;
+        var values = context.Request.Query[key];
+        return values.Count == 1 && values[0] is { Length: > 0 and <= 32 } text
+            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+    }
+
+    /// <summary>The <c>hide</c> query: class indices 0..255 separated by commas (empty or absent: none).</summary>
+    private static bool TryParseHidden(HttpContext context, out IReadOnlySet<int> hidden)
+    {
+        var set = new HashSet<int>();
+        hidden = set;
+        var values = context.Request.Query["hide"];
+        if (values.Count == 0)
+        {
+            return true;
+        }
+
+        if (values.Count > 1 || values[0] is not { Length: <= 1024 } text)
+        {
+            return false;
+        }
+
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part.Length > 3 || !part.All(char.IsAsciiDigit) || int.Parse(part, CultureInfo.InvariantCulture) > 255)
+            {
+                return false;
+            }
+
+            set.Add(int.Parse(part, CultureInfo.InvariantCulture));
+        }
+
+        return true;
     }
 
     private static string RouteName(HttpContext context, string key) => context.GetRouteValue(key) as string ?? "";

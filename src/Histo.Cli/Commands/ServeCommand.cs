@@ -13,11 +13,11 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
     public sealed class Settings : CommonSettings
     {
         [CommandArgument(0, "<SLIDES_FOLDER>")]
-        [Description("Folder of slides to serve (subfolders included). Nothing outside it is reachable.")]
+        [Description("Folder of slides to serve (subfolders included), with any ground truth beside them (A01.xml, A01-window-labels.png). Nothing outside it is reachable.")]
         public string SlidesFolder { get; set; } = "";
 
         [CommandOption("--predictions <OUT>")]
-        [Description("Output folder of `histo slide` (OUT/<slide name>/heatmap.png, geometry.json, ...) to overlay.")]
+        [Description("Output folder of `histo slide` (OUT/<slide name>/heatmap-layer.png, classmap.png, geometry.json, patches.csv, ...) to overlay.")]
         public string? Predictions { get; set; }
 
         [CommandOption("--port <PORT>")]

@@ -1,5 +1,7 @@
-// Histo slide page: OpenSeadragon over the server's Deep Zoom tiles, prediction maps and annotation polygons in one
-// SVG layer in level-0 pixels, and a scale bar. The server embeds the slide description (GET /api/slides/{slide}) as JSON in #slide-config.
+// Histo slide page: OpenSeadragon over the server's Deep Zoom tiles, prediction maps, ground-truth label masks and
+// annotation polygons in one SVG layer in level-0 pixels, a scale bar, per-class toggles, the prediction's class
+// probabilities under the pointer, and a link (the address's #hash) that reopens the same view. The server embeds the
+// slide description (GET /api/slides/{slide}) as JSON in #slide-config.
 // window.histo exposes the viewer state for the end-to-end test.
 (function () {
   'use strict';
@@ -15,6 +17,10 @@
     overlayKind: null,
     overlayShown: false,
     annotationPolygons: 0,
+    hiddenClasses: new Set(), // prediction class indices hidden in the class map and the prediction polygons
+    truthMasks: [], // { image, toggle, apply, url, source } per label mask beside the slide
+    truthHidden: new Set(), // truth class codes hidden in every label mask
+    readout: null, // the last answer of the probability endpoint shown under the pointer
     errors: [],
   };
   window.histo = state;
@@ -71,7 +77,10 @@
     setUpScalebar();
     setUpSvg();
     setUpOverlays();
+    setUpTruthMasks();
     setUpAnnotations();
+    setUpReadout();
+    setUpViewLink();
     state.ready = true;
   });
 
@@ -119,8 +128,11 @@
     svg.appendChild(root);
     state.mapGroup = document.createElementNS(svgNS, 'g');
     state.mapGroup.id = 'map-layer';
+    state.truthGroup = document.createElementNS(svgNS, 'g');
+    state.truthGroup.id = 'truth-layer';
     state.annotationGroup = document.createElementNS(svgNS, 'g');
     root.appendChild(state.mapGroup);
+    root.appendChild(state.truthGroup);
     root.appendChild(state.annotationGroup);
     viewer.canvas.appendChild(svg);
     const place = function () {
@@ -185,6 +197,7 @@
       panel.appendChild(controls);
 
       state.overlayKind = kinds[0].key;
+      state.overlayControls = { toggle: toggle, select: select, slider: slider };
       const apply = function () {
         state.overlayKind = select.value;
         state.overlayShown = toggle.checked;
@@ -196,13 +209,14 @@
             image.setAttribute('opacity', String(slider.value / 100));
           }
         }
+        viewChanged();
       };
+      state.overlayControls.apply = apply;
       toggle.addEventListener('change', apply);
       select.addEventListener('change', apply);
       slider.addEventListener('input', apply);
 
       for (const k of kinds) {
-        state.pendingOverlays++;
         const image = document.createElementNS(svgNS, 'image');
         image.setAttribute('class', 'map ' + k.key);
         image.setAttribute('x', g.level0X);
@@ -211,18 +225,11 @@
         image.setAttribute('height', g.level0Height);
         image.setAttribute('preserveAspectRatio', 'none');
         image.style.display = 'none';
-        image.addEventListener('load', function () {
-          state.pendingOverlays--;
-        }, { once: true });
-        image.addEventListener('error', function () {
-          state.pendingOverlays--;
-          state.errors.push(k.key + ' overlay failed');
-          panel.appendChild(el('p', 'error', k.label + ' could not be loaded'));
-        }, { once: true });
-        image.setAttribute('href', k.url);
+        loadImage(image, k.url, k.label, panel);
         state.mapGroup.appendChild(image);
         state.overlayItems[k.key] = image;
       }
+      state.classMapUrl = prediction.classmap;
       apply();
     }
     if (prediction.heatmapNote) {
@@ -230,7 +237,13 @@
     }
 
     if (prediction.classes && prediction.classes.length > 0) {
-      panel.appendChild(legend(prediction.classes.map(function (c) { return { name: c.name, color: c.color }; }), 'overlay-legend'));
+      // One toggle per class: it shows or hides the class in the class map and in the prediction polygons.
+      state.predictionClasses = prediction.classes;
+      panel.appendChild(legend(prediction.classes.map(function (c) { return { name: c.name, color: c.color, value: c.index }; }), 'overlay-legend',
+        'class-toggle', function (index, shown) {
+          if (shown) state.hiddenClasses.delete(index); else state.hiddenClasses.add(index);
+          applyPredictionClasses();
+        }));
     }
     if (prediction.overlay) {
       const p = el('p', 'small');
@@ -249,7 +262,7 @@
     }
   }
 
-  // ---- Annotation polygons (prediction GeoJSON, and GeoJSON / XML beside the slide), drawn as SVG ----
+  // ---- Polygons (the prediction GeoJSON, and ground-truth annotation files beside the slide), drawn as SVG ----
   function setUpAnnotations() {
     const root = state.annotationGroup;
     state.pendingOverlays++;
@@ -259,14 +272,11 @@
       }
       return r.json();
     }).then(function (data) {
-      const panel = document.getElementById('annotation-panel');
-      if (data.layers.length > 0) {
-        panel.hidden = false;
-        panel.appendChild(el('h2', null, 'Annotations'));
-      }
+      const panel = data.layers.length > 0 ? annotationPanel() : document.getElementById('annotation-panel');
       data.layers.forEach(function (layer, index) {
         const group = document.createElementNS(svgNS, 'g');
         group.setAttribute('class', 'layer');
+        group.dataset.layer = layer.name;
         const labels = new Map();
         for (const polygon of layer.polygons) {
           const path = document.createElementNS(svgNS, 'path');
@@ -281,6 +291,7 @@
           path.setAttribute('d', d);
           path.setAttribute('stroke', polygon.color);
           path.setAttribute('fill', polygon.color);
+          path.dataset.label = polygon.label;
           const title = document.createElementNS(svgNS, 'title');
           title.textContent = polygon.label;
           path.appendChild(title);
@@ -302,8 +313,19 @@
           (layer.skipped ? ', ' + layer.skipped + ' other shapes skipped' : '') + ')'));
         row.appendChild(label);
         panel.appendChild(row);
-        panel.appendChild(legend(Array.from(labels, function (e) { return { name: e[0], color: e[1] }; }), 'layer-legend'));
+        const entries = Array.from(labels, function (e) { return { name: e[0], color: e[1], value: e[0] }; });
+        if (layer.name === 'prediction') {
+          // Its classes are the prediction's: the prediction's class toggles show and hide them.
+          panel.appendChild(legend(entries, 'layer-legend'));
+        } else {
+          panel.appendChild(legend(entries, 'layer-legend', 'label-toggle', function (value, shown) {
+            for (const path of group.querySelectorAll('path')) {
+              if ((path.dataset.label || '(no label)') === value) path.style.display = shown ? '' : 'none';
+            }
+          }));
+        }
       });
+      applyPredictionClasses();
     }).catch(function (err) {
       const panel = document.getElementById('annotation-panel');
       panel.hidden = false;
@@ -314,17 +336,323 @@
     });
   }
 
-  function legend(entries, className) {
+  /** A list of swatches and names; with onToggle, each entry is a checkbox (class toggleClass, data-value) calling onToggle(value, checked). */
+  function legend(entries, className, toggleClass, onToggle) {
     const list = el('ul', 'legend ' + className);
     for (const entry of entries) {
       const item = el('li');
+      const holder = onToggle ? el('label') : item;
+      if (onToggle) {
+        const box = el('input');
+        box.type = 'checkbox';
+        box.checked = true;
+        box.className = toggleClass;
+        box.dataset.value = String(entry.value);
+        box.title = 'show or hide ' + entry.name;
+        box.addEventListener('change', function () { onToggle(entry.value, box.checked); });
+        holder.appendChild(box);
+        item.appendChild(holder);
+      }
       const swatch = el('span', 'swatch');
       swatch.style.background = entry.color;
-      item.appendChild(swatch);
-      item.appendChild(document.createTextNode(entry.name));
+      holder.appendChild(swatch);
+      holder.appendChild(document.createTextNode(entry.name));
       list.appendChild(item);
     }
     return list;
+  }
+
+  /** The annotation panel, shown, with its heading. */
+  function annotationPanel() {
+    const panel = document.getElementById('annotation-panel');
+    if (panel.hidden) {
+      panel.hidden = false;
+      panel.appendChild(el('h2', null, 'Ground truth and annotations'));
+    }
+    return panel;
+  }
+
+  /** Sets an SVG image's address, counting the image as pending (see fullyLoaded) until it has loaded or failed. */
+  function loadImage(image, url, label, panel) {
+    if (image.getAttribute('href') === url) {
+      return;
+    }
+    if (!image.dataset.pending) {
+      image.dataset.pending = '1';
+      state.pendingOverlays++;
+      const done = function (e) {
+        image.removeEventListener('load', done);
+        image.removeEventListener('error', done);
+        delete image.dataset.pending;
+        state.pendingOverlays--;
+        if (e.type === 'error') {
+          state.errors.push(label + ' overlay failed');
+          panel.appendChild(el('p', 'error', label + ' could not be loaded'));
+        }
+      };
+      image.addEventListener('load', done);
+      image.addEventListener('error', done);
+    }
+    image.setAttribute('href', url);
+  }
+
+  /** A map address with the hidden classes left out by the server (?hide=1,3). */
+  function withHidden(url, hidden) {
+    return hidden.size === 0 ? url : url + '?hide=' + Array.from(hidden).sort(function (a, b) { return a - b; }).join(',');
+  }
+
+  /** Shows the prediction classes that are switched on, in the class map and in the prediction's polygons. */
+  function applyPredictionClasses() {
+    const image = state.overlayItems.classmap;
+    if (image && state.classMapUrl) {
+      loadImage(image, withHidden(state.classMapUrl, state.hiddenClasses), 'Class map', document.getElementById('overlay-panel'));
+    }
+    const hiddenNames = new Set((state.predictionClasses || []).filter(function (c) { return state.hiddenClasses.has(c.index); }).map(function (c) { return c.name; }));
+    for (const path of state.annotationGroup.querySelectorAll('g[data-layer="prediction"] path')) {
+      path.style.display = hiddenNames.has(path.dataset.label) ? 'none' : '';
+    }
+    for (const box of document.querySelectorAll('#overlay-panel input.class-toggle')) {
+      box.checked = !state.hiddenClasses.has(Number(box.dataset.value));
+    }
+    viewChanged();
+  }
+
+  // ---- Ground-truth label masks beside the slide (e.g. A01-window-labels.png), painted by the server in class colours ----
+  function setUpTruthMasks() {
+    (cfg.truthMasks || []).forEach(function (mask, index) {
+      const panel = annotationPanel();
+      if (mask.error) {
+        panel.appendChild(el('p', 'error', 'ground truth ' + mask.source + ': ' + mask.error));
+        return;
+      }
+      const image = document.createElementNS(svgNS, 'image');
+      image.setAttribute('class', 'map truth');
+      image.setAttribute('x', mask.level0X);
+      image.setAttribute('y', mask.level0Y);
+      image.setAttribute('width', mask.level0Width);
+      image.setAttribute('height', mask.level0Height);
+      image.setAttribute('preserveAspectRatio', 'none');
+      image.style.display = 'none';
+      state.truthGroup.appendChild(image);
+      const truth = { image: image, url: mask.url, source: mask.source };
+      state.truthMasks.push(truth);
+
+      const row = el('div', 'layer-row');
+      const toggle = el('input');
+      toggle.type = 'checkbox';
+      toggle.checked = false; // a label mask paints the whole slide: off until asked for
+      toggle.id = 'truth-toggle-' + index;
+      const label = el('label', null);
+      label.appendChild(toggle);
+      label.appendChild(document.createTextNode(' ground truth: ' + mask.source + ' (label mask)'));
+      row.appendChild(label);
+      const opacityLabel = el('label', 'opacity', ' opacity ');
+      const slider = el('input');
+      slider.type = 'range';
+      slider.id = 'truth-opacity-' + index;
+      slider.min = '0';
+      slider.max = '100';
+      slider.value = '50';
+      opacityLabel.appendChild(slider);
+      row.appendChild(opacityLabel);
+      panel.appendChild(row);
+      truth.toggle = toggle;
+      truth.apply = function () {
+        image.style.display = toggle.checked ? '' : 'none';
+        image.setAttribute('opacity', String(slider.value / 100));
+        if (toggle.checked) {
+          loadImage(image, withHidden(mask.url, state.truthHidden), 'Ground truth ' + mask.source, panel);
+        }
+        for (const box of truth.legend.querySelectorAll('input')) {
+          box.checked = !state.truthHidden.has(Number(box.dataset.value));
+        }
+        viewChanged();
+      };
+      truth.legend = legend(mask.classes.map(function (c) { return { name: c.name, color: c.color, value: c.index }; }), 'truth-legend',
+        'truth-class-toggle', function (code, shown) {
+          if (shown) state.truthHidden.delete(code); else state.truthHidden.add(code);
+          state.truthMasks.forEach(function (t) { t.apply(); });
+        });
+      panel.appendChild(truth.legend);
+      toggle.addEventListener('change', truth.apply);
+      slider.addEventListener('input', truth.apply);
+      truth.apply();
+    });
+  }
+
+  // ---- The prediction's class probabilities at the pointer (GET /api/probabilities/{slide}?x=&y=, level-0 pixels) ----
+  function setUpReadout() {
+    const url = cfg.prediction && cfg.prediction.probabilities;
+    if (!url) {
+      return;
+    }
+    const box = document.getElementById('readout');
+    let inFlight = false;
+    let wanted = null;
+    const ask = function () {
+      if (inFlight || !wanted) {
+        return;
+      }
+      const point = wanted;
+      wanted = null;
+      inFlight = true;
+      fetch(url + '?x=' + point.x.toFixed(1) + '&y=' + point.y.toFixed(1)).then(function (r) {
+        if (!r.ok) {
+          return r.text().then(function (t) { throw new Error(t.trim()); });
+        }
+        return r.json();
+      }).then(function (data) {
+        state.readout = data;
+        showReadout(box, data);
+      }).catch(function (err) {
+        box.hidden = false;
+        box.textContent = 'probabilities: ' + err.message;
+        state.errors.push('probabilities: ' + err.message);
+      }).finally(function () {
+        inFlight = false;
+        ask();
+      });
+    };
+    // Capture phase: OpenSeadragon's own pointer handling below must not keep the readout from seeing the pointer.
+    viewer.element.addEventListener('pointermove', function (e) {
+      const rect = viewer.element.getBoundingClientRect();
+      const p = state.slideItem.viewerElementToImageCoordinates(new OpenSeadragon.Point(e.clientX - rect.left, e.clientY - rect.top));
+      wanted = { x: p.x, y: p.y };
+      ask();
+    }, { capture: true });
+    viewer.element.addEventListener('pointerleave', function () {
+      wanted = null;
+      box.hidden = true;
+    });
+  }
+
+  function showReadout(box, data) {
+    box.textContent = '';
+    box.hidden = false;
+    box.appendChild(el('div', 'where', 'x ' + Math.round(data.level0X) + ', y ' + Math.round(data.level0Y) + ' px (level 0)'));
+    if (data.column === null) {
+      box.appendChild(el('div', 'note', 'outside the prediction map'));
+      return;
+    }
+    if (!data.tissue) {
+      box.appendChild(el('div', 'note', 'cell ' + data.column + ', ' + data.row + ': not classified (no tissue)'));
+      return;
+    }
+    box.appendChild(el('div', 'note', 'cell ' + data.column + ', ' + data.row));
+    const best = data.classes.reduce(function (a, c) { return c.probability > a.probability ? c : a; }, data.classes[0]);
+    const table = el('table', 'probabilities');
+    for (const c of data.classes) {
+      const tr = el('tr', c === best ? 'best' : null);
+      const name = el('td');
+      const swatch = el('span', 'swatch');
+      swatch.style.background = c.color;
+      name.appendChild(swatch);
+      name.appendChild(document.createTextNode(c.name));
+      tr.appendChild(name);
+      tr.appendChild(el('td', 'value', (100 * c.probability).toFixed(1) + ' %'));
+      table.appendChild(tr);
+    }
+    box.appendChild(table);
+  }
+
+  // ---- A link that reopens this view: #x=&y= (level-0 centre), zoom (screen pixels per level-0 pixel), layer, opacity,
+  // hide (prediction classes off), truth (label masks shown), truthHide (truth classes off) ----
+  let viewLinkReady = false;
+  function setUpViewLink() {
+    restoreView(new URLSearchParams(location.hash.slice(1)));
+    viewLinkReady = true;
+    state.viewParams = function () { return viewParams().toString(); };
+    // After each change of the view; a burst of changes (an animation, a drag) updates the address once it rests.
+    let pending = 0;
+    viewer.addHandler('viewport-change', function () {
+      clearTimeout(pending);
+      pending = setTimeout(viewChanged, 150);
+    });
+    viewer.addHandler('animation-finish', viewChanged);
+    window.addEventListener('hashchange', function () {
+      if (location.hash !== '#' + viewParams().toString()) {
+        restoreView(new URLSearchParams(location.hash.slice(1)));
+      }
+    });
+    viewChanged();
+  }
+
+  function viewParams() {
+    const vp = viewer.viewport;
+    const item = state.slideItem;
+    const centre = item.viewportToImageCoordinates(vp.getCenter(true));
+    const params = new URLSearchParams();
+    params.set('x', centre.x.toFixed(1));
+    params.set('y', centre.y.toFixed(1));
+    params.set('zoom', String(+item.viewportToImageZoom(vp.getZoom(true)).toPrecision(6)));
+    const c = state.overlayControls;
+    if (c) {
+      params.set('layer', c.toggle.checked ? c.select.value : 'none');
+      params.set('opacity', c.slider.value);
+    }
+    if (state.hiddenClasses.size > 0) {
+      params.set('hide', Array.from(state.hiddenClasses).sort(function (a, b) { return a - b; }).join(','));
+    }
+    const shown = state.truthMasks.map(function (t, i) { return t.toggle.checked ? i : -1; }).filter(function (i) { return i >= 0; });
+    if (shown.length > 0) {
+      params.set('truth', shown.join(','));
+    }
+    if (state.truthHidden.size > 0) {
+      params.set('truthHide', Array.from(state.truthHidden).sort(function (a, b) { return a - b; }).join(','));
+    }
+    return params;
+  }
+
+  /** Keeps the address and the link in step with the view (replacing the history entry, not adding one). */
+  function viewChanged() {
+    if (!viewLinkReady) {
+      return;
+    }
+    const hash = '#' + viewParams().toString();
+    if (location.hash !== hash) {
+      history.replaceState(null, '', hash);
+    }
+    const link = document.getElementById('view-link');
+    link.href = location.href;
+    state.viewLink = link.href;
+  }
+
+  /** Applies a view link's parameters; a parameter left out of a link (one with x) means its default. */
+  function restoreView(params) {
+    const link = params.has('x');
+    const indices = function (key) {
+      return new Set((params.get(key) || '').split(',').filter(function (v) { return /^\d+$/.test(v); }).map(Number));
+    };
+    const c = state.overlayControls;
+    const layer = params.get('layer');
+    if (c && layer) {
+      const offered = Array.from(c.select.options).some(function (o) { return o.value === layer; });
+      c.toggle.checked = layer !== 'none' && offered;
+      if (offered) c.select.value = layer;
+    }
+    const opacity = Number(params.get('opacity'));
+    if (c && params.has('opacity') && opacity >= 0 && opacity <= 100) {
+      c.slider.value = String(opacity);
+    }
+    if (c) c.apply();
+    if (link || params.has('hide')) {
+      state.hiddenClasses = indices('hide');
+    }
+    applyPredictionClasses();
+    if (link || params.has('truthHide')) {
+      state.truthHidden = indices('truthHide');
+    }
+    const shownMasks = indices('truth');
+    state.truthMasks.forEach(function (t, i) {
+      if (link || params.has('truth')) t.toggle.checked = shownMasks.has(i);
+      t.apply();
+    });
+    const x = Number(params.get('x')), y = Number(params.get('y')), zoom = Number(params.get('zoom'));
+    if (link && isFinite(x) && isFinite(y) && zoom > 0 && isFinite(zoom)) {
+      const item = state.slideItem;
+      viewer.viewport.zoomTo(item.imageToViewportZoom(zoom), null, true);
+      viewer.viewport.panTo(item.imageToViewportCoordinates(new OpenSeadragon.Point(x, y)), true);
+    }
   }
 
   function el(tag, className, text) {

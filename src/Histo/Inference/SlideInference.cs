@@ -360,43 +360,17 @@ public sealed class SlideInference
     {
         int mapWidth = geometry.Width, mapHeight = geometry.Height;
         int classes = card.Classes.Count;
-        var sums = new float[classes][];
-        for (int k = 0; k < classes; k++)
-        {
-            sums[k] = new float[mapWidth * mapHeight];
-        }
-
-        var counts = new int[mapWidth * mapHeight];
-        double cellW = geometry.Level0PerPixelX, cellH = geometry.Level0PerPixelY;
-        foreach (var p in patches)
-        {
-            var row = p.Probabilities;
-            var (x0, x1) = CentresInside(p.Level0X, p.Level0Size, cellW, mapWidth);
-            var (y0, y1) = CentresInside(p.Level0Y, p.Level0Size, cellH, mapHeight);
-            for (int y = y0; y < y1; y++)
-            {
-                for (int x = x0; x < x1; x++)
-                {
-                    int cell = y * mapWidth + x;
-                    counts[cell]++;
-                    for (int k = 0; k < classes; k++)
-                    {
-                        sums[k][cell] += row[k];
-                    }
-                }
-            }
-        }
-
+        var sums = PatchTable.CellMeans(geometry, patches, classes);
         var classMap = new byte[mapWidth * mapHeight];
         for (int y = 0; y < mapHeight; y++)
         {
             for (int x = 0; x < mapWidth; x++)
             {
                 int cell = y * mapWidth + x;
-                bool inside = counts[cell] > 0 && cellInRegion(x, y);
-                for (int k = 0; k < classes; k++)
+                bool inside = !float.IsNaN(sums[0][cell]) && cellInRegion(x, y); // some patch covers the cell
+                for (int k = 0; k < classes && !inside; k++)
                 {
-                    sums[k][cell] = inside ? sums[k][cell] / counts[cell] : float.NaN;
+                    sums[k][cell] = float.NaN;
                 }
 
                 classMap[cell] = inside ? (byte)0 : SlideInferenceResult.NoTissue;
@@ -456,13 +430,6 @@ public sealed class SlideInference
     }
 
     /// <summary>The cells [first, end) whose centres lie inside [start, start + size) along one axis.</summary>
-    private static (int First, int End) CentresInside(long start, long size, double cell, int count)
-    {
-        int first = (int)Math.Ceiling(start / cell - 0.5);
-        int end = (int)Math.Ceiling((start + size) / cell - 0.5);
-        return (Math.Clamp(first, 0, count), Math.Clamp(end, 0, count));
-    }
-
     private RasterMask RegionMask(Slide slide, List<string> warnings, CancellationToken cancellationToken)
     {
         switch (Options.Region)

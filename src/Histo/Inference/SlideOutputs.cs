@@ -106,31 +106,8 @@ public static class SlideOutputs
             throw new MapGeometryException($"{slideOutputDirectory}: {ClassMap} is {w}x{h} but {Geometry} says {geometry.Width}x{geometry.Height}");
         }
 
-        var c = CultureInfo.InvariantCulture;
-        var patches = new List<PatchPrediction>();
-        string csv = Path.Combine(slideOutputDirectory, Patches);
         int classes = card.Classes.Count;
-        foreach (string line in File.ReadLines(csv).Skip(1))
-        {
-            var f = line.Split(',');
-            if (f.Length != 4 + classes
-                || !long.TryParse(f[0], NumberStyles.Integer, c, out long x) || !long.TryParse(f[1], NumberStyles.Integer, c, out long y)
-                || !long.TryParse(f[2], NumberStyles.Integer, c, out long size) || !double.TryParse(f[3], NumberStyles.Float, c, out double tissue))
-            {
-                throw new HistoException($"{csv}: malformed row '{line}'");
-            }
-
-            var p = new float[classes];
-            for (int k = 0; k < classes; k++)
-            {
-                if (!float.TryParse(f[4 + k], NumberStyles.Float, c, out p[k]))
-                {
-                    throw new HistoException($"{csv}: malformed probability in row '{line}'");
-                }
-            }
-
-            patches.Add(new PatchPrediction(x, y, size, tissue, p));
-        }
+        var patches = PatchTable.Read(Path.Combine(slideOutputDirectory, Patches), classes);
 
         double? mpp;
         try

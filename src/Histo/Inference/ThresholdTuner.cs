@@ -101,7 +101,20 @@ public static class GroundTruth
     /// <summary>True when a file name (without extension) is a truth name of <see cref="Pair"/> (ends with a truth suffix).</summary>
     public static bool HasTruthSuffix(string stem) => Suffixes.Any(s => s.Length > 0 && stem.EndsWith(s, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>
+    /// The file names <see cref="Pair"/> pairs with a slide named <paramref name="slideName"/> (its file name without
+    /// extension), in order of preference: the name with each truth suffix, then <c>.xml</c>, <c>.geojson</c>,
+    /// <c>.json</c> (annotation files) and <c>.png</c> (label masks).
+    /// </summary>
+    public static IEnumerable<string> FileNamesFor(string slideName)
+    {
+        ArgumentNullException.ThrowIfNull(slideName);
+        return from suffix in Suffixes from extension in TruthExtensions select slideName + suffix + extension;
+    }
+
     private static readonly string[] Suffixes = ["", "-labels", "_labels", "-mask", "_mask", "-annotations", "_annotations"];
+
+    private static readonly string[] TruthExtensions = [".xml", ".geojson", ".json", ".png"];
 
     private static bool TruthStemMatches(string stem, string slideName) =>
         Suffixes.Any(s => string.Equals(stem, slideName + s, StringComparison.OrdinalIgnoreCase));

@@ -188,14 +188,14 @@ public class ViewerBrowserTests(ViewerFixture fx, ITestOutputHelper output)
         return cells.Any() ? cells.First() : throw new InvalidOperationException($"no 3 x 3 block of class {value} in the class map");
     }
 
-    private static void AssertColour(RgbaImage image, (int X, int Y) point, (int R, int G, int B) expected, string what)
+    internal static void AssertColour(RgbaImage image, (int X, int Y) point, (int R, int G, int B) expected, string what)
     {
         var (r, g, b, _) = image.GetPixel(point.X, point.Y);
         Assert.True(Math.Abs(r - expected.R) <= 12 && Math.Abs(g - expected.G) <= 12 && Math.Abs(b - expected.B) <= 12,
             $"{what} at screen ({point.X}, {point.Y}) is ({r}, {g}, {b}), expected about ({expected.R}, {expected.G}, {expected.B})");
     }
 
-    private static void EnsurePlaywrightInstalled(string e2e)
+    internal static void EnsurePlaywrightInstalled(string e2e)
     {
         if (Directory.Exists(Path.Combine(e2e, "node_modules", "playwright-core")))
         {
@@ -206,7 +206,7 @@ public class ViewerBrowserTests(ViewerFixture fx, ITestOutputHelper output)
         Assert.True(code == 0, $"npm ci in tests/e2e failed:\n{stdout}\n{stderr}");
     }
 
-    private static (int ExitCode, string StdOut, string StdErr) Run(string program, string workingDirectory, TimeSpan timeout, params string[] args)
+    internal static (int ExitCode, string StdOut, string StdErr) Run(string program, string workingDirectory, TimeSpan timeout, params string[] args)
     {
         var start = new ProcessStartInfo(program)
         {

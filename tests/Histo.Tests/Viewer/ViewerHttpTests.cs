@@ -281,11 +281,11 @@ public class ViewerHttpTests(ViewerFixture fx)
     }
 
     [Fact]
-    public async Task Annotations_combine_prediction_geojson_and_imagescope_xml_in_level0_pixels()
+    public async Task Annotations_combine_prediction_geojson_and_the_ground_truth_imagescope_xml_in_level0_pixels()
     {
         using var doc = JsonDocument.Parse(await fx.Http.GetStringAsync("/api/annotations/A01-window.tif"));
         var layers = doc.RootElement.GetProperty("layers").EnumerateArray().ToList();
-        Assert.Equal(["prediction", "annotation"], layers.Select(l => l.GetProperty("name").GetString()!).ToArray());
+        Assert.Equal(["prediction", "ground truth"], layers.Select(l => l.GetProperty("name").GetString()!).ToArray());
         Assert.Equal(["prediction.geojson", "A01-window.xml"], layers.Select(l => l.GetProperty("source").GetString()!).ToArray());
 
         var predicted = layers[0].GetProperty("polygons").EnumerateArray().ToList();

@@ -64,28 +64,6 @@ public class ViewerPartsTests
     }
 
     [Fact]
-    public void Bach_imagescope_xml_reads_every_region_with_its_label()
-    {
-        var layer = AnnotationReader.Read(TestPaths.Shared("annotations", "bach", "A10.xml"), "annotation");
-        // A10: 8 in situ, 1 invasive, 1 normal (see the annotations README), 7,745 vertices.
-        Assert.Equal(10, layer.Polygons.Count);
-        Assert.Equal(8, layer.Polygons.Count(p => p.Label.Contains("situ", StringComparison.Ordinal)));
-        Assert.Single(layer.Polygons, p => p.Label.Contains("nvasive", StringComparison.Ordinal));
-        Assert.Equal(7745, layer.Polygons.Sum(p => p.Rings[0].Length / 2));
-        Assert.All(layer.Polygons.Where(p => p.Label.Contains("situ", StringComparison.Ordinal)), p => Assert.Equal("#ff7f0e", p.Color));
-    }
-
-    [Fact]
-    public void Asap_xml_reads_polygons_with_group_and_float_coordinates()
-    {
-        var layer = AnnotationReader.Read(TestPaths.Shared("annotations", "camelyon17", "patient_004_node_4.xml"), "annotation");
-        Assert.Equal(3, layer.Polygons.Count);
-        Assert.All(layer.Polygons, p => Assert.Equal("Tumor", p.Label));
-        Assert.Equal(12711.2998, layer.Polygons[0].Rings[0][0], 4);
-        Assert.Equal(88778.1016, layer.Polygons[0].Rings[0][1], 4);
-    }
-
-    [Fact]
     public void Geojson_multipolygons_holes_and_non_polygons_are_handled()
     {
         string dir = TestPaths.NewTempDirectory();
@@ -100,7 +78,7 @@ public class ViewerPartsTests
                  {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[1,1],[2,2]]]},"properties":{"name":"too small"}}
                 ]}
                 """);
-            var layer = AnnotationReader.Read(path, "annotation");
+            var layer = AnnotationReader.ReadGeoJson(path, "annotation");
             Assert.Equal(2, layer.Polygons.Count);
             Assert.Equal(2, layer.Skipped);
             Assert.Equal(2, layer.Polygons[1].Rings.Count);
@@ -115,18 +93,14 @@ public class ViewerPartsTests
     [Theory]
     [InlineData("a.geojson", "{\"type\":\"FeatureCollection\",\"features\":[")]
     [InlineData("a.geojson", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[\"x\",1],[2,2],[3,3]]]}}]}")]
-    [InlineData("a.xml", "<Annotations><Annotation><Regions><Region Text=\"x\"><Vertices><Vertex X=\"a\" Y=\"1\"/>")]
-    [InlineData("a.xml", "<Annotations><Annotation><Regions><Region Text=\"x\"><Vertices><Vertex X=\"abc\" Y=\"1\"/></Vertices></Region></Regions></Annotation></Annotations>")]
-    [InlineData("a.xml", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><Annotations>&e;</Annotations>")]
-    [InlineData("a.xml", "<svg/>")]
-    public void Malformed_annotations_raise_a_typed_error(string name, string content)
+    public void Malformed_prediction_geojson_raises_a_typed_error(string name, string content)
     {
         string dir = TestPaths.NewTempDirectory();
         try
         {
             string path = Path.Combine(dir, name);
             File.WriteAllText(path, content);
-            var e = Assert.Throws<PredictionFormatException>(() => AnnotationReader.Read(path, "annotation"));
+            var e = Assert.Throws<PredictionFormatException>(() => AnnotationReader.ReadGeoJson(path, "annotation"));
             Assert.StartsWith(name + ":", e.Message, StringComparison.Ordinal);
         }
         finally
