@@ -54,7 +54,12 @@ public sealed class SlideInferenceBenchmark : IBenchmark
     private static BenchResult Measure(string name, string slidePath, ModelCard card, int reps, string slideName)
     {
         using var classifier = new PatchClassifier(ResNet18OnnxImporter.Load(classCount: 4), card);
-        var inference = new SlideInference(classifier, new SlideInferenceOptions { BatchSize = BatchSize, ReaderThreads = Threads });
+        var inference = new SlideInference(classifier, new SlideInferenceOptions
+        {
+            BatchSize = BatchSize,
+            ReaderThreads = Threads,
+            StridePixels = card.PatchSizePixels, // edge-to-edge patches, as the recorded figures were measured (the default overlaps them)
+        });
 
         // Warm-up of the pipeline; its patches are the model-only run's input.
         var sw = Stopwatch.StartNew();

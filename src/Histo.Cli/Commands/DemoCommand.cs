@@ -85,9 +85,9 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
             AnsiConsole.MarkupLine($"using the model in {Terminal.Markup(model)}{(settings.Model is null ? " (trained by an earlier demo run; delete it to retrain)" : "")}");
         }
 
-        // a BACH model maps at 42 µm cells (the seed's Part B); the IDC one at a quarter of its patch
+        // a BACH model maps at 42 µm cells (the seed's Part B); any other at the default stride (cells of at most 100 µm)
         ModelCard card = ModelCard.Load(model);
-        int stride = card.HasBachCodes && card.CropStridePixels != null ? DemoBachStridePixels : 25;
+        int? stride = card.HasBachCodes && card.CropStridePixels != null ? DemoBachStridePixels : null;
 
         Step("3/4", "slide inference on the bundled slide");
         string slidesOut = Path.Combine(settings.Output, "slides");

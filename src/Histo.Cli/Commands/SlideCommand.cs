@@ -41,7 +41,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         public bool Argmax { get; set; }
 
         [CommandOption("--stride-pixels <PIXELS>")]
-        [Description("Step between patches in patch pixels (default: the card's crop stride for a model trained on crops, else the patch size). Smaller = overlapping patches and a finer map.")]
+        [Description("Step between patches in patch pixels; each map cell is one step wide. Default: the card's crop stride for a model trained on crops, else the patch size, shortened so map cells are at most 100 µm when the slide has an MPP. Smaller = overlapping patches and a finer map.")]
         public int? StridePixels { get; set; }
 
         [CommandOption("--min-tissue <FRACTION>")]

@@ -162,11 +162,31 @@ public static class ImageIO
         AtomicFile.WriteAllBytes(path, buffer);
     }
 
-    /// <summary>Reads a single-channel 8-bit image (mask or label map); colour images are rejected.</summary>
+    /// <summary>
+    /// Writes an 8-bit label map as a palette PNG, atomically: the pixel values stay <paramref name="pixels"/> (what
+    /// <see cref="LoadGray"/> reads back) and <paramref name="palette"/> (256 colours, value i in colour i) is what an
+    /// image viewer shows.
+    /// </summary>
+    public static void SaveIndexed(string path, byte[] pixels, int width, int height, IReadOnlyList<(byte R, byte G, byte B)> palette)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        AtomicFile.WriteAllBytes(path, IndexedPng.Encode(pixels, width, height, palette));
+    }
+
+    /// <summary>
+    /// Reads a single-channel 8-bit image (mask or label map): a grey image's values, or a palette PNG's indices
+    /// (as <see cref="SaveIndexed"/> writes them). Colour images are rejected.
+    /// </summary>
     public static (byte[] Pixels, int Width, int Height) LoadGray(string path)
     {
         byte[] bytes = ReadEncoded(path);
         CheckDeclaredSize(bytes, path);
+        if (IndexedPng.IsIndexed(bytes))
+        {
+            var (indices, width, height, _) = IndexedPng.Decode(bytes, path);
+            return (indices, width, height);
+        }
+
         Native.NativeDiagnostics.QuietOpenCv();
         Mat decoded;
         try

@@ -100,6 +100,9 @@ public sealed class HardExampleMiner
         using var slide = Slide.Open(slidePath);
         var inference = new SlideInference(_classifier, new SlideInferenceOptions
         {
+            // The model's own grid (its crop stride, else the patch size), not the finer default of the maps: mined
+            // patches overlap no more than the crops the model was trained on.
+            StridePixels = SlideInference.StridePixelsFor(card, null) ?? card.PatchSizePixels,
             MinTissueFraction = Options.MinTissueFraction,
             Rule = ClassMapRule.Argmax,
             BatchSize = Options.BatchSize,

@@ -1,5 +1,7 @@
+using System.Globalization;
 using Histo.Imaging;
 using OpenCvSharp;
+using SkiaSharp;
 
 namespace Histo.Inference;
 
@@ -30,7 +32,10 @@ public static class ClassPalette
     public static (byte R, byte G, byte B) ColorOfBachCode(int code) => Bach[Math.Clamp(code, 0, 3)];
 }
 
-/// <summary>Turns prediction maps into pictures: a heatmap with legend, a class map picture and an overlay on a thumbnail.</summary>
+/// <summary>
+/// Turns prediction maps into pictures: coloured maps, enlarged maps, an overlay on a thumbnail, and a legend strip
+/// (colour bar with class names, swatches, scale bar) under any of them.
+/// </summary>
 public static class MapRendering
 {
     /// <summary>Colour of cells outside the tissue in rendered maps.</summary>
@@ -86,62 +91,246 @@ public static class MapRendering
     }
 
     /// <summary>
-    /// A picture of a coloured map enlarged (nearest neighbour) to at least <paramref name="minSidePixels"/> on its
-    /// longer side, over white, with a legend strip below: a colour bar with tick labels, or class swatches.
+    /// The whole factor by which a map of <paramref name="width"/> x <paramref name="height"/> cells is enlarged so its
+    /// longer side has at least <paramref name="minSidePixels"/> pixels (1 when it already has).
     /// </summary>
-    public static RgbaImage WithLegend(RgbaImage map, IReadOnlyList<(string Label, (byte R, byte G, byte B) Color)>? swatches,
-        IReadOnlyList<(double Position, string Label)>? colorBarTicks, string title, int minSidePixels = 512)
+    public static int EnlargementFactor(int width, int height, int minSidePixels = 512) =>
+        Math.Max(1, (int)Math.Ceiling((double)minSidePixels / Math.Max(1, Math.Max(width, height))));
+
+    /// <summary>A coloured map composited over white and enlarged <paramref name="factor"/> times, nearest neighbour (each cell a sharp square).</summary>
+    public static RgbaImage Enlarge(RgbaImage map, int factor)
     {
         ArgumentNullException.ThrowIfNull(map);
-        int scale = Math.Max(1, (int)Math.Ceiling((double)minSidePixels / Math.Max(map.Width, map.Height)));
-        int mapW = map.Width * scale, mapH = map.Height * scale;
-        int titleWidth = Cv2.GetTextSize(title, HersheyFonts.HersheySimplex, 0.5, 1, out _).Width;
-        int width = Math.Max(Math.Max(mapW, 420), titleWidth + 16);
-        const int legendH = 70;
-        using var canvas = new Mat(mapH + legendH, width, MatType.CV_8UC3, Scalar.All(255));
-        using (var mapMat = ImageIO.ToBgraMat(map.CompositeOverWhite()))
-        using (var bgr = new Mat())
-        using (var big = new Mat())
+        ArgumentOutOfRangeException.ThrowIfLessThan(factor, 1);
+        var flat = map.CompositeOverWhite();
+        if (factor == 1)
         {
-            Cv2.CvtColor(mapMat, bgr, ColorConversionCodes.BGRA2BGR);
-            Cv2.Resize(bgr, big, new Size(mapW, mapH), 0, 0, InterpolationFlags.Nearest);
-            using var roi = new Mat(canvas, new Rect(0, 0, mapW, mapH));
-            big.CopyTo(roi);
+            return flat;
         }
 
-        Cv2.PutText(canvas, title, new Point(8, mapH + 18), HersheyFonts.HersheySimplex, 0.5, Scalar.Black, 1, LineTypes.AntiAlias);
-        if (colorBarTicks != null)
+        using var src = Mat.FromPixelData(flat.Height, flat.Width, MatType.CV_8UC4, flat.Pixels);
+        using var big = new Mat();
+        Cv2.Resize(src, big, new Size(flat.Width * factor, flat.Height * factor), 0, 0, InterpolationFlags.Nearest);
+        var result = new RgbaImage(big.Cols, big.Rows);
+        System.Runtime.InteropServices.Marshal.Copy(big.Data, result.Pixels, 0, result.Pixels.Length);
+        return result;
+    }
+
+    /// <summary>
+    /// The picture with a legend strip below it (<see cref="LegendLayout"/> says where each part lies): the title, the
+    /// Turbo colour bar with class names above and ticks below, class swatches, and a scale bar whose length in
+    /// pixels is its stated length in µm over <see cref="MapLegend.MicronsPerPixel"/>. Text is drawn with SkiaSharp
+    /// (the renderer ScottPlot draws the training reports with) in an anti-aliased sans-serif face.
+    /// </summary>
+    public static RgbaImage WithLegend(RgbaImage picture, MapLegend legend)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        ArgumentNullException.ThrowIfNull(legend);
+        using var fonts = new LegendFonts();
+        var layout = Layout(picture.Width, picture.Height, legend, fonts);
+        var info = new SKImageInfo(layout.Width, layout.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var bitmap = new SKBitmap(info);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.White);
+        }
+
+        var flat = ImageIO.IsOpaque(picture) ? picture : picture.CompositeOverWhite();
+        IntPtr pixels = bitmap.GetPixels();
+        for (int y = 0; y < flat.Height; y++)
+        {
+            System.Runtime.InteropServices.Marshal.Copy(flat.Pixels, y * flat.Stride, pixels + y * bitmap.RowBytes, flat.Stride);
+        }
+
+        bitmap.NotifyPixelsChanged();
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            Draw(canvas, legend, layout, fonts);
+        }
+
+        var result = new RgbaImage(layout.Width, layout.Height);
+        for (int y = 0; y < layout.Height; y++)
+        {
+            System.Runtime.InteropServices.Marshal.Copy(pixels + y * bitmap.RowBytes, result.Pixels, y * result.Stride, result.Stride);
+        }
+
+        return result;
+    }
+
+    /// <summary>Where <see cref="WithLegend"/> puts the parts of <paramref name="legend"/> under a picture of the given size.</summary>
+    public static LegendLayout Layout(int pictureWidth, int pictureHeight, MapLegend legend)
+    {
+        ArgumentNullException.ThrowIfNull(legend);
+        using var fonts = new LegendFonts();
+        return Layout(pictureWidth, pictureHeight, legend, fonts);
+    }
+
+    /// <summary>
+    /// The length of a scale bar for a picture of <paramref name="pictureWidth"/> pixels at
+    /// <paramref name="micronsPerPixel"/>: the largest 1, 2 or 5 x 10^n µm that is at most a quarter of the picture.
+    /// </summary>
+    public static double ScaleBarMicrons(double micronsPerPixel, int pictureWidth)
+    {
+        double wanted = micronsPerPixel * Math.Max(pictureWidth, 40) / 4;
+        double power = Math.Pow(10, Math.Floor(Math.Log10(wanted)));
+        foreach (double m in new[] { 5.0, 2.0, 1.0 })
+        {
+            if (m * power <= wanted * (1 + 1e-9))
+            {
+                return m * power;
+            }
+        }
+
+        return power;
+    }
+
+    /// <summary>A length in µm as a scale bar states it: "500 µm", "2 mm".</summary>
+    public static string FormatMicrons(double microns) => microns >= 1000
+        ? (microns / 1000).ToString("0.###", CultureInfo.InvariantCulture) + " mm"
+        : microns.ToString("0.###", CultureInfo.InvariantCulture) + " µm";
+
+    private const int Pad = 10, BarHeight = 14, SwatchSide = 14, ScaleBarThickness = 6, MinLegendWidth = 480;
+
+    private static LegendLayout Layout(int pictureWidth, int pictureHeight, MapLegend legend, LegendFonts fonts)
+    {
+        int width = Math.Max(Math.Max(pictureWidth, MinLegendWidth), (int)Math.Ceiling(fonts.Title.MeasureText(legend.Title)) + 2 * Pad);
+        int y = pictureHeight + 6 + 20; // the title line
+        (int, int, int, int)? bar = null;
+        if (legend.ColorBarLabels != null || legend.ColorBarTicks != null)
+        {
+            y += legend.ColorBarLabels is { Count: > 0 } ? 18 : 2;
+            bar = (Pad, y, width - 2 * Pad, BarHeight);
+            y += BarHeight + (legend.ColorBarTicks is { Count: > 0 } ? 22 : 6);
+        }
+
+        var swatches = new List<(int, int, int, int)>();
+        if (legend.Swatches is { Count: > 0 })
+        {
+            int x = Pad;
+            y += 4;
+            foreach (var (label, _) in legend.Swatches)
+            {
+                int w = SwatchSide + 5 + (int)Math.Ceiling(fonts.Label.MeasureText(label)) + 14;
+                if (x > Pad && x + w > width - Pad)
+                {
+                    x = Pad;
+                    y += 20;
+                }
+
+                swatches.Add((x, y, SwatchSide, SwatchSide));
+                x += w;
+            }
+
+            y += 22;
+        }
+
+        (int, int, int, int)? scaleBar = null;
+        double? scaleMicrons = null;
+        if (legend.MicronsPerPixel is { } mpp && mpp > 0 && double.IsFinite(mpp))
+        {
+            scaleMicrons = ScaleBarMicrons(mpp, pictureWidth);
+            int length = Math.Max(1, (int)Math.Round(scaleMicrons.Value / mpp));
+            scaleBar = (Pad, y + 6, length, ScaleBarThickness);
+        }
+
+        y += 22;
+        return new LegendLayout(width, y + 2, pictureHeight, bar, swatches, scaleBar, scaleMicrons);
+    }
+
+    private static void Draw(SKCanvas canvas, MapLegend legend, LegendLayout layout, LegendFonts fonts)
+    {
+        using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true, Style = SKPaintStyle.Fill };
+        using var solid = new SKPaint { Color = SKColors.Black, IsAntialias = false, Style = SKPaintStyle.Fill };
+        using var grey = new SKPaint { Color = new SKColor(90, 90, 90), IsAntialias = false, Style = SKPaintStyle.Stroke, StrokeWidth = 1 };
+        canvas.DrawText(legend.Title, Pad, layout.PictureHeight + 6 + 13, fonts.Title, ink);
+
+        if (layout.ColorBar is { } bar)
         {
             var lut = TurboLut.Value;
-            int barX = 10, barW = width - 20, barY = mapH + 26;
-            for (int x = 0; x < barW; x++)
+            using var band = new SKPaint { IsAntialias = false, Style = SKPaintStyle.Fill };
+            for (int i = 0; i < bar.Width; i++)
             {
-                var c = lut[x * 255 / Math.Max(1, barW - 1)];
-                Cv2.Line(canvas, new Point(barX + x, barY), new Point(barX + x, barY + 14), new Scalar(c.B, c.G, c.R));
+                var c = lut[ColorBarIndex(i, bar.Width)];
+                band.Color = new SKColor(c.R, c.G, c.B);
+                canvas.DrawRect(new SKRect(bar.X + i, bar.Y, bar.X + i + 1, bar.Y + bar.Height), band);
             }
 
-            foreach (var (position, label) in colorBarTicks)
+            canvas.DrawRect(new SKRect(bar.X - 0.5f, bar.Y - 0.5f, bar.X + bar.Width + 0.5f, bar.Y + bar.Height + 0.5f), grey); // a frame just outside the bar
+            float right = float.NegativeInfinity;
+            foreach (var (position, label) in legend.ColorBarLabels ?? [])
             {
-                int x = barX + (int)Math.Round(position * (barW - 1));
-                Cv2.Line(canvas, new Point(x, barY + 14), new Point(x, barY + 19), Scalar.Black);
-                var size = Cv2.GetTextSize(label, HersheyFonts.HersheySimplex, 0.4, 1, out _);
-                int tx = Math.Clamp(x - size.Width / 2, 0, width - size.Width);
-                Cv2.PutText(canvas, label, new Point(tx, barY + 34), HersheyFonts.HersheySimplex, 0.4, Scalar.Black, 1, LineTypes.AntiAlias);
+                int x = ColorBarX(bar, position);
+                canvas.DrawRect(new SKRect(x, bar.Y - 4, x + 1, bar.Y), solid);
+                float w = fonts.Label.MeasureText(label);
+                float tx = Math.Clamp(x - w / 2, 0, layout.Width - w);
+                tx = Math.Max(tx, right + 8); // never over the previous name
+                canvas.DrawText(label, tx, bar.Y - 6, fonts.Label, ink);
+                right = tx + w;
+            }
+
+            foreach (var (position, label) in legend.ColorBarTicks ?? [])
+            {
+                int x = ColorBarX(bar, position);
+                canvas.DrawRect(new SKRect(x, bar.Y + bar.Height, x + 1, bar.Y + bar.Height + 5), solid);
+                float w = fonts.Small.MeasureText(label);
+                canvas.DrawText(label, Math.Clamp(x - w / 2, 0, layout.Width - w), bar.Y + bar.Height + 17, fonts.Small, ink);
             }
         }
-        else if (swatches != null)
+
+        for (int i = 0; i < layout.Swatches.Count; i++)
         {
-            int x = 10;
-            foreach (var (label, color) in swatches)
-            {
-                Cv2.Rectangle(canvas, new Rect(x, mapH + 30, 14, 14), new Scalar(color.B, color.G, color.R), -1);
-                Cv2.Rectangle(canvas, new Rect(x, mapH + 30, 14, 14), Scalar.Black, 1);
-                Cv2.PutText(canvas, label, new Point(x + 18, mapH + 42), HersheyFonts.HersheySimplex, 0.45, Scalar.Black, 1, LineTypes.AntiAlias);
-                x += 26 + Cv2.GetTextSize(label, HersheyFonts.HersheySimplex, 0.45, 1, out _).Width;
-            }
+            var (x, y, w, h) = layout.Swatches[i];
+            var (label, color) = legend.Swatches![i];
+            using var fill = new SKPaint { Color = new SKColor(color.R, color.G, color.B), IsAntialias = false, Style = SKPaintStyle.Fill };
+            canvas.DrawRect(new SKRect(x, y, x + w, y + h), fill);
+            canvas.DrawRect(new SKRect(x - 0.5f, y - 0.5f, x + w + 0.5f, y + h + 0.5f), grey);
+            canvas.DrawText(label, x + w + 5, y + h - 2, fonts.Label, ink);
         }
 
-        return ImageIO.FromMat(canvas);
+        int rowTop = layout.ScaleBar?.Y - 6 ?? layout.Height - 24;
+        if (layout.ScaleBar is { } sb && layout.ScaleBarMicrons is { } microns)
+        {
+            canvas.DrawRect(new SKRect(sb.X, sb.Y, sb.X + sb.Width, sb.Y + sb.Height), solid);
+            canvas.DrawText(FormatMicrons(microns), sb.X + sb.Width + 8, rowTop + 14, fonts.Label, ink);
+        }
+        else
+        {
+            canvas.DrawText("scale unknown (the slide has no MPP)", Pad, rowTop + 14, fonts.Label, ink);
+        }
+    }
+
+    /// <summary>The Turbo index of column <paramref name="i"/> of a colour bar <paramref name="width"/> pixels wide.</summary>
+    private static int ColorBarIndex(int i, int width) => (int)Math.Round(i * 255.0 / Math.Max(1, width - 1));
+
+    /// <summary>The column of a colour bar showing intensity <paramref name="position"/> (0..1).</summary>
+    public static int ColorBarX((int X, int Y, int Width, int Height) bar, double position) =>
+        bar.X + (int)Math.Round(Math.Clamp(position, 0, 1) * (bar.Width - 1));
+
+    /// <summary>The legend's faces: a sans-serif the system has (DejaVu Sans on Debian), else Skia's default.</summary>
+    private sealed class LegendFonts : IDisposable
+    {
+        // One face for the process (never disposed: it may be Skia's shared default).
+        private static readonly Lazy<SKTypeface> Face = new(() => SKTypeface.FromFamilyName("DejaVu Sans") ?? SKTypeface.Default);
+
+        public LegendFonts()
+        {
+            Title = new SKFont(Face.Value, 13) { Edging = SKFontEdging.Antialias, Subpixel = true };
+            Label = new SKFont(Face.Value, 12) { Edging = SKFontEdging.Antialias, Subpixel = true };
+            Small = new SKFont(Face.Value, 11) { Edging = SKFontEdging.Antialias, Subpixel = true };
+        }
+
+        public SKFont Title { get; }
+
+        public SKFont Label { get; }
+
+        public SKFont Small { get; }
+
+        public void Dispose()
+        {
+            Title.Dispose();
+            Label.Dispose();
+            Small.Dispose();
+        }
     }
 
     /// <summary>
@@ -205,3 +394,33 @@ public static class MapRendering
         return lut;
     });
 }
+
+/// <summary>What the legend strip under a map picture shows (see <see cref="MapRendering.WithLegend"/>).</summary>
+public sealed record MapLegend
+{
+    /// <summary>The first line: what the picture shows, with the map cell size.</summary>
+    public required string Title { get; init; }
+
+    /// <summary>Names over the Turbo colour bar at their intensity (0..1), e.g. each class at its code; null (and no ticks) for no bar.</summary>
+    public IReadOnlyList<(double Position, string Label)>? ColorBarLabels { get; init; }
+
+    /// <summary>Ticks under the colour bar at their intensity (0..1), e.g. 0, 1 and the thresholds.</summary>
+    public IReadOnlyList<(double Position, string Label)>? ColorBarTicks { get; init; }
+
+    /// <summary>Class swatches (name, colour), or null.</summary>
+    public IReadOnlyList<(string Label, (byte R, byte G, byte B) Color)>? Swatches { get; init; }
+
+    /// <summary>Microns per picture pixel across, for the scale bar; null when the slide has no MPP (the legend says so).</summary>
+    public double? MicronsPerPixel { get; init; }
+}
+
+/// <summary>Where the parts of a legend lie in the picture <see cref="MapRendering.WithLegend"/> returns, in its pixels.</summary>
+/// <param name="Width">Width of the whole picture.</param>
+/// <param name="Height">Height of the whole picture.</param>
+/// <param name="PictureHeight">Rows of the original picture at the top; the legend strip is below.</param>
+/// <param name="ColorBar">The colour bar (x, y, width, height), or null.</param>
+/// <param name="Swatches">One rectangle per class swatch.</param>
+/// <param name="ScaleBar">The scale bar (solid black), or null when the scale is unknown.</param>
+/// <param name="ScaleBarMicrons">The length the scale bar states, in µm.</param>
+public sealed record LegendLayout(int Width, int Height, int PictureHeight, (int X, int Y, int Width, int Height)? ColorBar,
+    IReadOnlyList<(int X, int Y, int Width, int Height)> Swatches, (int X, int Y, int Width, int Height)? ScaleBar, double? ScaleBarMicrons);

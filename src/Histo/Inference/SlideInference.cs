@@ -50,9 +50,11 @@ public sealed record SlideInferenceOptions
 
     /// <summary>
     /// Step between patches in patch pixels. A smaller stride gives a finer map: each map cell is one stride wide and
-    /// averages the probabilities of every patch covering its centre. Default: the card's crop stride when the model
-    /// was trained on sliding-window crops (the seed's Part B maps: 41.6 µm cells under 628 µm crops), else the patch
-    /// size (no overlap). See <see cref="SlideInference.StridePixelsFor"/>.
+    /// averages the probabilities of every patch covering its centre. Default (null): the card's crop stride when the
+    /// model was trained on sliding-window crops (the seed's Part B maps: 41.6 µm cells under 628 µm crops), else the
+    /// patch size, shortened on a slide with MPP so that map cells are at most
+    /// <see cref="SlideInference.MaxDefaultCellMicrons"/> (overlapping patches). See
+    /// <see cref="SlideInference.DefaultStridePixels"/>.
     /// </summary>
     public int? StridePixels { get; init; }
 
@@ -175,6 +177,14 @@ public sealed class SlideInferenceResult
     /// <summary>The engine that classified the patches (see <see cref="IPatchClassifier.Engine"/>); null for a result read back from files.</summary>
     public EngineUsage? Engine { get; internal set; }
 
+    /// <summary>
+    /// The side of a map cell in µm (the longer side, when fitting whole cells to the slide makes them slightly
+    /// oblong), or null when the slide has no MPP.
+    /// </summary>
+    public double? CellSizeMicrons => Level0MppX is { } x && Level0MppY is { } y
+        ? Math.Max(Geometry.Level0PerPixelX * x, Geometry.Level0PerPixelY * y)
+        : null;
+
     /// <summary>Number of map cells inside the region of interest.</summary>
     public long TissueCells => ClassMap.LongCount(v => v != NoTissue);
 
@@ -255,9 +265,13 @@ public sealed class SlideInference
     /// <summary>The ordinal codes used for the intensity (BACH codes, or class indices).</summary>
     public IReadOnlyList<int> Codes { get; }
 
+    /// <summary>Largest map cell, in µm, of a run given no stride (on a slide with MPP): 100 µm.</summary>
+    public const double MaxDefaultCellMicrons = 100;
+
     /// <summary>
-    /// The patch stride a run uses: <paramref name="requestedPixels"/> when given, else the card's crop stride (rounded,
-    /// at least 1) for a model trained on overlapping crops, else null (the patch size).
+    /// The model's own patch stride: <paramref name="requestedPixels"/> when given, else the card's crop stride
+    /// (rounded, at least 1) for a model trained on overlapping crops, else null (the patch size). A run given no
+    /// stride shortens it further to keep map cells small (see <see cref="DefaultStridePixels"/>).
     /// </summary>
     public static int? StridePixelsFor(ModelCard card, int? requestedPixels)
     {
@@ -271,6 +285,49 @@ public sealed class SlideInference
             ? Math.Max(1, (int)Math.Round(crop, MidpointRounding.AwayFromZero))
             : null;
     }
+
+    /// <summary>
+    /// The stride, in patch pixels, of a run given none: the model's own (<see cref="StridePixelsFor"/>: its crop stride,
+    /// else the patch size), shortened when the slide's MPP is known until every map cell is at most
+    /// <see cref="MaxDefaultCellMicrons"/> on both axes, the map being fitted to the slide in whole cells (see
+    /// <see cref="MapCells"/>). Patches then overlap: a 256 µm patch at a 100 µm stride covers about 2.6 cells across.
+    /// </summary>
+    /// <param name="card">The model's card.</param>
+    /// <param name="level0Downsample">Level-0 pixels per patch pixel.</param>
+    /// <param name="level0MppX">Slide µm per level-0 pixel across, or null when unknown (then no shortening).</param>
+    /// <param name="level0MppY">Slide µm per level-0 pixel down, or null when unknown.</param>
+    /// <param name="level0Width">Slide width in level-0 pixels.</param>
+    /// <param name="level0Height">Slide height in level-0 pixels.</param>
+    public static int DefaultStridePixels(ModelCard card, double level0Downsample, double? level0MppX, double? level0MppY, long level0Width, long level0Height)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        int stride = StridePixelsFor(card, null) ?? card.PatchSizePixels;
+        if (level0MppX is not { } mppX || level0MppY is not { } mppY || !(mppX > 0 && mppY > 0) || !(level0Downsample > 0))
+        {
+            return stride;
+        }
+
+        double CellMicrons(int s) => Math.Max(
+            level0Width / (double)MapCells(level0Width, s * level0Downsample) * mppX,
+            level0Height / (double)MapCells(level0Height, s * level0Downsample) * mppY);
+
+        double micronsPerPatchPixel = level0Downsample * Math.Max(mppX, mppY);
+        stride = Math.Clamp((int)Math.Floor(MaxDefaultCellMicrons / micronsPerPatchPixel + 1e-9), 1, stride);
+
+        // Whole cells over the slide stretch a cell by up to half a cell per axis: step down until it fits.
+        while (stride > 1 && (stride - 1) * level0Downsample >= 1 && CellMicrons(stride) > MaxDefaultCellMicrons)
+        {
+            stride--;
+        }
+
+        return stride;
+    }
+
+    /// <summary>
+    /// Map cells along an axis of <paramref name="level0Length"/> pixels for a stride of <paramref name="level0Stride"/>
+    /// level-0 pixels: the map covers the axis exactly in whole cells, each stretched or shrunk by under half a cell.
+    /// </summary>
+    public static int MapCells(long level0Length, double level0Stride) => (int)Math.Clamp(Math.Round(level0Length / level0Stride), 1, 1 << 20);
 
     /// <summary>Runs the pipeline on one slide.</summary>
     /// <exception cref="HistoException">Unreadable slide or region of interest, slide without MPP for a model with one.</exception>
@@ -315,13 +372,15 @@ public sealed class SlideInference
         progress?.Report(new SlideInferenceProgress(name, "tissue", 0, 0));
         var region = RegionMask(slide, warnings, cancellationToken);
         bool filter = Options.MinTissueFraction > 0;
-        var grid = PatchGrid.ForSlide(slide, resolution, card.PatchSizePixels, StridePixelsFor(card, Options.StridePixels), filter ? region : null, Options.MinTissueFraction);
+        int stride = Options.StridePixels
+            ?? DefaultStridePixels(card, resolvedEarly.Level0Downsample, slide.MppX, slide.MppY, slide.Width, slide.Height);
+        var grid = PatchGrid.ForSlide(slide, resolution, card.PatchSizePixels, stride, filter ? region : null, Options.MinTissueFraction);
         warnings.AddRange(grid.Warnings);
         var resolved = grid.Resolution!;
 
-        // Map cells are one stride wide; the map covers the whole slide exactly (cells are stretched by under one cell).
-        int mapWidth = (int)Math.Clamp(Math.Round(slide.Width / grid.Level0Stride), 1, 1 << 20);
-        int mapHeight = (int)Math.Clamp(Math.Round(slide.Height / grid.Level0Stride), 1, 1 << 20);
+        // Map cells are one stride wide; the map covers the whole slide exactly (cells are stretched by under half a cell).
+        int mapWidth = MapCells(slide.Width, grid.Level0Stride);
+        int mapHeight = MapCells(slide.Height, grid.Level0Stride);
         if ((long)mapWidth * mapHeight > 1L << 28)
         {
             throw new InvalidParameterException($"a map of {mapWidth}x{mapHeight} cells is too large; use a larger stride");

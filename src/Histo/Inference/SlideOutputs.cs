@@ -16,8 +16,9 @@ namespace Histo.Inference;
 /// Writes the outputs of one slide into <c>OUT/&lt;slide name&gt;/</c>, published as a whole (a staged directory renamed
 /// into place), so a directory that exists is complete: <c>heatmap.png</c> (a picture with its legend),
 /// <c>heatmap-layer.png</c> (the same colours one pixel per map cell, transparent outside tissue, no legend: the layer
-/// a viewer lays over the slide where <c>geometry.json</c> says), <c>overlay.png</c>, <c>classmap.png</c>
-/// (class index, 255 = no tissue), <c>bach.png</c> (BACH codes, no tissue = 0; only when the card has BACH codes),
+/// a viewer lays over the slide where <c>geometry.json</c> says), <c>overlay.png</c> (with a legend), <c>classmap.png</c>
+/// (class index, 255 = no tissue) and <c>bach.png</c> (BACH codes, no tissue = 0; only when the card has BACH codes),
+/// both palette PNGs whose values are the data and whose palette the class colours,
 /// <c>geometry.json</c>, <c>patches.csv</c>, <c>prediction.geojson</c>, <c>run.json</c> (the facts of the run that a rerun
 /// does not reproduce: wall seconds, finish time) and <c>summary.json</c> (written last).
 /// </summary>
@@ -138,21 +139,23 @@ public static class SlideOutputs
         var names = card.DisplayClassNames;
         var c = CultureInfo.InvariantCulture;
 
-        // Maps.
-        ImageIO.SaveGray(Path.Combine(dir, ClassMap), result.ClassMap, g.Width, g.Height);
+        // Maps: palette PNGs, so the values stay the data and any image viewer shows the class colours.
+        ImageIO.SaveIndexed(Path.Combine(dir, ClassMap), result.ClassMap, g.Width, g.Height, ClassMapPalette(card));
         if (result.BachMap() is { } bach)
         {
-            ImageIO.SaveGray(Path.Combine(dir, SlideScorer.BachMapFileName), bach, g.Width, g.Height);
+            ImageIO.SaveIndexed(Path.Combine(dir, SlideScorer.BachMapFileName), bach, g.Width, g.Height, BachMapPalette);
         }
 
         (g with { Classes = names, ClassColors = ClassColors(card).Select(k => $"#{k.R:x2}{k.G:x2}{k.B:x2}").ToList() }).Save(Path.Combine(dir, Geometry));
         var colored = MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
-        var ticks = HeatmapTicks(result);
-
-        string title = result.Rule.Thresholds is null ? "intensity (probability-weighted code); class map: argmax" : "intensity (probability-weighted code); ticks: thresholds";
-        ImageIO.Save(Path.Combine(dir, Heatmap), MapRendering.WithLegend(colored, null, ticks, title));
         ImageIO.Save(Path.Combine(dir, HeatmapLayer), colored);
-        ImageIO.Save(Path.Combine(dir, Overlay), MapRendering.Overlay(thumbnail, colored, slideWidth, slideHeight, g.Level0X, g.Level0Y, g.Level0Width, g.Level0Height));
+
+        // Pictures for people: each with the class names on its colour bar, the map cell size and a scale bar.
+        int factor = MapRendering.EnlargementFactor(g.Width, g.Height);
+        ImageIO.Save(Path.Combine(dir, Heatmap), MapRendering.WithLegend(MapRendering.Enlarge(colored, factor), HeatmapLegend(result, factor)));
+        ImageIO.Save(Path.Combine(dir, Overlay), MapRendering.WithLegend(
+            MapRendering.Overlay(thumbnail, colored, slideWidth, slideHeight, g.Level0X, g.Level0Y, g.Level0Width, g.Level0Height),
+            OverlayLegend(result, slideWidth, thumbnail.Width)));
         cancellationToken.ThrowIfCancellationRequested();
 
         // Patches.
@@ -203,25 +206,82 @@ public static class SlideOutputs
         return summary;
     }
 
+    /// <summary>The legend of <c>heatmap.png</c>, whose map cells are enlarged <paramref name="factor"/> times.</summary>
+    internal static MapLegend HeatmapLegend(SlideInferenceResult result, int factor)
+    {
+        string rule = result.Rule.Thresholds is null ? "class map by argmax" : "class map by the thresholds ticked";
+        return new MapLegend
+        {
+            Title = $"Intensity (probability-weighted class code), {rule}; {CellCaption(result)}",
+            ColorBarLabels = ColorBarClassLabels(result),
+            ColorBarTicks = HeatmapTicks(result),
+            MicronsPerPixel = result.Level0MppX * result.Geometry.Level0PerPixelX / factor,
+        };
+    }
+
+    /// <summary>The legend of <c>overlay.png</c>, drawn on a thumbnail <paramref name="thumbnailWidth"/> pixels wide of a slide <paramref name="slideWidth"/> level-0 pixels wide.</summary>
+    internal static MapLegend OverlayLegend(SlideInferenceResult result, long slideWidth, int thumbnailWidth) => new()
+    {
+        Title = $"Intensity over the slide (45 % opacity); {CellCaption(result)}",
+        ColorBarLabels = ColorBarClassLabels(result),
+        ColorBarTicks = HeatmapTicks(result),
+        MicronsPerPixel = result.Level0MppX * slideWidth / thumbnailWidth,
+    };
+
+    /// <summary>"map cell 98.7 µm", as <c>summary.json</c>'s <c>cell_size_um</c> says it (to 0.1 µm).</summary>
+    internal static string CellCaption(SlideInferenceResult result) => result.CellSizeMicrons is { } cell
+        ? "map cell " + MapRendering.FormatMicrons(Math.Round(cell, 1))
+        : "map cell size unknown (no MPP)";
+
     /// <summary>
-    /// The ticks of the heatmap's colour bar: the classes at its ends (intensity 0 and 1) by name, and the thresholds
-    /// of a threshold rule.
+    /// The class names over the heatmap's colour bar: each class at the intensity of a cell that is all that class
+    /// (its code over the largest code), classes sharing a code under one label.
     /// </summary>
-    internal static List<(double Position, string Label)> HeatmapTicks(SlideInferenceResult result)
+    internal static List<(double Position, string Label)> ColorBarClassLabels(SlideInferenceResult result)
     {
         var names = result.Card.DisplayClassNames;
-        var ticks = new List<(double, string)>
-        {
-            (0, names[IndexOfCode(result.Codes, result.Codes.Min())] + " (0)"),
-            (1, names[IndexOfCode(result.Codes, result.Codes.Max())] + " (1)"),
-        };
+        int min = result.Codes.Min(), max = result.Codes.Max();
+        return Enumerable.Range(0, names.Count)
+            .GroupBy(k => result.Codes[k])
+            .OrderBy(group => group.Key)
+            .Select(group => (max == min ? 0.0 : (double)(group.Key - min) / (max - min), string.Join(" / ", group.Select(k => names[k]))))
+            .ToList();
+    }
+
+    /// <summary>The ticks under the heatmap's colour bar: intensity 0 and 1, and the thresholds of a threshold rule.</summary>
+    internal static List<(double Position, string Label)> HeatmapTicks(SlideInferenceResult result)
+    {
+        var ticks = new List<(double, string)> { (0, "0"), (1, "1") };
         if (result.Rule.Thresholds is { } thresholds)
         {
-            ticks.AddRange(thresholds.Skip(1).Select(t => (t, t.ToString("0.##", CultureInfo.InvariantCulture))));
+            ticks.AddRange(thresholds.Skip(1).Where(t => t is > 0 and < 1).Select(t => (t, t.ToString("0.##", CultureInfo.InvariantCulture))));
         }
 
         return ticks;
     }
+
+    /// <summary>
+    /// The palette of <c>classmap.png</c>: class i in its display colour (<see cref="ClassColors"/>), the no-tissue
+    /// value 255 white, unused values grey.
+    /// </summary>
+    public static IReadOnlyList<(byte R, byte G, byte B)> ClassMapPalette(ModelCard card)
+    {
+        var colors = ClassColors(card);
+        var palette = Enumerable.Repeat(UnusedPaletteColor, 256).ToArray();
+        for (int k = 0; k < colors.Count && k < SlideInferenceResult.NoTissue; k++)
+        {
+            palette[k] = colors[k];
+        }
+
+        palette[SlideInferenceResult.NoTissue] = MapRendering.Background;
+        return palette;
+    }
+
+    /// <summary>The palette of <c>bach.png</c>: BACH codes 0..3 in the BACH colours (no tissue is code 0, Normal), other values grey.</summary>
+    public static IReadOnlyList<(byte R, byte G, byte B)> BachMapPalette =>
+        Enumerable.Range(0, 256).Select(v => v <= 3 ? ClassPalette.ColorOfBachCode(v) : UnusedPaletteColor).ToArray();
+
+    private static (byte R, byte G, byte B) UnusedPaletteColor => (128, 128, 128);
 
     /// <summary>The display colour of each class, as the pictures, the GeoJSON and the viewer show it.</summary>
     public static IReadOnlyList<(byte R, byte G, byte B)> ClassColors(ModelCard card)
@@ -229,19 +289,6 @@ public static class SlideOutputs
         ArgumentNullException.ThrowIfNull(card);
         var codes = card.HasBachCodes ? card.BachCodes : null;
         return Enumerable.Range(0, card.Classes.Count).Select(k => ClassPalette.ColorOf(k, codes)).ToList();
-    }
-
-    private static int IndexOfCode(IReadOnlyList<int> codes, int code)
-    {
-        for (int k = 0; k < codes.Count; k++)
-        {
-            if (codes[k] == code)
-            {
-                return k;
-            }
-        }
-
-        return 0;
     }
 
     private static string RunJson(DateTime? startedUtc)
@@ -369,6 +416,7 @@ public sealed record SlideSummary(string Slide, string Model, string? ModelId, I
             w.WriteNumber("patch_count", PatchCount);
             w.WriteNumber("map_width", result.Geometry.Width);
             w.WriteNumber("map_height", result.Geometry.Height);
+            WriteNullable(w, "cell_size_um", result.CellSizeMicrons is { } cell ? Math.Round(cell, 3) : null);
             w.WriteNumber("tissue_cells", TissueCells);
             WriteNullable(w, "tissue_area_mm2", TissueAreaMm2);
             w.WriteStartArray("classes");

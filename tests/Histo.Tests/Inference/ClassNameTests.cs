@@ -37,7 +37,8 @@ public sealed class ClassNameTests
 
         Assert.Equal("level0_x,level0_y,level0_size,tissue_fraction,p_non-IDC tissue,p_IDC", File.ReadLines(Path.Combine(dir, "patches.csv")).First());
         Assert.Equal(names, MapGeometry.Load(Path.Combine(dir, "geometry.json")).Classes);
-        Assert.Equal(["non-IDC tissue (0)", "IDC (1)"], SlideOutputs.HeatmapTicks(result).Select(t => t.Label).ToArray());
+        Assert.Equal(["non-IDC tissue", "IDC"], SlideOutputs.ColorBarClassLabels(result).Select(t => t.Label).ToArray());
+        Assert.Equal([0.0, 1.0], SlideOutputs.ColorBarClassLabels(result).Select(t => t.Position).ToArray());
 
         // The directory reads back with the card that made it.
         var reread = SlideOutputs.Read(dir, result.Card);

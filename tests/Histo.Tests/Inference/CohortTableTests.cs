@@ -24,7 +24,7 @@ public sealed class CohortTableTests
     private static Process Start(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "Histo.Cli.dll"), "slide", SlideTestModel.Directory, .. args, "--threads", "1"])
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "Histo.Cli.dll"), "slide", SlideTestModel.Directory, .. args, "--threads", "1", "--stride-pixels", "64"])
         {
             start.ArgumentList.Add(a);
         }
@@ -41,9 +41,9 @@ public sealed class CohortTableTests
     {
         string slides = Cohort("a.svs", "b.svs");
         string output = Path.Combine(TestPaths.NewTempDirectory(), "out");
-        var first = CliRunner.Run("slide", SlideTestModel.Directory, Path.Combine(slides, "a.svs"), "-o", output, "--threads", "2");
+        var first = CliRunner.Run("slide", SlideTestModel.Directory, Path.Combine(slides, "a.svs"), "-o", output, "--threads", "2", "--stride-pixels", "64");
         Assert.True(first.ExitCode == 0, first.StdErr);
-        var second = CliRunner.Run("slide", SlideTestModel.Directory, Path.Combine(slides, "b.svs"), "-o", output, "--threads", "2");
+        var second = CliRunner.Run("slide", SlideTestModel.Directory, Path.Combine(slides, "b.svs"), "-o", output, "--threads", "2", "--stride-pixels", "64");
         Assert.True(second.ExitCode == 0, second.StdErr);
         var rows = Rows(output);
         Assert.Equal(2, rows.Length);
@@ -104,7 +104,7 @@ public sealed class CohortTableTests
         Assert.StartsWith("s3,done,", before[2], StringComparison.Ordinal);
         Assert.StartsWith("s6,pending,", before[5], StringComparison.Ordinal);
 
-        var rerun = CliRunner.Run("slide", SlideTestModel.Directory, slides, "-o", output, "--shard", "2/3", "--threads", "2");
+        var rerun = CliRunner.Run("slide", SlideTestModel.Directory, slides, "-o", output, "--shard", "2/3", "--threads", "2", "--stride-pixels", "64");
         Assert.True(rerun.ExitCode == 0, rerun.StdErr);
         var rows = Rows(output);
         Assert.Equal(["s1", "s2", "s3", "s4", "s5", "s6"], rows.Select(r => r.Split(',')[0]).ToArray());

@@ -23,10 +23,11 @@ internal static class PipelineMaps
     };
 
     /// <summary>
-    /// A result over the whole slide, one 100-level-0-pixel patch per map cell (every cell is tissue), whose IDC
-    /// probability changes sharply from cell to cell: ((7x + 13y) mod 10) / 9.
+    /// A result over the whole slide, one 100-level-0-pixel patch per map cell (every cell is tissue unless
+    /// <paramref name="cellInRegion"/> says otherwise), whose IDC probability changes sharply from cell to cell:
+    /// ((7x + 13y) mod 10) / 9; with more classes, class (x + y) mod K.
     /// </summary>
-    public static SlideInferenceResult Checkered(string slidePath, ModelCard? card = null, double cellLevel0Pixels = 100)
+    public static SlideInferenceResult Checkered(string slidePath, ModelCard? card = null, double cellLevel0Pixels = 100, Func<int, int, bool>? cellInRegion = null)
     {
         card ??= IdcCard();
         using var slide = Slide.Open(slidePath);
@@ -46,6 +47,6 @@ internal static class PipelineMaps
 
         var codes = card.HasBachCodes ? card.BachCodes! : Enumerable.Range(0, card.Classes.Count).ToList();
         var resolution = new ResolvedResolution(Resolution.Mpp(card.Mpp ?? 4), cellLevel0Pixels / card.PatchSizePixels, slide.MppX * cellLevel0Pixels / card.PatchSizePixels, null);
-        return SlideInference.BuildResult(slidePath, card, geometry, patches, (_, _) => true, ClassMapRule.Argmax, codes, slide.MppX, slide.MppY, resolution, []);
+        return SlideInference.BuildResult(slidePath, card, geometry, patches, cellInRegion ?? ((_, _) => true), ClassMapRule.Argmax, codes, slide.MppX, slide.MppY, resolution, []);
     }
 }

@@ -23,8 +23,9 @@ public sealed class SlideCliTests
         return dir;
     }
 
+    /// <summary>histo slide with the test model, its patches edge to edge (64 px: a few dozen per slide, unlike the finer default).</summary>
     private static CliRunner.Result Slide(params string[] args) =>
-        CliRunner.Run(["slide", SlideTestModel.Directory, .. args, "--threads", "2"]);
+        CliRunner.Run(["slide", SlideTestModel.Directory, .. args, "--threads", "2", "--stride-pixels", "64"]);
 
     [Fact]
     public void A_cohort_run_writes_every_output_skips_finished_slides_and_score_reads_them()
@@ -147,7 +148,7 @@ public sealed class SlideCliTests
 
         string output = Path.Combine(TestPaths.NewTempDirectory(), "out");
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "Histo.Cli.dll"), "slide", SlideTestModel.Directory, slides, "-o", output, "--threads", "2" })
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "Histo.Cli.dll"), "slide", SlideTestModel.Directory, slides, "-o", output, "--threads", "2", "--stride-pixels", "64" })
         {
             start.ArgumentList.Add(a);
         }

@@ -12,11 +12,19 @@ namespace Histo.Tests.Inference;
 
 public sealed class SlideInferenceTests
 {
+    /// <summary>
+    /// Runs the test model on a slide. Without a stride in <paramref name="options"/> the patches are cut edge to edge
+    /// (64 px, a few dozen per slide) to keep the tests fast; the default stride has its own test.
+    /// </summary>
     private static SlideInferenceResult Run(SlideInferenceOptions? options = null, string? slide = null)
     {
         using var model = SlideTestModel.Load();
-        return new SlideInference(model, options ?? new SlideInferenceOptions { ReaderThreads = 2 }).Run(slide ?? TestPaths.CmuSmall);
+        options ??= new SlideInferenceOptions { ReaderThreads = 2 };
+        return new SlideInference(model, options with { StridePixels = options.StridePixels ?? EdgeToEdge }).Run(slide ?? TestPaths.CmuSmall);
     }
+
+    /// <summary>The test model's patch size: a stride of one patch, no overlap.</summary>
+    private const int EdgeToEdge = 64;
 
     [Fact]
     public void Outputs_are_complete_and_consistent_with_each_other()
@@ -168,8 +176,8 @@ public sealed class SlideInferenceTests
     public void Preprocessing_on_the_reader_threads_gives_the_same_probabilities_as_predict()
     {
         using var model = SlideTestModel.Load();
-        var prepared = new SlideInference(model, new SlideInferenceOptions { ReaderThreads = 2 }).Run(TestPaths.CmuSmall);
-        var plain = new SlideInference(new PlainClassifier(model), new SlideInferenceOptions { ReaderThreads = 2 }).Run(TestPaths.CmuSmall);
+        var prepared = new SlideInference(model, new SlideInferenceOptions { ReaderThreads = 2, StridePixels = EdgeToEdge }).Run(TestPaths.CmuSmall);
+        var plain = new SlideInference(new PlainClassifier(model), new SlideInferenceOptions { ReaderThreads = 2, StridePixels = EdgeToEdge }).Run(TestPaths.CmuSmall);
         Assert.Equal(plain.Patches.SelectMany(p => p.Probabilities), prepared.Patches.SelectMany(p => p.Probabilities));
     }
 
@@ -195,7 +203,7 @@ public sealed class SlideInferenceTests
         card.Thresholds = [0, 0.2, 0.3, 0.4];
         card.Save(dir);
         using var model = SlideTestModel.Load(dir);
-        var tuned = new SlideInference(model);
+        var tuned = new SlideInference(model, new SlideInferenceOptions { StridePixels = EdgeToEdge });
         Assert.Equal([0, 0.2, 0.3, 0.4], tuned.Rule.Thresholds);
         var result = tuned.Run(TestPaths.CmuSmall);
         for (int cell = 0; cell < result.ClassMap.Length; cell++)
@@ -275,24 +283,76 @@ public sealed class SlideInferenceTests
     }
 
     [Fact]
-    public void A_model_trained_on_overlapping_crops_maps_slides_at_its_crop_stride_by_default()
+    public void By_default_map_cells_are_at_most_100_um_and_the_summary_and_pictures_say_their_size()
     {
-        string copy = SlideTestModel.Copy();
-        var card = ModelCard.Load(copy);
-        int stride = card.PatchSizePixels / 2;
-        card.CropStridePixels = stride - 0.4;
-        card.Save(copy);
-        using var crops = SlideTestModel.Load(copy);
-        var byDefault = new SlideInference(crops, new SlideInferenceOptions { ReaderThreads = 2 }).Run(TestPaths.CmuSmall);
-        var explicitStride = Run(new SlideInferenceOptions { StridePixels = stride, ReaderThreads = 2 });
-        var plain = Run();
-        Assert.Equal(explicitStride.Geometry.Width, byDefault.Geometry.Width);
-        Assert.Equal(explicitStride.Patches.Count, byDefault.Patches.Count);
-        Assert.True(byDefault.Geometry.Width >= (2 * plain.Geometry.Width) - 1);
-        Assert.Equal(stride, SlideInference.StridePixelsFor(card, null));
+        // The test model's 64-px patches at 4 µm/px are 256 µm: edge to edge, CMU-1-Small-Region would be a 4 x 6 map.
+        using var slide = Slide.Open(TestPaths.CmuSmall);
+        var card = SlideTestModel.Card();
+        double downsample = Histo.Patches.Resolution.Mpp(4).Resolve(slide).Level0Downsample;
+        int stride = SlideInference.DefaultStridePixels(card, downsample, slide.MppX, slide.MppY, slide.Width, slide.Height);
+        double CellMicrons(int s) => Math.Max(
+            (double)slide.Width / SlideInference.MapCells(slide.Width, s * downsample) * slide.MppX!.Value,
+            (double)slide.Height / SlideInference.MapCells(slide.Height, s * downsample) * slide.MppY!.Value);
+
+        // 25 px is 100 µm, but 1108 µm across in 11 whole cells makes them 100.7 µm: the default steps 24 px.
+        Assert.Equal(24, stride);
+        Assert.True(CellMicrons(25) > 100);
+        Assert.InRange(CellMicrons(24), 90, 100);
+
+        using var model = SlideTestModel.Load();
+        var result = new SlideInference(model, new SlideInferenceOptions { ReaderThreads = 2 }).Run(slide);
+        Assert.Equal(CellMicrons(24), result.CellSizeMicrons!.Value, 9);
+        Assert.Equal((SlideInference.MapCells(slide.Width, 24 * downsample), SlideInference.MapCells(slide.Height, 24 * downsample)),
+            (result.Geometry.Width, result.Geometry.Height));
+        Assert.All(result.Patches, p => Assert.Equal(Math.Round(64 * downsample), p.Level0Size)); // patches keep their size and overlap
+        var columns = result.Patches.Select(p => p.Level0X).Distinct().Order().ToList();
+        var steps = columns.Zip(columns.Skip(1), (a, b) => b - a).ToList();
+        Assert.Contains(steps, d => Math.Abs(d - 24 * downsample) <= 1);
+        Assert.All(steps, d => Assert.True(d <= 24 * downsample + 1, $"a step of {d} level-0 px"));
+
+        string outRoot = TestPaths.NewTempDirectory();
+        SlideOutputs.Write(outRoot, result, new SlideProvenance("m"));
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outRoot, "cmu-1-small-region", "summary.json"))))
+        {
+            Assert.Equal(Math.Round(result.CellSizeMicrons.Value, 3), doc.RootElement.GetProperty("cell_size_um").GetDouble(), 9);
+        }
+
+        Assert.Contains("map cell " + Math.Round(result.CellSizeMicrons.Value, 1).ToString("0.#", CultureInfo.InvariantCulture) + " µm",
+            SlideOutputs.HeatmapLegend(result, 1).Title, StringComparison.Ordinal);
+
+        // A stride that is given is kept.
+        var edgeToEdge = Run();
+        Assert.InRange(edgeToEdge.CellSizeMicrons!.Value, 240, 290);
+    }
+
+    [Fact]
+    public void A_model_trained_on_overlapping_crops_maps_slides_at_its_crop_stride_when_cells_stay_small()
+    {
+        using var slide = Slide.Open(TestPaths.CmuSmall);
+        double downsample = Histo.Patches.Resolution.Mpp(4).Resolve(slide).Level0Downsample;
+        var card = SlideTestModel.Card();
+        int Default() => SlideInference.DefaultStridePixels(card, downsample, slide.MppX, slide.MppY, slide.Width, slide.Height);
+
+        card.CropStridePixels = 19.6; // 80 µm: the crop stride is the default
+        Assert.Equal(20, SlideInference.StridePixelsFor(card, null));
+        Assert.Equal(20, Default());
         Assert.Equal(7, SlideInference.StridePixelsFor(card, 7));
+        card.CropStridePixels = 31.6; // 128 µm: shortened like the patch size
+        Assert.Equal(32, SlideInference.StridePixelsFor(card, null));
+        Assert.Equal(24, Default());
         card.CropStridePixels = null;
         Assert.Null(SlideInference.StridePixelsFor(card, null));
+
+        // Without an MPP nothing is known in µm: the model's own stride.
+        Assert.Equal(64, SlideInference.DefaultStridePixels(card, 1, null, null, slide.Width, slide.Height));
+
+        string copy = SlideTestModel.Copy();
+        var saved = ModelCard.Load(copy);
+        saved.CropStridePixels = 19.6;
+        saved.Save(copy);
+        using var crops = SlideTestModel.Load(copy);
+        var byDefault = new SlideInference(crops, new SlideInferenceOptions { ReaderThreads = 2 }).Run(slide);
+        Assert.Equal(SlideInference.MapCells(slide.Width, 20 * downsample), byDefault.Geometry.Width);
     }
 
     [Fact]

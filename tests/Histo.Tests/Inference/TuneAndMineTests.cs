@@ -15,7 +15,7 @@ public sealed class TuneAndMineTests
     public void Tuned_thresholds_score_what_histo_score_measures_and_beat_the_seed_thresholds()
     {
         using var model = SlideTestModel.Load();
-        var result = new SlideInference(model, new SlideInferenceOptions { Rule = ClassMapRule.Argmax }).Run(TestPaths.A01Window);
+        var result = new SlideInference(model, new SlideInferenceOptions { Rule = ClassMapRule.Argmax, StridePixels = 64 }).Run(TestPaths.A01Window);
         var truth = GroundTruth.Load(TestPaths.A01Labels, result.Geometry);
         Assert.True(truth.Pixels.Count(v => v == 1) > 0, "the benign duct is on the truth grid");
         var tuner = new ThresholdTuner();
@@ -44,7 +44,7 @@ public sealed class TuneAndMineTests
         Assert.Throws<HistoException>(() => SlideOutputs.Read(argmaxOut, model.Card));
 
         // Running the slide with the tuned thresholds gives exactly the tuned score.
-        var rerun = new SlideInference(model, new SlideInferenceOptions { Rule = ClassMapRule.WithThresholds(tuned.Thresholds) }).Run(TestPaths.A01Window);
+        var rerun = new SlideInference(model, new SlideInferenceOptions { Rule = ClassMapRule.WithThresholds(tuned.Thresholds), StridePixels = 64 }).Run(TestPaths.A01Window);
         string output = TestPaths.NewTempDirectory();
         SlideOutputs.Write(output, rerun, new SlideProvenance("m"));
         var scored = SlideScorer.Score(Path.Combine(output, "A01-window"), TestPaths.A01Labels);
