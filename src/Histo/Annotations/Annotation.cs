@@ -57,7 +57,18 @@ public sealed record Annotation(string Label, int? ClassCode, IReadOnlyList<Anno
 {
     /// <summary>Number of vertices over all polygons.</summary>
     public int VertexCount => Polygons.Sum(p => p.VertexCount);
+
+    /// <summary>
+    /// Named figures of the object (QuPath's measurement list: GeoJSON <c>properties.measurements</c>), e.g. its
+    /// area in µm² and mean class probability; empty when none.
+    /// </summary>
+    public IReadOnlyList<AnnotationMeasurement> Measurements { get; init; } = [];
 }
+
+/// <summary>One named figure of an annotation, as QuPath's measurement list holds it.</summary>
+/// <param name="Name">Measurement name, with its unit (e.g. <c>Area µm^2</c>).</param>
+/// <param name="Value">Its value.</param>
+public readonly record struct AnnotationMeasurement(string Name, double Value);
 
 /// <summary>The file formats Histo reads and writes.</summary>
 public enum AnnotationFormat

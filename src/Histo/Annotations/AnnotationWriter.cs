@@ -8,8 +8,10 @@ namespace Histo.Annotations;
 
 /// <summary>
 /// Writes annotations as GeoJSON (for QuPath: a FeatureCollection of Polygon / MultiPolygon Features in level-0
-/// pixels, holes as interior rings, <c>properties.objectType</c> "annotation", <c>properties.classification</c>
-/// with <c>name</c> and <c>color</c> [r, g, b]) or as ASAP XML. Files are written atomically.
+/// pixels, holes as interior rings, a UUID-shaped <c>id</c> per Feature, <c>properties.objectType</c> "annotation",
+/// <c>properties.classification</c> with <c>name</c> and <c>color</c> [r, g, b], and <c>properties.measurements</c>
+/// as a name → number object when the annotation has <see cref="Annotation.Measurements"/>) or as ASAP XML. Files
+/// are written atomically.
 /// </summary>
 public static class AnnotationWriter
 {
@@ -51,10 +53,13 @@ public static class AnnotationWriter
         w.WriteStartObject();
         w.WriteString("type", "FeatureCollection");
         w.WriteStartArray("features");
+        int index = 0;
         foreach (var a in annotations)
         {
+            string className = ClassNameOf(a, classNames);
             w.WriteStartObject();
             w.WriteString("type", "Feature");
+            w.WriteString("id", FeatureId(index++, className, a));
             w.WriteStartObject("geometry");
             w.WriteString("type", a.Polygons.Count == 1 ? "Polygon" : "MultiPolygon");
             w.WriteStartArray("coordinates");
@@ -81,7 +86,6 @@ public static class AnnotationWriter
             w.WriteEndObject();
             w.WriteStartObject("properties");
             w.WriteString("objectType", "annotation");
-            string className = ClassNameOf(a, classNames);
             if (a.Label.Length > 0 && !a.Label.Equals(className, StringComparison.Ordinal))
             {
                 w.WriteString("name", a.Label);
@@ -96,12 +100,55 @@ public static class AnnotationWriter
             w.WriteNumberValue(b);
             w.WriteEndArray();
             w.WriteEndObject();
+            if (a.Measurements.Any(m => double.IsFinite(m.Value)))
+            {
+                w.WriteStartObject("measurements");
+                foreach (var m in a.Measurements.Where(m => double.IsFinite(m.Value)))
+                {
+                    w.WriteNumber(m.Name, m.Value);
+                }
+
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// A Feature's id: QuPath reads it as a UUID, so it has that shape (RFC 9562 version 8, from a SHA-256 of the
+    /// feature's position in the file, class, label and coordinates): the same file written twice has the same ids,
+    /// and two features of one file never share one.
+    /// </summary>
+    internal static string FeatureId(int index, string className, Annotation a)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{index}\n{className}\n{a.Label}\n")));
+        Span<byte> number = stackalloc byte[16];
+        foreach (var polygon in a.Polygons)
+        {
+            foreach (var ring in polygon.Holes.Prepend(polygon.Exterior))
+            {
+                foreach (var p in ring)
+                {
+                    BitConverter.TryWriteBytes(number, Math.Round(p.X, 3));
+                    BitConverter.TryWriteBytes(number[8..], Math.Round(p.Y, 3));
+                    hash.AppendData(number);
+                }
+
+                hash.AppendData("|"u8);
+            }
+        }
+
+        byte[] b = hash.GetHashAndReset();
+        b[6] = (byte)((b[6] & 0x0F) | 0x80); // version 8 (custom)
+        b[8] = (byte)((b[8] & 0x3F) | 0x80); // RFC variant
+        string hex = Convert.ToHexStringLower(b, 0, 16);
+        return $"{hex[..8]}-{hex[8..12]}-{hex[12..16]}-{hex[16..20]}-{hex[20..32]}";
     }
 
     private static void WriteRing(Utf8JsonWriter w, Level0Point[] ring)

@@ -6,7 +6,9 @@ namespace Histo.Annotations;
 /// <summary>
 /// GeoJSON as QuPath writes it: a FeatureCollection (or a bare array of Features, or one Feature) whose Polygon and
 /// MultiPolygon geometries hold level-0 pixel coordinates; the label is <c>properties.classification.name</c>
-/// (else <c>properties.name</c>). Points, lines and other geometries are skipped with a warning.
+/// (else <c>properties.name</c>); <c>properties.measurements</c>, as QuPath writes it (an object of name → number, or
+/// a list of <c>{"name", "value"}</c>), becomes <see cref="Annotation.Measurements"/>. Points, lines and other
+/// geometries are skipped with a warning.
 /// </summary>
 internal static class GeoJsonReader
 {
@@ -61,6 +63,7 @@ internal static class GeoJsonReader
 
         JsonElement geometry = feature;
         string label = "";
+        List<AnnotationMeasurement>? measurements = null;
         string id = string.Create(CultureInfo.InvariantCulture, $"feature {index}");
         if (TypeOf(feature) == "Feature")
         {
@@ -70,6 +73,7 @@ internal static class GeoJsonReader
             }
 
             label = LabelOf(feature);
+            measurements = MeasurementsOf(feature);
             if (!feature.TryGetProperty("geometry", out geometry) || geometry.ValueKind != JsonValueKind.Object)
             {
                 builder.Warn(AnnotationWarningKind.UnsupportedGeometry, id, $"{id} ('{label}') has no geometry: skipped");
@@ -79,7 +83,42 @@ internal static class GeoJsonReader
 
         var polygons = new List<AnnotationPolygon>();
         AddGeometry(geometry, id, label, builder, polygons, name, depth: 0);
-        builder.Add(id, label, polygons, null);
+        builder.Add(id, label, polygons, null, measurements);
+    }
+
+    /// <summary>The numeric measurements of a Feature (others are ignored).</summary>
+    private static List<AnnotationMeasurement>? MeasurementsOf(JsonElement feature)
+    {
+        if (!feature.TryGetProperty("properties", out var props) || props.ValueKind != JsonValueKind.Object
+            || !props.TryGetProperty("measurements", out var m))
+        {
+            return null;
+        }
+
+        var result = new List<AnnotationMeasurement>();
+        if (m.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var entry in m.EnumerateObject())
+            {
+                if (entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetDouble(out double v))
+                {
+                    result.Add(new AnnotationMeasurement(entry.Name, v));
+                }
+            }
+        }
+        else if (m.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var entry in m.EnumerateArray())
+            {
+                if (entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+                    && entry.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double v))
+                {
+                    result.Add(new AnnotationMeasurement(n.GetString()!, v));
+                }
+            }
+        }
+
+        return result;
     }
 
     private static string LabelOf(JsonElement feature)

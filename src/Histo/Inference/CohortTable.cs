@@ -35,7 +35,7 @@ public sealed record CohortModel(string Name, string? Id, IReadOnlyList<string> 
 
 /// <summary>
 /// The cohort table of an output folder, a view of what is on disk: a slide is done when its output folder is complete
-/// (<c>OUT/&lt;slide&gt;/summary.json</c>, with <c>run.json</c>), failed when <c>OUT/&lt;slide&gt;.failed.json</c> records
+/// (<c>OUT/&lt;slide&gt;/summary.json</c>), failed when <c>OUT/&lt;slide&gt;.failed.json</c> records
 /// a failure (removed when the slide later succeeds), and pending when a run was asked for it
 /// (<c>OUT/.cohort-slides.txt</c>) and it is neither. <see cref="Update"/> rewrites <c>OUT/cohort.csv</c> from that under a
 /// lock, so runs that end at once (shards) never lose or corrupt a row.
@@ -277,14 +277,7 @@ public sealed class CohortTable
                 }
             }
 
-            double? seconds = null;
-            string runPath = Path.Combine(dir, SlideOutputs.Run);
-            if (File.Exists(runPath))
-            {
-                using var run = JsonDocument.Parse(IO.InputFile.ReadAllText(runPath, 1L << 20, "a run.json"));
-                seconds = Number(run.RootElement, "seconds");
-            }
-
+            double? seconds = root.TryGetProperty("run", out var run) ? Number(run, "wall_seconds") : null;
             return new CohortRow(name, SlideStatus.Done, Text(model, "name"), Text(model, "id"), Text(root, "software_version"), seconds,
                 root.TryGetProperty("patch_count", out var p) && p.TryGetInt32(out int count) ? count : null, Number(root, "tissue_area_mm2"), classes, null);
         }

@@ -110,6 +110,26 @@ public sealed record SlideInferenceOptions
 /// <param name="PatchCount">Patches to classify (known once the grid is filtered).</param>
 public readonly record struct SlideInferenceProgress(string Slide, string Stage, long PatchesDone, long PatchCount);
 
+/// <summary>How a slide's patches were laid out and filtered: the settings its <c>summary.json</c> records.</summary>
+/// <param name="StridePixels">Step between patches in patch pixels (<c>--stride-pixels</c>, or its default).</param>
+/// <param name="Level0StridePixels">The same step in level-0 pixels.</param>
+/// <param name="MinTissueFraction">Patches and map cells with less region of interest than this were skipped.</param>
+/// <param name="Region">Where patches could lie: <c>tissue</c> (detected), <c>mask</c> or <c>annotation</c> (<c>--roi</c>).</param>
+/// <param name="RegionFile">The mask or annotation file's name; null for detected tissue.</param>
+/// <param name="TissueMethod">The tissue detector's candidate rule (<c>lab</c> or <c>otsu</c>) for detected tissue; null otherwise.</param>
+public sealed record SlideSampling(int StridePixels, double Level0StridePixels, double MinTissueFraction, string Region, string? RegionFile, string? TissueMethod)
+{
+    /// <summary>The sampling of a run with <paramref name="options"/> over <paramref name="grid"/>.</summary>
+    internal static SlideSampling Of(SlideInferenceOptions options, PatchGrid grid) => options.Region switch
+    {
+        RegionOfInterest.MaskFile m => new(grid.StridePixels, grid.Level0Stride, options.MinTissueFraction, "mask", Path.GetFileName(m.Path), null),
+        RegionOfInterest.AnnotationFile a => new(grid.StridePixels, grid.Level0Stride, options.MinTissueFraction, "annotation", Path.GetFileName(a.Path), null),
+        RegionOfInterest.DetectedTissue t => new(grid.StridePixels, grid.Level0Stride, options.MinTissueFraction, "tissue", null,
+            (t.Options?.Method ?? new TissueOptions().Method).ToString().ToLowerInvariant()),
+        _ => throw new InvalidParameterException("unknown region of interest"),
+    };
+}
+
 /// <summary>One classified patch.</summary>
 /// <param name="Level0X">Left edge, level-0 pixels.</param>
 /// <param name="Level0Y">Top edge, level-0 pixels.</param>
@@ -184,6 +204,8 @@ public sealed class SlideInferenceResult
     public double? CellSizeMicrons => Level0MppX is { } x && Level0MppY is { } y
         ? Math.Max(Geometry.Level0PerPixelX * x, Geometry.Level0PerPixelY * y)
         : null;
+    /// <summary>How the patches were laid out and filtered; null for a result read back from files that do not record it.</summary>
+    public SlideSampling? Sampling { get; internal set; }
 
     /// <summary>Number of map cells inside the region of interest.</summary>
     public long TissueCells => ClassMap.LongCount(v => v != NoTissue);
@@ -406,6 +428,7 @@ public sealed class SlideInference
             (x, y) => !filter || coverage.NonZeroFraction(x * cellW, y * cellH, cellW, cellH) >= Options.MinTissueFraction,
             Rule, Codes, slide.MppX, slide.MppY, resolved, warnings);
         result.Engine = _classifier.Engine;
+        result.Sampling = SlideSampling.Of(Options, grid);
         return result;
     }
 

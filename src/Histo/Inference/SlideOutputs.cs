@@ -19,14 +19,14 @@ namespace Histo.Inference;
 /// a viewer lays over the slide where <c>geometry.json</c> says), <c>overlay.png</c> (with a legend), <c>classmap.png</c>
 /// (class index, 255 = no tissue) and <c>bach.png</c> (BACH codes, no tissue = 0; only when the card has BACH codes),
 /// both palette PNGs whose values are the data and whose palette the class colours,
-/// <c>geometry.json</c>, <c>patches.csv</c>, <c>prediction.geojson</c>, <c>run.json</c> (the facts of the run that a rerun
-/// does not reproduce: wall seconds, finish time) and <c>summary.json</c> (written last).
+/// <c>geometry.json</c>, <c>patches.csv</c>, <c>prediction.geojson</c> and <c>summary.json</c> (written last; its
+/// <c>run</c> object holds the run's start time and wall seconds, the only figures a rerun does not reproduce).
 /// </summary>
 public static class SlideOutputs
 {
     /// <summary>File names inside a slide's output directory.</summary>
     public const string Heatmap = "heatmap.png", HeatmapLayer = "heatmap-layer.png", Overlay = "overlay.png", ClassMap = "classmap.png", Geometry = MapGeometry.FileName,
-        Patches = "patches.csv", Prediction = "prediction.geojson", Run = "run.json", Summary = "summary.json";
+        Patches = "patches.csv", Prediction = "prediction.geojson", Summary = "summary.json";
 
     /// <summary>The output directory of a slide under <paramref name="outputRoot"/>.</summary>
     public static string DirectoryFor(string outputRoot, string slidePath) => Path.Combine(outputRoot, CohortInputs.SlideName(slidePath));
@@ -111,10 +111,12 @@ public static class SlideOutputs
         var patches = PatchTable.Read(Path.Combine(slideOutputDirectory, Patches), classes);
 
         double? mpp;
+        SlideSampling? sampling;
         try
         {
             using var doc = JsonDocument.Parse(IO.InputFile.ReadAllText(summaryPath, 64L << 20, "a summary.json"));
             mpp = doc.RootElement.TryGetProperty("slide_mpp", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetDouble() : null;
+            sampling = SlideSummary.ReadSampling(doc.RootElement);
         }
         catch (JsonException e)
         {
@@ -125,8 +127,10 @@ public static class SlideOutputs
         double downsample = patches.Count > 0 ? (double)patches[0].Level0Size / card.PatchSizePixels : 1;
         var resolved = new ResolvedResolution(card.Mpp is { } cm ? Histo.Patches.Resolution.Mpp(cm) : Histo.Patches.Resolution.Native, downsample, mpp * downsample, null);
         string name = Path.GetFileName(Path.GetFullPath(slideOutputDirectory).TrimEnd(Path.DirectorySeparatorChar));
-        return SlideInference.BuildResult(name, card, geometry, patches, (x, y) => classMap[y * geometry.Width + x] != SlideInferenceResult.NoTissue,
+        var result = SlideInference.BuildResult(name, card, geometry, patches, (x, y) => classMap[y * geometry.Width + x] != SlideInferenceResult.NoTissue,
             rule ?? ClassMapRule.Argmax, codes, mpp, mpp, resolved, []);
+        result.Sampling = sampling;
+        return result;
     }
 
     private static SlideSummary WriteInto(string dir, SlideInferenceResult result, SlideProvenance provenance, RgbaImage thumbnail, long slideWidth, long slideHeight,
@@ -190,8 +194,8 @@ public static class SlideOutputs
             shifted[i] = result.ClassMap[i] == SlideInferenceResult.NoTissue ? (byte)0 : (byte)(result.ClassMap[i] + 1);
         }
 
-        var polygons = MapVectorizer.Vectorize(g.CreateMask(shifted), ["none", .. names], new VectorizeOptions { ToleranceMaskPixels = 0 }, cancellationToken)
-            .Select(a => a with { ClassCode = a.ClassCode - 1 })
+        var polygons = MapVectorizer.VectorizeRegions(g.CreateMask(shifted), ["none", .. names], new VectorizeOptions { ToleranceMaskPixels = 0 }, cancellationToken)
+            .Select(r => r.Annotation with { ClassCode = r.Annotation.ClassCode - 1, Measurements = RegionMeasurements(result, r) })
             .ToList();
         AnnotationWriter.SaveGeoJson(Path.Combine(dir, Prediction), polygons, names, ClassColors(card));
 
@@ -201,8 +205,7 @@ public static class SlideOutputs
         var stats = MapStatistics.Compute(mask, names, result.Level0MppX, result.Level0MppY, tissue, cancellationToken);
         var summary = new SlideSummary(CohortInputs.SlideName(result.SlidePath), provenance.ModelName, provenance.ModelId, names, result.Patches.Count, stats.CountedPixels,
             stats.CountedAreaMm2, stats.Classes.Where(s => s.Code < card.Classes.Count).ToList(), result.Warnings);
-        AtomicFile.WriteAllText(Path.Combine(dir, Run), RunJson(provenance.StartedUtc));
-        AtomicFile.WriteAllText(Path.Combine(dir, Summary), summary.ToJson(result));
+        AtomicFile.WriteAllText(Path.Combine(dir, Summary), summary.ToJson(result, provenance));
         return summary;
     }
 
@@ -232,6 +235,63 @@ public static class SlideOutputs
     internal static string CellCaption(SlideInferenceResult result) => result.CellSizeMicrons is { } cell
         ? "map cell " + MapRendering.FormatMicrons(Math.Round(cell, 1))
         : "map cell size unknown (no MPP)";
+
+    /// <summary>Name of a feature's measurement of the mean probability of class <paramref name="className"/>.</summary>
+    public static string MeanProbabilityMeasurement(string className) => "Mean probability: " + className;
+
+    /// <summary>Name of a feature's area measurement, as QuPath spells its own.</summary>
+    public const string AreaMeasurement = "Area µm^2";
+
+    /// <summary>
+    /// A prediction polygon's measurements as QuPath lists them: its area in µm² (when the slide's µm/px is known) and
+    /// the mean probability of each class over its map cells.
+    /// </summary>
+    private static List<AnnotationMeasurement> RegionMeasurements(SlideInferenceResult result, MapRegion region)
+    {
+        var measurements = new List<AnnotationMeasurement>();
+        if (result.Level0MppX is { } mx)
+        {
+            double my = result.Level0MppY ?? mx;
+            measurements.Add(new AnnotationMeasurement(AreaMeasurement, Math.Round(region.Annotation.Polygons.Sum(p => p.AreaLevel0) * mx * my, 3)));
+        }
+
+        var names = result.Card.DisplayClassNames;
+        for (int k = 0; k < names.Count; k++)
+        {
+            double sum = 0;
+            foreach (int cell in region.PixelIndices)
+            {
+                sum += result.ProbabilityMaps[k][cell];
+            }
+
+            measurements.Add(new AnnotationMeasurement(MeanProbabilityMeasurement(names[k]), Math.Round(sum / region.PixelIndices.Length, 6)));
+        }
+
+        return measurements;
+    }
+
+    /// <summary>The mean probability of each class over the slide's tissue cells (null when there are none).</summary>
+    internal static double?[] MeanProbabilities(SlideInferenceResult result)
+    {
+        var means = new double?[result.ProbabilityMaps.Count];
+        long cells = result.TissueCells;
+        for (int k = 0; k < means.Length && cells > 0; k++)
+        {
+            double sum = 0;
+            var map = result.ProbabilityMaps[k];
+            for (int cell = 0; cell < map.Length; cell++)
+            {
+                if (result.ClassMap[cell] != SlideInferenceResult.NoTissue)
+                {
+                    sum += map[cell];
+                }
+            }
+
+            means[k] = sum / cells;
+        }
+
+        return means;
+    }
 
     /// <summary>
     /// The class names over the heatmap's colour bar: each class at the intensity of a cell that is all that class
@@ -291,37 +351,13 @@ public static class SlideOutputs
         return Enumerable.Range(0, card.Classes.Count).Select(k => ClassPalette.ColorOf(k, codes)).ToList();
     }
 
-    private static string RunJson(DateTime? startedUtc)
-    {
-        var finished = DateTime.UtcNow;
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            if (startedUtc is { } started)
-            {
-                w.WriteString("started_utc", started.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
-                w.WriteNumber("seconds", Math.Round((finished - started).TotalSeconds, 3));
-            }
-            else
-            {
-                w.WriteNull("seconds");
-            }
-
-            w.WriteString("finished_utc", finished.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
-
     internal static string CsvField(string value) => IO.CsvText.Field(value);
 }
 
 /// <summary>What made a slide's outputs, as its output directory records it.</summary>
 /// <param name="ModelName">Model name (its directory name).</param>
 /// <param name="ModelId">A hash of the model's weights and card (null when unknown): equal ids, same model.</param>
-/// <param name="StartedUtc">When the slide's run started (UTC; null when unknown): <c>run.json</c> records the wall seconds from then until the outputs are written.</param>
+/// <param name="StartedUtc">When the slide's run started (UTC; null when unknown): <c>summary.json</c> records it and the wall seconds from then until the outputs are written.</param>
 public sealed record SlideProvenance(string ModelName, string? ModelId = null, DateTime? StartedUtc = null)
 {
     /// <summary>The version of the software writing the outputs.</summary>
@@ -342,8 +378,9 @@ public sealed record SlideSummary(string Slide, string Model, string? ModelId, I
     IReadOnlyList<ClassStatistics> PerClass, IReadOnlyList<string> Warnings)
 {
     /// <summary>The JSON document.</summary>
-    internal string ToJson(SlideInferenceResult result)
+    internal string ToJson(SlideInferenceResult result, SlideProvenance provenance)
     {
+        var meanProbabilities = SlideOutputs.MeanProbabilities(result);
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
@@ -433,11 +470,13 @@ public sealed record SlideSummary(string Slide, string Model, string? ModelId, I
                 w.WriteNumber("cells", s.PixelCount);
                 WriteNullable(w, "area_mm2", s.AreaMm2);
                 w.WriteNumber("fraction_of_tissue", Math.Round(s.Fraction, 6));
+                WriteNullable(w, "mean_probability", meanProbabilities[s.Code]);
                 if (s.LargestFocus is { } f)
                 {
                     w.WriteStartObject("largest_focus");
                     w.WriteNumber("cells", f.PixelCount);
                     WriteNullable(w, "area_mm2", f.AreaMm2);
+                    WriteNullable(w, "max_feret_mm", f.MaxFeretMm);
                     w.WriteNumber("level0_x", Math.Round(f.Level0X, 1));
                     w.WriteNumber("level0_y", Math.Round(f.Level0Y, 1));
                     w.WriteNumber("level0_width", Math.Round(f.Level0Width, 1));
@@ -460,10 +499,61 @@ public sealed record SlideSummary(string Slide, string Model, string? ModelId, I
             }
 
             w.WriteEndArray();
+            WriteRun(w, result.Sampling, provenance.StartedUtc);
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>
+    /// The <c>run</c> object: when the slide's run started and how long it took (the only figures a rerun does not
+    /// reproduce), and how its patches were laid out and filtered.
+    /// </summary>
+    private static void WriteRun(Utf8JsonWriter w, SlideSampling? sampling, DateTime? startedUtc)
+    {
+        var finished = DateTime.UtcNow;
+        w.WriteStartObject("run");
+        if (startedUtc is { } given)
+        {
+            var started = given.Kind == DateTimeKind.Local ? given.ToUniversalTime() : given;
+            w.WriteString("started_utc", started.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+            w.WriteNumber("wall_seconds", Math.Round((finished - started).TotalSeconds, 3));
+        }
+        else
+        {
+            w.WriteNull("started_utc");
+            w.WriteNull("wall_seconds");
+        }
+
+        if (sampling is { } p)
+        {
+            w.WriteNumber("stride_pixels", p.StridePixels);
+            w.WriteNumber("level0_stride_pixels", p.Level0StridePixels);
+            w.WriteNumber("min_tissue_fraction", p.MinTissueFraction);
+            w.WriteString("region", p.Region);
+            w.WriteString("region_file", p.RegionFile);
+            w.WriteString("tissue_method", p.TissueMethod);
+        }
+
+        w.WriteEndObject();
+    }
+
+    /// <summary>The sampling a <c>summary.json</c> records in its <c>run</c> object, or null when it records none.</summary>
+    internal static SlideSampling? ReadSampling(JsonElement root)
+    {
+        if (!root.TryGetProperty("run", out var run) || run.ValueKind != JsonValueKind.Object
+            || !run.TryGetProperty("stride_pixels", out var stride) || stride.ValueKind != JsonValueKind.Number || !stride.TryGetInt32(out int stridePixels)
+            || !run.TryGetProperty("level0_stride_pixels", out var level0) || level0.ValueKind != JsonValueKind.Number
+            || !run.TryGetProperty("min_tissue_fraction", out var minTissue) || minTissue.ValueKind != JsonValueKind.Number
+            || !run.TryGetProperty("region", out var region) || region.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        return new SlideSampling(stridePixels, level0.GetDouble(), minTissue.GetDouble(), region.GetString()!, Text("region_file"), Text("tissue_method"));
+
+        string? Text(string name) => run.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
     }
 
     private static void WriteNullable(Utf8JsonWriter w, string name, double? value)

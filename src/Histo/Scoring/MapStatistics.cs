@@ -14,7 +14,14 @@ namespace Histo.Scoring;
 /// <param name="CentroidLevel0X">Centroid x, level-0 px.</param>
 /// <param name="CentroidLevel0Y">Centroid y, level-0 px.</param>
 public sealed record ConnectedFocus(long PixelCount, double? AreaMm2, double Level0X, double Level0Y, double Level0Width, double Level0Height,
-    double CentroidLevel0X, double CentroidLevel0Y);
+    double CentroidLevel0X, double CentroidLevel0Y)
+{
+    /// <summary>
+    /// Its longest extent in mm: the maximum Feret (caliper) diameter, the largest distance between two points of the
+    /// region, its map pixels taken as whole squares. Null when the level-0 µm/px is unknown.
+    /// </summary>
+    public double? MaxFeretMm { get; init; }
+}
 
 /// <summary>Per-class figures of a map.</summary>
 /// <param name="Code">Pixel value.</param>
@@ -119,7 +126,10 @@ public static class MapStatistics
                         stats.At<int>(best, (int)ConnectedComponentsTypes.Width) * ppx,
                         stats.At<int>(best, (int)ConnectedComponentsTypes.Height) * ppy,
                         map.Level0X + ((centroids.At<double>(best, 0) + 0.5) * ppx),
-                        map.Level0Y + ((centroids.At<double>(best, 1) + 0.5) * ppy));
+                        map.Level0Y + ((centroids.At<double>(best, 1) + 0.5) * ppy))
+                    {
+                        MaxFeretMm = level0MppX is > 0 ? MaxFeretMm(labels, stats, best, ppx * level0MppX.Value, ppy * (level0MppY is > 0 ? level0MppY.Value : level0MppX.Value)) : null,
+                    };
                 }
             }
 
@@ -127,5 +137,80 @@ public static class MapStatistics
         }
 
         return new MapStatisticsResult(counted, counted * pixelAreaMm2, classes);
+    }
+
+    /// <summary>
+    /// The maximum Feret diameter in mm of component <paramref name="label"/>: the widest pair among the convex hull
+    /// of its pixels' corners (only the first and last pixel of each row can be on the hull).
+    /// </summary>
+    private static double MaxFeretMm(Mat labels, Mat stats, int label, double umPerPixelX, double umPerPixelY)
+    {
+        int left = stats.At<int>(label, (int)ConnectedComponentsTypes.Left), top = stats.At<int>(label, (int)ConnectedComponentsTypes.Top);
+        int width = stats.At<int>(label, (int)ConnectedComponentsTypes.Width), height = stats.At<int>(label, (int)ConnectedComponentsTypes.Height);
+        var points = new List<(double X, double Y)>(4 * height);
+        for (int y = top; y < top + height; y++)
+        {
+            int first = -1, last = -1;
+            for (int x = left; x < left + width; x++)
+            {
+                if (labels.At<int>(y, x) == label)
+                {
+                    first = first < 0 ? x : first;
+                    last = x;
+                }
+            }
+
+            if (first >= 0)
+            {
+                points.Add((first * umPerPixelX, y * umPerPixelY));
+                points.Add((first * umPerPixelX, (y + 1) * umPerPixelY));
+                points.Add(((last + 1) * umPerPixelX, y * umPerPixelY));
+                points.Add(((last + 1) * umPerPixelX, (y + 1) * umPerPixelY));
+            }
+        }
+
+        var hull = ConvexHull(points);
+        double best = 0;
+        for (int i = 0; i < hull.Count; i++)
+        {
+            for (int j = i + 1; j < hull.Count; j++)
+            {
+                double dx = hull[i].X - hull[j].X, dy = hull[i].Y - hull[j].Y;
+                best = Math.Max(best, (dx * dx) + (dy * dy));
+            }
+        }
+
+        return Math.Sqrt(best) / 1000;
+    }
+
+    /// <summary>Andrew's monotone chain: the convex hull's vertices.</summary>
+    private static List<(double X, double Y)> ConvexHull(List<(double X, double Y)> points)
+    {
+        var sorted = points.Distinct().OrderBy(p => p.X).ThenBy(p => p.Y).ToList();
+        if (sorted.Count < 3)
+        {
+            return sorted;
+        }
+
+        var hull = new List<(double X, double Y)>(2 * sorted.Count);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            int floor = hull.Count;
+            foreach (var p in pass == 0 ? sorted : Enumerable.Reverse(sorted))
+            {
+                while (hull.Count >= floor + 2 && Cross(hull[^2], hull[^1], p) <= 0)
+                {
+                    hull.RemoveAt(hull.Count - 1);
+                }
+
+                hull.Add(p);
+            }
+
+            hull.RemoveAt(hull.Count - 1);
+        }
+
+        return hull;
+
+        static double Cross((double X, double Y) o, (double X, double Y) a, (double X, double Y) b) => ((a.X - o.X) * (b.Y - o.Y)) - ((a.Y - o.Y) * (b.X - o.X));
     }
 }

@@ -54,6 +54,37 @@ public class WriterTests
     }
 
     [Fact]
+    public void Geojson_features_have_stable_uuid_ids_and_qupath_measurements()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var measured = Sample.Select((a, i) => a with { Measurements = [new("Area µm^2", 100.5 * (i + 1)), new("Mean probability: Invasive", 0.25), new("Bad", double.NaN)] }).ToArray();
+        string first = Path.Combine(dir, "a.geojson"), second = Path.Combine(dir, "b.geojson");
+        AnnotationWriter.SaveGeoJson(first, measured);
+        AnnotationWriter.SaveGeoJson(second, measured);
+        Assert.Equal(File.ReadAllText(first), File.ReadAllText(second));
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(first));
+        var features = doc.RootElement.GetProperty("features").EnumerateArray().ToList();
+        var ids = features.Select(f => f.GetProperty("id").GetString()!).ToList();
+        Assert.All(ids, id => Assert.True(Guid.TryParse(id, out _), id));
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        var m = features[1].GetProperty("properties").GetProperty("measurements");
+        Assert.Equal(201, m.GetProperty("Area µm^2").GetDouble());
+        Assert.False(m.TryGetProperty("Bad", out _)); // JSON has no NaN
+
+        var back = AnnotationReader.Read(first);
+        Assert.Equal([new AnnotationMeasurement("Area µm^2", 201), new AnnotationMeasurement("Mean probability: Invasive", 0.25)], back.Annotations[1].Measurements);
+
+        // QuPath before 0.4 wrote measurements as a list of name/value objects.
+        string list = Path.Combine(dir, "list.geojson");
+        File.WriteAllText(list, """
+            {"type":"Feature","id":"x","geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,0]]]},
+             "properties":{"classification":{"name":"Tumor"},"measurements":[{"name":"Area µm^2","value":12.5},{"name":"Note","value":"text"}]}}
+            """);
+        Assert.Equal([new AnnotationMeasurement("Area µm^2", 12.5)], AnnotationReader.Read(list).Annotations[0].Measurements);
+    }
+
+    [Fact]
     public void Asap_round_trips_with_holes_as_class_zero_polygons()
     {
         string path = Path.Combine(TestPaths.NewTempDirectory(), "out.xml");

@@ -8,7 +8,7 @@ namespace Histo.Tests.Inference;
 public sealed class SlideCliTests
 {
     private static readonly string[] OutputFiles =
-        ["heatmap.png", "heatmap-layer.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "run.json", "summary.json"];
+        ["heatmap.png", "heatmap-layer.png", "overlay.png", "classmap.png", "bach.png", "geometry.json", "patches.csv", "prediction.geojson", "summary.json"];
 
     /// <summary>A folder of symbolic links to real slides, named so that they sort in the given order.</summary>
     private static string Cohort(params (string Name, string Target)[] slides)
@@ -21,6 +21,15 @@ public sealed class SlideCliTests
         }
 
         return dir;
+    }
+
+    /// <summary>A summary.json without <c>run.started_utc</c> and <c>run.wall_seconds</c>, as text.</summary>
+    private static string WithoutRunTimes(string summaryPath)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(summaryPath))!.AsObject();
+        var run = root["run"]!.AsObject();
+        Assert.True(run.Remove("started_utc") && run.Remove("wall_seconds"), "summary.json records the run's times");
+        return root.ToJsonString();
     }
 
     /// <summary>histo slide with the test model, its patches edge to edge (64 px: a few dozen per slide, unlike the finer default).</summary>
@@ -179,11 +188,14 @@ public sealed class SlideCliTests
         foreach (string slide in new[] { "1-cmu", "2-a01", "3-a01" })
         {
             Assert.Equal(OutputFiles.Order(), Directory.EnumerateFiles(Path.Combine(output, slide)).Select(Path.GetFileName).Order()!);
-            foreach (string file in OutputFiles.Where(f => f != "run.json")) // run.json holds the run's times
+            foreach (string file in OutputFiles.Where(f => f != "summary.json"))
             {
                 Assert.True(File.ReadAllBytes(Path.Combine(reference, slide, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(output, slide, file))),
                     $"{slide}/{file} differs from the uninterrupted run");
             }
+
+            // summary.json differs only in the run's start time and wall seconds.
+            Assert.Equal(WithoutRunTimes(Path.Combine(reference, slide, "summary.json")), WithoutRunTimes(Path.Combine(output, slide, "summary.json")));
         }
     }
 }

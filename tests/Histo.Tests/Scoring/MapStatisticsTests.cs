@@ -50,6 +50,23 @@ public class MapStatisticsTests
     }
 
     [Fact]
+    public void The_largest_focus_has_its_longest_extent_in_mm_as_the_max_feret_diameter()
+    {
+        // 4 level-0 px per map pixel at 0.5 µm/px: 2 µm map pixels. A diagonal line of 3 pixels spans 6 µm each way.
+        var map = new RasterMask(10, 10, 4, 4);
+        map[1, 1] = map[2, 2] = map[3, 3] = 1;
+        map[6, 8] = map[7, 8] = map[8, 8] = map[9, 8] = 3;
+        var stats = MapStatistics.Compute(map, ClassPalette.BachNames, level0MppX: 0.5);
+        Assert.Equal(Math.Sqrt(2) * 6 / 1000, stats.Classes[1].LargestFocus!.MaxFeretMm!.Value, 12);
+        Assert.Equal(Math.Sqrt((8 * 8) + (2 * 2)) / 1000, stats.Classes[3].LargestFocus!.MaxFeretMm!.Value, 12); // a bar: its diagonal
+
+        // Rows of 1 µm per level-0 px: 4 µm map pixels vertically.
+        var anisotropic = MapStatistics.Compute(map, ClassPalette.BachNames, level0MppX: 0.5, level0MppY: 1.0);
+        Assert.Equal(Math.Sqrt((6 * 6) + (12 * 12)) / 1000, anisotropic.Classes[1].LargestFocus!.MaxFeretMm!.Value, 12);
+        Assert.Null(MapStatistics.Compute(map, ClassPalette.BachNames, level0MppX: null).Classes[1].LargestFocus!.MaxFeretMm);
+    }
+
+    [Fact]
     public void Tissue_mask_restricts_counting_and_unknown_mpp_gives_null_areas()
     {
         var tissue = new RasterMask(100, 100, 4, 4, null, 1000, 2000);
