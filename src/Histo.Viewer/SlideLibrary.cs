@@ -88,7 +88,11 @@ internal sealed class SlideLibrary : IDisposable
         {
             string? dir = Path.GetDirectoryName(name)?.Replace('\\', '/');
             string prefix = string.IsNullOrEmpty(dir) ? "" : dir + "/";
-            truth.UnionWith(GroundTruth.FileNamesFor(CohortInputs.SlideName(name)).Select(f => prefix + f).Where(f => f != name));
+            // an image with the slide's own stem (X.png beside X.svs) stays a slide: only suffixed names are masks here
+            string slideName = CohortInputs.SlideName(name);
+            truth.UnionWith(GroundTruth.FileNamesFor(slideName)
+                .Where(f => !string.Equals(Path.GetFileNameWithoutExtension(f), slideName, StringComparison.Ordinal) || !f.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+                .Select(f => prefix + f).Where(f => f != name));
         }
 
         return names.Where(n => !truth.Contains(n)).Select(Summarize).ToList();

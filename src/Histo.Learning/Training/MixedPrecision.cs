@@ -21,6 +21,7 @@ internal sealed class MixedPrecision : IDisposable
     private readonly List<Parameter> workParameters;
     private readonly List<Tensor> masterBuffers;
     private readonly List<Tensor> workBuffers;
+    private readonly List<(nn.Module Master, nn.Module Work)> modulePairs;
 
     public MixedPrecision(ResNet18Variant master)
     {
@@ -31,6 +32,7 @@ internal sealed class MixedPrecision : IDisposable
         workParameters = [.. work.parameters()];
         masterBuffers = [.. master.buffers()];
         workBuffers = [.. work.buffers()];
+        modulePairs = [.. master.modules().Prepend(master).Zip(work.modules().Prepend(work))];
     }
 
     /// <summary>Whether this CPU has the AVX512-BF16 instructions (CPUID leaf 7 subleaf 1, EAX bit 5).</summary>
@@ -81,9 +83,19 @@ internal sealed class MixedPrecision : IDisposable
                 masterParameters[i].grad = workParameters[i].grad is { } g ? g.to(ScalarType.Float32) : null;
             }
 
-            for (int i = 0; i < masterBuffers.Count; i++)
+            // Only modules that trained changed their statistics; copying the others back would round frozen fp32
+            // statistics to bf16 on every step.
+            foreach (var (from, to) in modulePairs)
             {
-                masterBuffers[i].copy_(workBuffers[i]);
+                if (!from.training)
+                {
+                    continue;
+                }
+
+                foreach (var (masterBuffer, workBuffer) in from.buffers(recurse: false).Zip(to.buffers(recurse: false)))
+                {
+                    masterBuffer.copy_(workBuffer);
+                }
             }
         }
     }

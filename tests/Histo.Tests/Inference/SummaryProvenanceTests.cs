@@ -81,7 +81,7 @@ public sealed class SummaryProvenanceTests
         }
 
         using var model = SlideTestModel.Load();
-        var result = new SlideInference(model, new SlideInferenceOptions { ReaderThreads = 2, Region = RegionOfInterest.FromPath(maskPath) }).Run(TestPaths.CmuSmall);
+        var result = new SlideInference(model, new SlideInferenceOptions { ReaderThreads = 2, StridePixels = 64, Region = RegionOfInterest.FromPath(maskPath) }).Run(TestPaths.CmuSmall);
         Assert.Equal(new SlideSampling(64, result.Sampling!.Level0StridePixels, 0.05, "mask", "upper-half.png", null), result.Sampling);
         string outRoot = TestPaths.NewTempDirectory();
         var started = DateTime.UtcNow;
