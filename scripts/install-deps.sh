@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Histo needs, once. Idempotent: packages already present are not touched.
-# Usage: scripts/install-deps.sh runtime|test|bench
+# Usage: scripts/install-deps.sh runtime|test|bench|image   (image: the runtime packages, for the Dockerfile; no .NET SDK needed)
 set -euo pipefail
 profile="${1:-runtime}"
-runtime=(libopenslide0 openslide-tools libtcmalloc-minimal4 libgtk-3-0)
+# libatomic1 and libdrm2: needed by OpenCV's native library, not pulled in by libgtk-3-0 without recommends.
+runtime=(libopenslide0 openslide-tools libtcmalloc-minimal4 libgtk-3-0 libatomic1 libdrm2)
 test_extra=(chromium libvips-tools)
 bench_extra=(libvips-tools python3-openslide python3-torch python3-torchvision python3-onnx python3-numpy)
 case "$profile" in
-  runtime) want=("${runtime[@]}") ;;
+  runtime | image) want=("${runtime[@]}") ;;
   test) want=("${runtime[@]}" "${test_extra[@]}") ;;
   bench) want=("${runtime[@]}" "${bench_extra[@]}") ;;
-  *) echo "error: unknown profile '$profile' (runtime, test or bench)" >&2; exit 2 ;;
+  *) echo "error: unknown profile '$profile' (runtime, test, bench or image)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
@@ -25,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=600 update -q >&2
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
-if ! command -v dotnet >/dev/null 2>&1; then
+if [ "$profile" != image ] && ! command -v dotnet >/dev/null 2>&1; then
   echo "error: the .NET 10 SDK is required (dotnet not found on PATH)" >&2
   exit 1
 fi
