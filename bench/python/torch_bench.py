@@ -22,8 +22,9 @@ With --serve the script instead answers commands on stdin, one per line, each an
   infer fp32|bf16 S N    one inference run on a random N x 3 x S x S batch (the same batch for repeated calls), under
                          torch.no_grad(); answers its seconds
   train S N              one fine-tuning step (as above) on a random batch; answers its seconds
-  recipe fp32|bf16 S N   one step of Histo's default training recipe on a random batch: AdamW (lr 3e-4, weight
-                         decay 1e-4), class-weighted cross-entropy, train mode; bf16 = torch.autocast("cpu",
+  recipe fp32|bf16 S N F one step of Histo's default training recipe on a random batch: AdamW (lr 3e-4, weight
+                         decay 1e-4), class-weighted cross-entropy, train mode, the stem and the first F stages
+                         frozen (no gradient, batch norms in eval mode; F defaults to 0); bf16 = torch.autocast("cpu",
                          torch.bfloat16) around forward and loss (fp32 master weights, as Histo's --precision bf16);
                          answers its seconds
   quit                   exit
@@ -159,12 +160,22 @@ def serve(a):
                 print("ok %r" % (time.perf_counter() - start), flush=True)
             elif cmd[0] == "recipe":
                 precision, size, n = cmd[1], int(cmd[2]), int(cmd[3])
-                key = ("recipe", precision, size, n)
+                frozen = int(cmd[4]) if len(cmd) > 4 else 0
+                key = ("recipe", precision, size, n, frozen)
                 if key not in trainers:
                     m = build(classes)
                     if state is not None:
                         m.load_state_dict(state, strict=False)
                     m = m.train()
+                    if frozen > 0:
+                        # as Histo's --frozen-stages: stem + layer1..layerF learn nothing, their norms keep ImageNet statistics
+                        fixed = [m.conv1, m.bn1] + [getattr(m, "layer%d" % (i + 1)) for i in range(frozen)]
+                        for module in fixed:
+                            for p in module.parameters():
+                                p.requires_grad = False
+                            for sub in module.modules():
+                                if isinstance(sub, nn.BatchNorm2d):
+                                    sub.eval()
                     opt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=1e-4)
                     y = torch.arange(n) % classes
                     w = torch.linspace(0.8, 1.2, classes)

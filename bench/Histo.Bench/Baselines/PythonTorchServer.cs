@@ -97,8 +97,8 @@ public sealed class PythonTorchServer : IDisposable
     /// One step of Histo's default training recipe (AdamW, class-weighted cross-entropy, train mode) in
     /// <paramref name="precision"/> <c>fp32</c> or <c>bf16</c> (torch.autocast on the CPU); returns its seconds.
     /// </summary>
-    public double Recipe(string precision, int sizePixels, int batch) =>
-        Seconds(Command(string.Create(CultureInfo.InvariantCulture, $"recipe {precision} {sizePixels} {batch}")));
+    public double Recipe(string precision, int sizePixels, int batch, int frozenStages) =>
+        Seconds(Command(string.Create(CultureInfo.InvariantCulture, $"recipe {precision} {sizePixels} {batch} {frozenStages}")));
 
     private static double Seconds(string reply) =>
         double.Parse(reply.AsSpan(3), NumberStyles.Float, CultureInfo.InvariantCulture);

@@ -10,17 +10,19 @@ namespace Histo.Bench.Benchmarks;
 
 /// <summary>
 /// <c>train_recipe_vs_pytorch</c>: images/s of one step of the BACH training recipe as <c>histo train</c> runs it
-/// (ResNet18 [2,2,2,3] + dropout/linear 4-class head, 224 px, batch 32, AdamW lr 3e-4 weight decay 1e-4,
-/// class-weighted cross-entropy, train mode, 2 threads) against the same network and weights in python3-torch
-/// running the same recipe. Precisions: fp32 on both sides; bf16 mixed (Histo's <see cref="MixedPrecision"/>,
+/// with its defaults for BACH crops (ResNet18 [2,2,2,3] + dropout/linear 4-class head,
+/// <see cref="TrainingOptions.DefaultCropInputSize"/> px, stem + <see cref="TrainingOptions.DefaultFrozenStagesForCrops"/>
+/// stages frozen with their batch norms in eval mode, batch <see cref="TrainingOptions.DefaultBatchSize"/>, AdamW lr 3e-4 weight decay 1e-4, class-weighted
+/// cross-entropy, train mode, 2 threads) against the same network and weights in python3-torch running the same recipe. Precisions: fp32 on both sides; bf16 mixed (Histo's <see cref="MixedPrecision"/>,
 /// fp32 master weights) against <c>torch.autocast("cpu", torch.bfloat16)</c>, which is what a PyTorch user would
 /// write. bf16 rows run only where the CPU has AVX512-BF16 (elsewhere both sides emulate it). Every side runs one step
 /// per repetition in turn (1 warm-up, median), so machine noise hits them alike.
 /// </summary>
 public sealed class TrainRecipeBenchmark : IBenchmark
 {
-    private const int SizePixels = 224;
-    private const int Batch = 32;
+    private const int SizePixels = TrainingOptions.DefaultCropInputSize;
+    private const int FrozenStages = TrainingOptions.DefaultFrozenStagesForCrops;
+    private const int Batch = TrainingOptions.DefaultBatchSize;
     private const int Classes = 4;
 
     /// <inheritdoc />
@@ -49,7 +51,7 @@ public sealed class TrainRecipeBenchmark : IBenchmark
             for (int rep = -1; rep < reps; rep++)
             {
                 double h = histo.Step();
-                double p = python.Recipe(precision, SizePixels, Batch);
+                double p = python.Recipe(precision, SizePixels, Batch, FrozenStages);
                 if (rep >= 0)
                 {
                     histoTimes.Add(h);
@@ -58,7 +60,7 @@ public sealed class TrainRecipeBenchmark : IBenchmark
             }
 
             string conditions = string.Create(CultureInfo.InvariantCulture,
-                $"BACH recipe step: AdamW, class-weighted cross-entropy, ResNet18 [2,2,2,3] + 4-class head, {precision}{(precision == "bf16" ? " mixed (Histo: bf16 copy, fp32 master; torch: autocast)" : "")}, batch {Batch}, {SizePixels} px, 2 threads, median of {reps}");
+                $"BACH recipe step: AdamW, class-weighted cross-entropy, ResNet18 [2,2,2,3] + 4-class head, stem + {FrozenStages} stages frozen, {precision}{(precision == "bf16" ? " mixed (Histo: bf16 copy, fp32 master; torch: autocast)" : "")}, batch {Batch}, {SizePixels} px, 2 threads, median of {reps}");
             yield return new BenchResult($"train_recipe_{precision}_vs_pytorch", Batch / Median(histoTimes), Batch / Median(torchTimes), "img/s",
                 $"python3-torch {python.Version} {precision}", Notes: "Histo channels-last (as histo train); " + conditions);
         }
@@ -85,10 +87,21 @@ public sealed class TrainRecipeBenchmark : IBenchmark
             network = new ResNet18Variant(reference.ClassCount);
             network.load_state_dict(reference.state_dict());
             EngineSelfCheck.PrepareForTraining(network);
-            network.train();
             optimizer = optim.AdamW(network.parameters(), 3e-4, weight_decay: 1e-4);
             classWeights = linspace(0.8, 1.2, reference.ClassCount);
             step = new TrainingStep(network, optimizer, mixed, classWeights);
+            // as TrainingSession sets up each epoch of a crop run
+            var (fixedParameters, fixedNorms) = network.TrunkModules(FrozenStages);
+            foreach (var parameter in fixedParameters)
+            {
+                parameter.requires_grad = false;
+            }
+
+            network.train();
+            foreach (var norm in fixedNorms)
+            {
+                norm.eval();
+            }
             input = tensor(InferenceInputs.Random(Batch, SizePixels), [Batch, 3, SizePixels, SizePixels]);
             labels = arange(Batch, dtype: ScalarType.Int64) % reference.ClassCount;
         }

@@ -187,7 +187,7 @@ internal sealed class TrainingSession
             double? valLoss = null, valBalanced = null, valF1 = null;
             if (validation != null)
             {
-                List<float[]> predictions = Predict(network, validation, fold, epoch, epochs, trainLoss);
+                List<float[]> predictions = Predict(network, step, validation, fold, epoch, epochs, trainLoss);
                 var truth = validation.Select(i => labels[i]).ToArray();
                 var names = dataset.Classes.Select(c => c.Name).ToArray();
                 var metrics = ClassificationMetrics.Compute(names, truth, predictions);
@@ -226,8 +226,12 @@ internal sealed class TrainingSession
         }
     }
 
-    /// <summary>Class probabilities of each validation image: the mean over its crops (one crop: the image).</summary>
-    private List<float[]> Predict(ResNet18Variant network, int[] validation, int fold, int epoch, int epochs, double trainLoss)
+    /// <summary>
+    /// Class probabilities of each validation image: the mean over its crops (one crop: the image), computed in the
+    /// arithmetic the network trains in (<see cref="TrainingStep.Logits"/>: under bf16 mixed precision its bf16 copy,
+    /// about twice as fast as fp32 at 320 px on AVX512-BF16).
+    /// </summary>
+    private List<float[]> Predict(ResNet18Variant network, TrainingStep step, int[] validation, int fold, int epoch, int epochs, double trainLoss)
     {
         int[] views = images.ViewsOf(validation);
         var sums = new Dictionary<int, double[]>(validation.Length);
@@ -240,7 +244,7 @@ internal sealed class TrainingSession
             using DisposeScope scope = NewDisposeScope();
             int size = images.InputSizePixels;
             Tensor input = tensor(batch.Inputs, [batch.Count, 3, size, size]).to(TrainingDevice.Current);
-            Tensor probabilities = nn.functional.softmax(network.call(input), 1).cpu();
+            Tensor probabilities = nn.functional.softmax(step.Logits(input), 1).cpu();
             float[] flat = probabilities.data<float>().ToArray();
             int k = (int)probabilities.shape[1];
             for (int r = 0; r < batch.Count; r++)

@@ -37,6 +37,13 @@ internal sealed class TrainingStep : IDisposable
         return loss.item<float>();
     }
 
+    /// <summary>
+    /// Logits (fp32) of <paramref name="input"/> in the arithmetic the step trains with: the bf16 copy (taking the
+    /// master's current weights) under mixed precision, else the network itself. For validation: call it under
+    /// <c>no_grad</c> with the network in eval mode.
+    /// </summary>
+    public Tensor Logits(Tensor input) => bf16 != null ? bf16.Forward(input) : network.call(input);
+
     /// <inheritdoc />
     public void Dispose() => bf16?.Dispose();
 }

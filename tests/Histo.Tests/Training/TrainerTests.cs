@@ -152,6 +152,36 @@ public sealed class TrainerTests
         Assert.True(all > 0.75 && cos.All(c => c.Item2 > 0.6), $"all {all:F3}; worst {worst}");
     }
 
+    // Validation scores in the arithmetic the network trains in: under mixed precision the bf16 copy, which must take
+    // the master's current weights (a stale copy would score the previous epoch's network).
+    [Fact]
+    public void ValidationLogitsComeFromTheBf16CopyOfTheCurrentWeightsUnderMixedPrecision()
+    {
+        using var network = ResNet18OnnxImporter.Load(classCount: 3, dropoutProbability: 0);
+        network.ChannelsLast = false;
+        var generator = new TorchSharp.torch.Generator(11);
+        using var input = TorchSharp.torch.randn([4, 3, 64, 64], generator: generator) * 60;
+        using var optimizer = TorchSharp.torch.optim.SGD(network.parameters(), 0.01);
+        using var fp32Step = new TrainingStep(network, optimizer, mixedPrecision: false, classWeights: null);
+        using var mixedStep = new TrainingStep(network, optimizer, mixedPrecision: true, classWeights: null);
+        network.eval();
+        using var noGrad = TorchSharp.torch.no_grad();
+        float[] Probabilities(TrainingStep step) => TorchSharp.torch.nn.functional.softmax(step.Logits(input), 1).data<float>().ToArray();
+        float[] reference = TorchSharp.torch.nn.functional.softmax(network.call(input), 1).data<float>().ToArray();
+        Assert.Equal(reference, Probabilities(fp32Step));
+        float[] bf16 = Probabilities(mixedStep);
+        double worst = bf16.Zip(reference, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst is > 0 and < 0.05, $"bf16 vs fp32 probabilities differ by {worst} (0 means the bf16 copy did not run)");
+        using (TorchSharp.torch.no_grad())
+        {
+            network.Head!.weight!.mul_(-1); // the master changes; the copy must follow
+        }
+
+        float[] changed = TorchSharp.torch.nn.functional.softmax(network.call(input), 1).data<float>().ToArray();
+        double followed = Probabilities(mixedStep).Zip(changed, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(followed < 0.05, $"after the master changed, the bf16 copy is off by {followed}");
+    }
+
     [Fact]
     public void FrozenStagesKeepTheirImageNetWeightsAndStatisticsWhileTheRestLearns()
     {
