@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Histo.Bach;
 using Histo.Imaging;
 using OpenCvSharp;
 
@@ -109,30 +110,17 @@ public sealed record PredictionGeometry(double Level0X, double Level0Y, double L
     }
 }
 
-/// <summary>Display colours of classes.</summary>
+/// <summary>Class colours as the browser takes them (<c>#rrggbb</c>): the core's <see cref="ClassPalette"/>, and the colour formats of annotation files.</summary>
 public static class ClassColors
 {
-    private static readonly string[] Palette =
-        ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-
     /// <summary>
     /// The colour of a class name: BACH classes by the BACH substrings (Normal green, Benign yellow, InSitu orange,
-    /// Invasive red, tumour red), others from a fixed palette by index.
+    /// Invasive red, tumour red), others from the palette's cycle by index (<see cref="ClassPalette.ColorOfName"/>).
     /// </summary>
-    public static string Default(string className, int index) =>
-        Known(className) ?? Palette[((index % Palette.Length) + Palette.Length) % Palette.Length];
+    public static string Default(string className, int index) => ClassPalette.ToHex(ClassPalette.ColorOfName(className, index));
 
-    /// <summary>The colour of a BACH-like class name (by the BACH substrings, and "tumo(u)r"), else null.</summary>
-    public static string? Known(string className)
-    {
-        ArgumentNullException.ThrowIfNull(className);
-        string lower = className.ToLowerInvariant();
-        if (lower.Contains("ormal", StringComparison.Ordinal)) { return "#2ca02c"; }
-        if (lower.Contains("nign", StringComparison.Ordinal)) { return "#e6c619"; }
-        if (lower.Contains("situ", StringComparison.Ordinal)) { return "#ff7f0e"; }
-        if (lower.Contains("vasive", StringComparison.Ordinal) || lower.Contains("tumo", StringComparison.Ordinal)) { return "#d62728"; }
-        return null;
-    }
+    /// <summary>The colour of a BACH-like class name (by the BACH substrings, and "tumo(u)r"), else null (<see cref="ClassPalette.BachColorOfName"/>).</summary>
+    public static string? Known(string className) => ClassPalette.BachColorOfName(className) is { } color ? ClassPalette.ToHex(color) : null;
 
     /// <summary>
     /// Parses a colour as QuPath and the annotation formats write it: <c>[r, g, b]</c>, a packed integer
@@ -171,7 +159,7 @@ public static class ClassColors
     }
 
     /// <summary><c>#rrggbb</c>.</summary>
-    public static string Hex(int r, int g, int b) => string.Create(CultureInfo.InvariantCulture, $"#{r:x2}{g:x2}{b:x2}");
+    public static string Hex(int r, int g, int b) => ClassPalette.ToHex(((byte)r, (byte)g, (byte)b));
 
     /// <summary>The bytes of a <c>#rrggbb</c> colour.</summary>
     public static (byte R, byte G, byte B) ToRgb(string hex)

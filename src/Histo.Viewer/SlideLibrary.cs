@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
+using Histo.Bach;
 using Histo.Imaging;
 using Histo.Inference;
 using Histo.Slides;
@@ -46,7 +47,7 @@ internal sealed class SlideLibrary : IDisposable
     public const int MaxTruthMaskSidePixels = 4096;
 
     /// <summary>The classes of a label mask beside a slide: the BACH codes 0..3, as <c>histo score</c> and <c>histo tune</c> read it.</summary>
-    public static IReadOnlyList<string> TruthMaskClasses => CoreAnnotations.ClassPalette.BachNames;
+    public static IReadOnlyList<string> TruthMaskClasses => BachClasses.Names;
 
     private const int ThumbnailSizePixels = 256;
     private const int MaxListedSlides = 5000;

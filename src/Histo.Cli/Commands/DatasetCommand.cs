@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Histo.Bach;
 using Histo.Datasets;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -69,7 +70,7 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
         {
             var cls = dataset.Classes[c];
             int n = dataset.CountsPerClass[c];
-            classes.AddRow(Terminal.Markup(cls.Name), cls.BachCode is { } code ? $"{code} ({NamingSchemes.BachClassNames[code]})" : "-",
+            classes.AddRow(Terminal.Markup(cls.Name), cls.BachCode is { } code ? $"{code} ({BachClasses.Names[code]})" : "-",
                 n.ToString("N0", inv), (n / (double)summary.ImageCount).ToString("P1", inv));
         }
 

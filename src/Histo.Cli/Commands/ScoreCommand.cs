@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Histo.Annotations;
+using Histo.Bach;
 using Histo.Scoring;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
+using Histo.Bach;
 using Histo.IO;
 
 namespace Histo.Annotations;
@@ -36,7 +37,7 @@ public static class AnnotationWriter
 
     /// <summary>
     /// Writes a GeoJSON FeatureCollection atomically; <paramref name="classNames"/> names class codes (BACH by default)
-    /// and <paramref name="classColors"/> colours them (default: <see cref="ClassPalette.ColorOf"/>).
+    /// and <paramref name="classColors"/> colours them (default: <see cref="ClassPalette.ColorOfLabel"/>).
     /// </summary>
     public static void SaveGeoJson(string path, IEnumerable<Annotation> annotations, IReadOnlyList<string>? classNames = null,
         IReadOnlyList<(byte R, byte G, byte B)>? classColors = null) =>
@@ -48,7 +49,7 @@ public static class AnnotationWriter
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(annotations);
-        classNames ??= ClassPalette.BachNames;
+        classNames ??= BachClasses.Names;
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });
         w.WriteStartObject();
         w.WriteString("type", "FeatureCollection");
@@ -93,7 +94,7 @@ public static class AnnotationWriter
 
             w.WriteStartObject("classification");
             w.WriteString("name", className);
-            var (r, g, b) = classColors != null && a.ClassCode is { } k && k >= 0 && k < classColors.Count ? classColors[k] : ClassPalette.ColorOf(a.ClassCode, className);
+            var (r, g, b) = classColors != null && a.ClassCode is { } k && k >= 0 && k < classColors.Count ? classColors[k] : ClassPalette.ColorOfLabel(a.ClassCode, className);
             w.WriteStartArray("color");
             w.WriteNumberValue(r);
             w.WriteNumberValue(g);
@@ -177,7 +178,7 @@ public static class AnnotationWriter
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(annotations);
-        classNames ??= ClassPalette.BachNames;
+        classNames ??= BachClasses.Names;
         var groups = new Dictionary<string, (int? Code, string Name)>(StringComparer.Ordinal);
         using var w = XmlWriter.Create(stream, new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false) });
         w.WriteStartDocument();
@@ -247,7 +248,7 @@ public static class AnnotationWriter
 
     private static string HexColor(int? code, string name)
     {
-        var (r, g, b) = ClassPalette.ColorOf(code, name);
+        var (r, g, b) = ClassPalette.ColorOfLabel(code, name);
         return $"#{r:X2}{g:X2}{b:X2}";
     }
 

@@ -1,21 +1,19 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Histo.Bach;
 
 namespace Histo.Annotations;
 
 /// <summary>
-/// Resolves annotation label texts to class codes. The default (<see cref="Bach"/>) matches the BACH substrings
-/// case-insensitively: 'ormal' → Normal 0, 'nign' → Benign 1, 'situ' → InSitu 2, 'vasive' → Invasive 3; a text
-/// matching none, or more than one, is unknown. A user map (<see cref="Parse"/>) replaces the substrings: each of
+/// Resolves annotation label texts to class codes. The default (<see cref="Bach"/>) is the BACH substring rule
+/// (<see cref="BachClasses.CodesMatching"/>: 'ormal' → Normal 0, 'nign' → Benign 1, 'situ' → InSitu 2, 'vasive' →
+/// Invasive 3, ignoring case); a text matching none, or more than one, is unknown. A user map (<see cref="Parse"/>) replaces the substrings: each of
 /// its keys matches a whole label text (case-insensitive, surrounding and repeated white space ignored).
 /// </summary>
 public sealed class LabelMap
 {
     private const int MaxFileBytes = 1 << 20;
-
-    private static readonly (string Substring, int Code)[] BachSubstrings =
-        [("ormal", 0), ("nign", 1), ("situ", 2), ("vasive", 3)];
 
     private readonly Dictionary<string, int>? _exact;
 
@@ -27,7 +25,7 @@ public sealed class LabelMap
     }
 
     /// <summary>The BACH substring map over the classes Normal, Benign, InSitu, Invasive.</summary>
-    public static LabelMap Bach { get; } = new(ClassPalette.BachNames, null, "BACH substrings ('ormal', 'nign', 'situ', 'vasive')");
+    public static LabelMap Bach { get; } = new(BachClasses.Names, null, "BACH substrings ('ormal', 'nign', 'situ', 'vasive')");
 
     /// <summary>Class names, index = class code.</summary>
     public IReadOnlyList<string> ClassNames { get; }
@@ -44,21 +42,8 @@ public sealed class LabelMap
             return _exact.TryGetValue(text, out int code) ? code : null;
         }
 
-        int? found = null;
-        foreach (var (substring, code) in BachSubstrings)
-        {
-            if (text.Contains(substring, StringComparison.OrdinalIgnoreCase))
-            {
-                if (found != null)
-                {
-                    return null; // ambiguous: let the user decide with a label map
-                }
-
-                found = code;
-            }
-        }
-
-        return found;
+        var codes = BachClasses.CodesMatching(text);
+        return codes.Count == 1 ? codes[0] : null; // more than one is ambiguous: let the user decide with a label map
     }
 
     /// <summary>The name of a class code, or the code as text when it has no name.</summary>
@@ -75,7 +60,7 @@ public sealed class LabelMap
     public static LabelMap Parse(string spec, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        classNames ??= ClassPalette.BachNames;
+        classNames ??= BachClasses.Names;
         if (string.IsNullOrWhiteSpace(spec))
         {
             throw new LabelMapException("empty label map; use e.g. --label-map Tumor=Invasive,Other=Normal or a JSON file");

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Histo.Bach;
 using Histo.Imaging;
 using Histo.Slides;
 
@@ -324,7 +325,7 @@ public static class DatasetLoader
             {
                 string label = folders[0];
                 string source = NamingSchemes.SourceImageIdOf(file);
-                candidates.Add(new Candidate(file, label, NamingSchemes.BachCodeOf(label), "image:" + source, GroupKind.SourceImage,
+                candidates.Add(new Candidate(file, label, BachClasses.CodeOfName(label), "image:" + source, GroupKind.SourceImage,
                     source, sourceIndex, "class-folders"));
             }
         }
@@ -419,7 +420,7 @@ public static class DatasetLoader
             var (group, kind) = row.Group is { } g ? ("csv:" + g, GroupKind.ManifestGroup)
                 : named is not null ? (named.Group, named.GroupKind)
                 : ("image:" + source, GroupKind.SourceImage);
-            candidates.Add(new Candidate(file, row.Label, NamingSchemes.BachCodeOf(row.Label), group, kind, source, sourceIndex, "csv"));
+            candidates.Add(new Candidate(file, row.Label, BachClasses.CodeOfName(row.Label), group, kind, source, sourceIndex, "csv"));
         }
     }
 

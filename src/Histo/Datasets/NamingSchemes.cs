@@ -24,14 +24,11 @@ public sealed record BreakHisName(bool Malignant, string SubtypeCode, string Sub
 }
 
 /// <summary>
-/// Parsers for the file-name schemes of public breast histology datasets that carry the label and the patient, plus
-/// the BACH class names and the rule that derives a source-image id from a patch name.
+/// Parsers for the file-name schemes of public breast histology datasets that carry the label and the patient, and
+/// the rule that derives a source-image id from a patch name.
 /// </summary>
 public static partial class NamingSchemes
 {
-    /// <summary>The BACH class names in code order (Normal 0, Benign 1, InSitu 2, Invasive 3).</summary>
-    public static IReadOnlyList<string> BachClassNames { get; } = ["Normal", "Benign", "InSitu", "Invasive"];
-
     /// <summary>The IDC class names as they appear in file names and folders.</summary>
     public static IReadOnlyList<string> IdcClassNames { get; } = ["0", "1"];
 
@@ -112,33 +109,6 @@ public static partial class NamingSchemes
         string subtype = BreakHisSubtypes.TryGetValue(code, out var name) ? name : code;
         string patient = m.Groups["year"].Value + "-" + m.Groups["patient"].Value;
         return new BreakHisName(malignant, code, subtype, patient, mag, seq);
-    }
-
-    /// <summary>
-    /// The BACH code of a class name (Normal 0, Benign 1, InSitu 2, Invasive 3), ignoring case, spaces and
-    /// punctuation (<c>in_situ</c> and <c>In Situ</c> are InSitu); null for any other name.
-    /// </summary>
-    public static int? BachCodeOf(string className)
-    {
-        ArgumentNullException.ThrowIfNull(className);
-        Span<char> letters = stackalloc char[Math.Min(className.Length, 64)];
-        int n = 0;
-        foreach (char c in className)
-        {
-            if (char.IsLetter(c) && n < letters.Length)
-            {
-                letters[n++] = char.ToLowerInvariant(c);
-            }
-        }
-
-        return letters[..n] switch
-        {
-            "normal" => 0,
-            "benign" => 1,
-            "insitu" => 2,
-            "invasive" => 3,
-            _ => null,
-        };
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Histo.Annotations;
+using Histo.Bach;
 using Histo.Imaging;
 using Histo.IO;
 using Histo.Masks;
@@ -114,7 +115,7 @@ public sealed class HardExampleMiner
         long patchSide = result.Patches.Count > 0 ? result.Patches[0].Level0Size : Math.Max(1, (long)result.Geometry.Level0PerPixelX);
         double truthPixel = Math.Max(1, patchSide / 8.0);
         var truthGeometry = new MapGeometry(0, 0, slide.Width, slide.Height, (int)Math.Max(1, Math.Round(slide.Width / truthPixel)),
-            (int)Math.Max(1, Math.Round(slide.Height / truthPixel)), Histo.Annotations.ClassPalette.BachNames);
+            (int)Math.Max(1, Math.Round(slide.Height / truthPixel)), BachClasses.Names);
         var truth = GroundTruth.Load(truthPath, truthGeometry, Options.LabelMap, cancellationToken);
 
         var candidates = new List<MinedPatch>(result.Patches.Count);
@@ -141,7 +142,7 @@ public sealed class HardExampleMiner
         var names = Enumerable.Range(0, 4).Select(code =>
         {
             int k = codes.IndexOf(code);
-            return k >= 0 ? card.Classes[k] : Histo.Annotations.ClassPalette.BachNames[code];
+            return k >= 0 ? card.Classes[k] : BachClasses.Names[code];
         }).ToList();
         string slideName = CohortInputs.SlideName(slidePath);
         AtomicFile.WriteDirectory(outputDirectory, staging =>

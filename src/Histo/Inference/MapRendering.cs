@@ -1,36 +1,10 @@
 using System.Globalization;
+using Histo.Bach;
 using Histo.Imaging;
 using OpenCvSharp;
 using SkiaSharp;
 
 namespace Histo.Inference;
-
-/// <summary>Colours for classes: BACH classes by code, other class sets from a qualitative palette.</summary>
-public static class ClassPalette
-{
-    private static readonly (byte R, byte G, byte B)[] Bach =
-    [
-        (120, 200, 120), // Normal
-        (70, 140, 255),  // Benign
-        (255, 190, 40),  // InSitu
-        (230, 40, 40),   // Invasive
-    ];
-
-    private static readonly (byte R, byte G, byte B)[] Qualitative =
-    [
-        (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
-    ];
-
-    /// <summary>The colour of class <paramref name="classIndex"/>, by its BACH code when the classes have one.</summary>
-    public static (byte R, byte G, byte B) ColorOf(int classIndex, IReadOnlyList<int>? bachCodes) =>
-        bachCodes != null && classIndex < bachCodes.Count && bachCodes[classIndex] is >= 0 and <= 3
-            ? Bach[bachCodes[classIndex]]
-            : Qualitative[classIndex % Qualitative.Length];
-
-    /// <summary>The colour of a BACH code 0..3.</summary>
-    public static (byte R, byte G, byte B) ColorOfBachCode(int code) => Bach[Math.Clamp(code, 0, 3)];
-}
 
 /// <summary>
 /// Turns prediction maps into pictures: coloured maps, enlarged maps, an overlay on a thumbnail, and a legend strip
@@ -80,7 +54,7 @@ public static class MapRendering
                 continue;
             }
 
-            var c = ClassPalette.ColorOf(classMap[i], bachCodes);
+            var c = ClassPalette.ColorOfClass(classMap[i], bachCodes);
             p[i * 4] = c.R;
             p[i * 4 + 1] = c.G;
             p[i * 4 + 2] = c.B;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Histo.Annotations;
+using Histo.Bach;
 using Histo.Imaging;
 using Histo.IO;
 using Histo.Masks;
@@ -150,7 +151,7 @@ public static class SlideOutputs
             ImageIO.SaveIndexed(Path.Combine(dir, SlideScorer.BachMapFileName), bach, g.Width, g.Height, BachMapPalette);
         }
 
-        (g with { Classes = names, ClassColors = ClassColors(card).Select(k => $"#{k.R:x2}{k.G:x2}{k.B:x2}").ToList() }).Save(Path.Combine(dir, Geometry));
+        (g with { Classes = names, ClassColors = ClassColors(card).Select(ClassPalette.ToHex).ToList() }).Save(Path.Combine(dir, Geometry));
         var colored = MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
         ImageIO.Save(Path.Combine(dir, HeatmapLayer), colored);
 
@@ -348,7 +349,7 @@ public static class SlideOutputs
     {
         ArgumentNullException.ThrowIfNull(card);
         var codes = card.HasBachCodes ? card.BachCodes : null;
-        return Enumerable.Range(0, card.Classes.Count).Select(k => ClassPalette.ColorOf(k, codes)).ToList();
+        return Enumerable.Range(0, card.Classes.Count).Select(k => ClassPalette.ColorOfClass(k, codes)).ToList();
     }
 
     internal static string CsvField(string value) => IO.CsvText.Field(value);
@@ -464,7 +465,7 @@ public sealed record SlideSummary(string Slide, string Model, string? ModelId, I
                 w.WriteNumber("index", s.Code);
                 if (result.Card.HasBachCodes)
                 {
-                    w.WriteString("bach_class", Histo.Annotations.ClassPalette.BachNames[result.Card.BachCodes![s.Code]]);
+                    w.WriteString("bach_class", BachClasses.Names[result.Card.BachCodes![s.Code]]);
                 }
 
                 w.WriteNumber("cells", s.PixelCount);

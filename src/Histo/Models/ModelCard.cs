@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Histo.Bach;
 using Histo.IO;
 
 namespace Histo.Models;
@@ -257,23 +258,14 @@ public sealed class ModelCard
     public void Save(string modelDirectory) =>
         AtomicFile.WriteAllText(Path.Combine(modelDirectory, FileName), JsonSerializer.Serialize(this, Options));
 
-    /// <summary>Default BACH codes for class names: by BACH name, or IDC's "0"/"1" (1 = invasive carcinoma).</summary>
+    /// <summary>Default BACH codes for class names: by the BACH substring rule (<see cref="BachClasses.FirstCodeMatching"/>), or IDC's "0"/"1" (1 = invasive carcinoma).</summary>
     public static List<int>? InferBachCodes(IReadOnlyList<string> classes)
     {
         ArgumentNullException.ThrowIfNull(classes);
         var codes = new List<int>();
         foreach (string name in classes)
         {
-            string n = name.ToLowerInvariant();
-            int code = n switch
-            {
-                _ when n.Contains("ormal", StringComparison.Ordinal) => 0,
-                _ when n.Contains("nign", StringComparison.Ordinal) => 1,
-                _ when n.Contains("situ", StringComparison.Ordinal) => 2,
-                _ when n.Contains("vasive", StringComparison.Ordinal) => 3,
-                _ => -1,
-            };
-            codes.Add(code);
+            codes.Add(BachClasses.FirstCodeMatching(name) ?? -1);
         }
 
         if (codes.All(c => c >= 0) && codes.Distinct().Count() == codes.Count)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Histo.Annotations;
+using Histo.Bach;
 using Histo.Imaging;
 using Histo.Masks;
 

@@ -23,7 +23,7 @@ public class AnnotationReaderTests
     public void Reads_every_bach_file_with_its_regions_labels_and_vertices(string slide, int regions, int fileVertices, int repeated,
         int normal, int benign, int inSitu, int invasive)
     {
-        var set = AnnotationReader.Read(Bach(slide));
+        var set = AnnotationReader.Read(AnnotationTestData.Bach(slide));
         Assert.Equal(AnnotationFormat.AperioXml, set.Format);
         Assert.Equal(regions, set.Annotations.Count);
         Assert.Empty(set.UnknownLabels);
@@ -43,8 +43,8 @@ public class AnnotationReaderTests
     [Fact]
     public void Polygon_areas_match_the_areas_imagescope_stored()
     {
-        var set = AnnotationReader.Read(Bach("A10"));
-        var stored = XDocument.Load(Bach("A10")).Descendants("Region")
+        var set = AnnotationReader.Read(AnnotationTestData.Bach("A10"));
+        var stored = XDocument.Load(AnnotationTestData.Bach("A10")).Descendants("Region")
             .ToDictionary(r => (string)r.Attribute("Id")!, r => double.Parse((string)r.Attribute("Area")!, CultureInfo.InvariantCulture));
         foreach (var a in set.Annotations)
         {
@@ -187,7 +187,7 @@ public class AnnotationReaderTests
             return path;
         }
 
-        string truncated = File.ReadAllText(Bach("A04"))[..5000];
+        string truncated = File.ReadAllText(AnnotationTestData.Bach("A04"))[..5000];
         Assert.Contains("not well-formed XML", Assert.Throws<AnnotationFormatException>(() => AnnotationReader.Read(Write("a.xml", truncated))).Message, StringComparison.Ordinal);
         const string laughs = """<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><Annotations>&lol2;</Annotations>""";
         Assert.Contains("DTD", Assert.Throws<AnnotationFormatException>(() => AnnotationReader.Read(Write("b.xml", laughs))).Message, StringComparison.Ordinal);
@@ -203,7 +203,7 @@ public class AnnotationReaderTests
     [Fact]
     public void Format_is_detected_from_content_not_extension()
     {
-        Assert.Equal(AnnotationFormat.AperioXml, AnnotationReader.DetectFormat(File.ReadAllBytes(Bach("A04"))));
+        Assert.Equal(AnnotationFormat.AperioXml, AnnotationReader.DetectFormat(File.ReadAllBytes(AnnotationTestData.Bach("A04"))));
         Assert.Equal(AnnotationFormat.AsapXml, AnnotationReader.DetectFormat(File.ReadAllBytes(Camelyon)));
         Assert.Equal(AnnotationFormat.GeoJson, AnnotationReader.DetectFormat(Encoding.UTF8.GetBytes("\uFEFF  {\"type\": \"FeatureCollection\", \"features\": []}")));
         Assert.Null(AnnotationReader.DetectFormat(File.ReadAllBytes(TestPaths.A01Labels)));

@@ -90,7 +90,7 @@ public class RasterizeTests
     [Fact]
     public void Bach_a10_in_situ_region_inside_the_invasive_one_stays_in_situ()
     {
-        var set = AnnotationReader.Read(Bach("A10"));
+        var set = AnnotationReader.Read(AnnotationTestData.Bach("A10"));
         var mask = AnnotationRasterizer.RasterizeSlide(set.Annotations, 56000, 42000, 16);
         Assert.Equal((3500, 2625), (mask.Width, mask.Height));
         var region6 = set.Annotations.Single(a => a.Id == "6");
@@ -112,7 +112,7 @@ public class RasterizeTests
     [Fact]
     public void Region_pixel_counts_match_their_areas_at_one_sixteenth()
     {
-        var set = AnnotationReader.Read(Bach("A08"));
+        var set = AnnotationReader.Read(AnnotationTestData.Bach("A08"));
         var mask = AnnotationRasterizer.RasterizeSlide(set.Annotations, 56000, 40000, 16);
         foreach (var a in set.Annotations.Where(a => a.ClassCode > 0).Take(10))
         {

@@ -1,4 +1,5 @@
 using Histo.Annotations;
+using Histo.Bach;
 using Histo.Imaging;
 using Histo.Masks;
 using Histo.Scoring;
@@ -70,10 +71,10 @@ public class VectorizeTests
     public void Rasterising_the_polygons_gives_back_the_map()
     {
         var map = SyntheticMap();
-        var exact = MapVectorizer.Vectorize(map, ClassPalette.BachNames, new VectorizeOptions { ToleranceMaskPixels = 0 });
+        var exact = MapVectorizer.Vectorize(map, BachClasses.Names, new VectorizeOptions { ToleranceMaskPixels = 0 });
         Assert.Equal(map.Pixels, Rasterise(exact, map).Pixels);
 
-        var simplified = MapVectorizer.Vectorize(map, ClassPalette.BachNames);
+        var simplified = MapVectorizer.Vectorize(map, BachClasses.Names);
         double agreement = Agreement(map, Rasterise(simplified, map));
         Assert.True(agreement >= 0.99, $"agreement {agreement}");
         Assert.True(simplified.Sum(a => a.VertexCount) < exact.Sum(a => a.VertexCount) / 2);
@@ -83,7 +84,7 @@ public class VectorizeTests
     public void Regions_become_polygons_with_holes_in_level0_coordinates()
     {
         var map = SyntheticMap();
-        var polygons = MapVectorizer.Vectorize(map, ClassPalette.BachNames);
+        var polygons = MapVectorizer.Vectorize(map, BachClasses.Names);
         Assert.DoesNotContain(polygons, a => a.ClassCode == 0);
         var invasive = polygons.Where(a => a.ClassCode == 3).ToList();
         Assert.Equal(2, invasive.Count); // block and diagonal line
@@ -101,7 +102,7 @@ public class VectorizeTests
         Assert.Contains(polygons, a => a.ClassCode == 1 && a.Polygons[0].Exterior.Length == 4 && a.Polygons[0].AreaLevel0 == 2 * 256);
         Assert.Contains(polygons, a => a.ClassCode == 2 && a.Polygons[0].Exterior.Length == 4 && a.Polygons[0].AreaLevel0 == 256);
 
-        var large = MapVectorizer.Vectorize(map, ClassPalette.BachNames, new VectorizeOptions { MinRegionPixels = 10 });
+        var large = MapVectorizer.Vectorize(map, BachClasses.Names, new VectorizeOptions { MinRegionPixels = 10 });
         Assert.Equal(polygons.Count - 2, large.Count); // the single pixel and the pair are left out
         Assert.Contains(MapVectorizer.Vectorize(map, null, new VectorizeOptions { IncludeClassZero = true }), a => a.ClassCode == 0 && a.Label == "0");
     }
@@ -112,7 +113,7 @@ public class VectorizeTests
         var (pixels, width, height) = ImageIO.LoadGray(TestPaths.A01Labels);
         var full = new RasterMask(width, height, 1, 1, pixels, 10000, 0);
         var map = SlideScorer.ResizeNearest(full, 625, 625);
-        var polygons = MapVectorizer.Vectorize(map, ClassPalette.BachNames);
+        var polygons = MapVectorizer.Vectorize(map, BachClasses.Names);
         Assert.NotEmpty(polygons);
         Assert.All(polygons, a => Assert.Equal(1, a.ClassCode));
         Assert.True(Agreement(map, Rasterise(polygons, map)) >= 0.99);
@@ -123,11 +124,11 @@ public class VectorizeTests
     {
         var set = AnnotationReader.Read(AnnotationTestData.Bach("A10"));
         var map = AnnotationRasterizer.RasterizeSlide(set.Annotations, 56000, 42000, 32);
-        var polygons = MapVectorizer.Vectorize(map, ClassPalette.BachNames);
+        var polygons = MapVectorizer.Vectorize(map, BachClasses.Names);
         Assert.True(Agreement(map, Rasterise(polygons, map)) >= 0.99);
 
         string path = Path.Combine(TestPaths.NewTempDirectory(), "prediction.geojson");
-        AnnotationWriter.SaveGeoJson(path, polygons, ClassPalette.BachNames);
+        AnnotationWriter.SaveGeoJson(path, polygons, BachClasses.Names);
         var back = AnnotationReader.Read(path);
         Assert.Empty(back.UnknownLabels);
         Assert.Equal(polygons.Select(a => a.ClassCode), back.Annotations.Select(a => a.ClassCode));

@@ -34,7 +34,7 @@ public class WriterTests
         var props = first.GetProperty("properties");
         Assert.Equal("annotation", props.GetProperty("objectType").GetString());
         Assert.Equal("Invasive", props.GetProperty("classification").GetProperty("name").GetString());
-        Assert.Equal([200, 0, 0], props.GetProperty("classification").GetProperty("color").EnumerateArray().Select(c => c.GetInt32()));
+        Assert.Equal([214, 39, 40], props.GetProperty("classification").GetProperty("color").EnumerateArray().Select(c => c.GetInt32()));
         Assert.Equal("Invasive carcinoma", props.GetProperty("name").GetString());
         Assert.Equal("MultiPolygon", features[1].GetProperty("geometry").GetProperty("type").GetString());
         Assert.Equal("Tumor", features[2].GetProperty("properties").GetProperty("classification").GetProperty("name").GetString());
@@ -91,7 +91,7 @@ public class WriterTests
         AnnotationWriter.Save(path, new AnnotationSet(Sample, LabelMap.Bach, AnnotationFormat.GeoJson, "test"));
         var xml = XDocument.Load(path);
         Assert.Equal("ASAP_Annotations", xml.Root!.Name.LocalName);
-        Assert.Contains(xml.Descendants("Group"), g => (string?)g.Attribute("Name") == "Invasive" && (string?)g.Attribute("Color") == "#C80000");
+        Assert.Contains(xml.Descendants("Group"), g => (string?)g.Attribute("Name") == "Invasive" && (string?)g.Attribute("Color") == "#D62728");
 
         var back = AnnotationReader.Read(path);
         Assert.Equal(AnnotationFormat.AsapXml, back.Format);

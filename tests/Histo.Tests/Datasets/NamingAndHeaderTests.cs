@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Histo.Bach;
 using Histo.Datasets;
 using Histo.Imaging;
 
@@ -50,13 +51,13 @@ public class NamingSchemeTests
     [InlineData("In Situ", 2)]
     [InlineData("INVASIVE", 3)]
     public void Bach_class_names_map_to_codes_ignoring_case_and_punctuation(string name, int code) =>
-        Assert.Equal(code, NamingSchemes.BachCodeOf(name));
+        Assert.Equal(code, BachClasses.CodeOfName(name));
 
     [Theory]
     [InlineData("Tumor")]
     [InlineData("malignant")]
     [InlineData("0")]
-    public void Other_class_names_have_no_bach_code(string name) => Assert.Null(NamingSchemes.BachCodeOf(name));
+    public void Other_class_names_have_no_bach_code(string name) => Assert.Null(BachClasses.CodeOfName(name));
 
     [Theory]
     [InlineData("A01_x1000_y2000.png", "A01")]

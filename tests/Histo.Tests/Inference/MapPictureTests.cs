@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
+using Histo.Bach;
 using Histo.Imaging;
 using Histo.Inference;
 using Histo.Masks;

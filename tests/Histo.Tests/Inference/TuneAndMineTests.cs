@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Histo.Bach;
 using Histo.Datasets;
 using Histo.Imaging;
 using Histo.Inference;

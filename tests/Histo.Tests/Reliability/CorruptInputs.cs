@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Histo.Bach;
 using Histo.Imaging;
 using Histo.Masks;
 
@@ -418,7 +419,7 @@ internal static class CorruptInputs
             }
 
             ImageIO.SaveGray(Path.Combine(dir, "bach.png"), bach, size, size);
-            new MapGeometry(0, 0, level0Size, level0Size, size, size, Histo.Annotations.ClassPalette.BachNames).Save(Path.Combine(dir, MapGeometry.FileName));
+            new MapGeometry(0, 0, level0Size, level0Size, size, size, BachClasses.Names).Save(Path.Combine(dir, MapGeometry.FileName));
         }
 
         return dir;

@@ -3,6 +3,7 @@ using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using Histo.Annotations;
+using Histo.Bach;
 using Histo.Datasets;
 using Histo.Learning;
 using Histo.Learning.Models;
@@ -94,7 +95,7 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
     {
         var set = AnnotationReader.Parse(bytes, "fuzz");
         // What is read must also be usable: rasterised onto a small map without throwing anything untyped.
-        var geometry = new MapGeometry(0, 0, 100_000, 100_000, 64, 64, ClassPalette.BachNames);
+        var geometry = new MapGeometry(0, 0, 100_000, 100_000, 64, 64, BachClasses.Names);
         AnnotationRasterizer.Rasterize(set.Classified, geometry);
     }
 

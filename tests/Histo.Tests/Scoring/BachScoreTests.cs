@@ -1,3 +1,4 @@
+using Histo.Bach;
 using Histo.Scoring;
 
 namespace Histo.Tests.Scoring;

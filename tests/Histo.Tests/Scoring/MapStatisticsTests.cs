@@ -1,4 +1,5 @@
 using Histo.Annotations;
+using Histo.Bach;
 using Histo.Masks;
 using Histo.Scoring;
 
@@ -28,7 +29,7 @@ public class MapStatisticsTests
     [Fact]
     public void Areas_fractions_and_largest_focus_per_class()
     {
-        var result = MapStatistics.Compute(Map(), ClassPalette.BachNames, level0MppX: 0.5);
+        var result = MapStatistics.Compute(Map(), BachClasses.Names, level0MppX: 0.5);
 
         // One map pixel: 4 x 4 level-0 px of 0.5 µm = 2 µm x 2 µm = 4e-6 mm².
         Assert.Equal(10000, result.CountedPixels);
@@ -56,14 +57,14 @@ public class MapStatisticsTests
         var map = new RasterMask(10, 10, 4, 4);
         map[1, 1] = map[2, 2] = map[3, 3] = 1;
         map[6, 8] = map[7, 8] = map[8, 8] = map[9, 8] = 3;
-        var stats = MapStatistics.Compute(map, ClassPalette.BachNames, level0MppX: 0.5);
+        var stats = MapStatistics.Compute(map, BachClasses.Names, level0MppX: 0.5);
         Assert.Equal(Math.Sqrt(2) * 6 / 1000, stats.Classes[1].LargestFocus!.MaxFeretMm!.Value, 12);
         Assert.Equal(Math.Sqrt((8 * 8) + (2 * 2)) / 1000, stats.Classes[3].LargestFocus!.MaxFeretMm!.Value, 12); // a bar: its diagonal
 
         // Rows of 1 µm per level-0 px: 4 µm map pixels vertically.
-        var anisotropic = MapStatistics.Compute(map, ClassPalette.BachNames, level0MppX: 0.5, level0MppY: 1.0);
+        var anisotropic = MapStatistics.Compute(map, BachClasses.Names, level0MppX: 0.5, level0MppY: 1.0);
         Assert.Equal(Math.Sqrt((6 * 6) + (12 * 12)) / 1000, anisotropic.Classes[1].LargestFocus!.MaxFeretMm!.Value, 12);
-        Assert.Null(MapStatistics.Compute(map, ClassPalette.BachNames, level0MppX: null).Classes[1].LargestFocus!.MaxFeretMm);
+        Assert.Null(MapStatistics.Compute(map, BachClasses.Names, level0MppX: null).Classes[1].LargestFocus!.MaxFeretMm);
     }
 
     [Fact]
@@ -75,7 +76,7 @@ public class MapStatisticsTests
             tissue.Row(y).Fill(255);
         }
 
-        var result = MapStatistics.Compute(Map(), ClassPalette.BachNames, null, null, tissue);
+        var result = MapStatistics.Compute(Map(), BachClasses.Names, null, null, tissue);
         Assert.Equal(5000, result.CountedPixels);
         Assert.Null(result.CountedAreaMm2);
         Assert.Equal(100, result.Classes[1].PixelCount); // the 5x5 square at y 50.. is outside the tissue

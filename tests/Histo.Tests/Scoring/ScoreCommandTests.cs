@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Histo.Annotations;
+using Histo.Bach;
 using Histo.Imaging;
 using Histo.Masks;
 using Histo.Tests.Cli;
@@ -33,7 +34,7 @@ public class ScoreCommandTests
     {
         string dir = TestPaths.NewTempDirectory();
         ImageIO.SaveGray(Path.Combine(dir, "bach.png"), bach, size, size);
-        new MapGeometry(10000, 0, 5000, 5000, size, size, ClassPalette.BachNames).Save(Path.Combine(dir, MapGeometry.FileName));
+        new MapGeometry(10000, 0, 5000, 5000, size, size, BachClasses.Names).Save(Path.Combine(dir, MapGeometry.FileName));
         return dir;
     }
 
@@ -86,7 +87,7 @@ public class ScoreCommandTests
         // Pixel-edge polygons of the 5000 px mask, rasterised at the 313 px grid's pixel centres, are exactly the
         // mask sampled at those centres: the same as the downsampled prediction.
         var (pixels, width, height) = ImageIO.LoadGray(TestPaths.A01Labels);
-        var polygons = MapVectorizer.Vectorize(new RasterMask(width, height, 1, 1, pixels, 10000, 0), ClassPalette.BachNames,
+        var polygons = MapVectorizer.Vectorize(new RasterMask(width, height, 1, 1, pixels, 10000, 0), BachClasses.Names,
             new VectorizeOptions { ToleranceMaskPixels = 0 });
         string dir = SlideDir(DownsampledTruth());
         string truth = Path.Combine(TestPaths.NewTempDirectory(), "truth.geojson");
@@ -154,10 +155,10 @@ public class ScoreCommandTests
         File.WriteAllText(Path.Combine(other, "broken.xml"), "<Annotations><Annotation>");
         CliRunner.AssertOneLineError(CliRunner.Run("score", dir, Path.Combine(other, "broken.xml")), "not well-formed");
         CliRunner.AssertOneLineError(CliRunner.Run("score", dir, Camelyon), "--label-map");
-        CliRunner.AssertOneLineError(CliRunner.Run("score", dir, Bach("A10")), "outside the prediction's area"); // A10's regions start at y 9816
+        CliRunner.AssertOneLineError(CliRunner.Run("score", dir, Histo.Tests.Annotations.AnnotationTestData.Bach("A10")), "outside the prediction's area"); // A10's regions start at y 9816
 
         ImageIO.SaveGray(Path.Combine(other, "bach.png"), new byte[Size * Size], Size, Size);
-        CliRunner.AssertOneLineError(CliRunner.Run("score", Path.Combine(other, "bach.png"), Bach("A04")), "geometry");
+        CliRunner.AssertOneLineError(CliRunner.Run("score", Path.Combine(other, "bach.png"), Histo.Tests.Annotations.AnnotationTestData.Bach("A04")), "geometry");
 
         var badMap = CliRunner.Run("score", dir, Camelyon, "--label-map", "Tumor=Cancer");
         CliRunner.AssertOneLineError(badMap, "unknown class 'Cancer'");

@@ -1,7 +1,7 @@
-using Histo.Annotations;
 using Histo.Masks;
+using Histo.Scoring;
 
-namespace Histo.Scoring;
+namespace Histo.Bach;
 
 /// <summary>
 /// The BACH Part B score of a prediction map against a ground-truth map, both in BACH codes 0..3, with the
@@ -18,7 +18,7 @@ namespace Histo.Scoring;
 public sealed class BachScore
 {
     /// <summary>Number of BACH classes.</summary>
-    public const int ClassCount = 4;
+    public const int ClassCount = BachClasses.Count;
 
     private readonly long[] _confusion;
 
@@ -148,15 +148,5 @@ public sealed class BachScore
     }
 
     /// <summary>The class names, index = code.</summary>
-    public static IReadOnlyList<string> ClassNames => ClassPalette.BachNames;
-}
-
-/// <summary>Maps that cannot be scored: sizes that do not match, values that are not BACH codes, truth that cannot be placed.</summary>
-public sealed class ScoringException : HistoException
-{
-    /// <summary>Creates the exception.</summary>
-    public ScoringException(string message) : base(message) { }
-
-    /// <summary>Creates the exception with its cause.</summary>
-    public ScoringException(string message, Exception inner) : base(message, inner) { }
+    public static IReadOnlyList<string> ClassNames => BachClasses.Names;
 }
