@@ -150,9 +150,9 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
         }
 
         AnsiConsole.Write(table);
-        foreach (string warning in split.Warnings(dataset))
+        foreach (var warning in split.Warnings(dataset))
         {
-            Terminal.OutLine("warning: " + warning);
+            Terminal.OutLine("warning: " + warning.Message);
         }
 
         Terminal.OutLine(string.Create(inv, $"1. groups on both sides of a fold: {report.GroupLeaks.Count:N0}; source images on both sides: {report.SourceImageLeaks.Count:N0}"));
@@ -240,9 +240,9 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
 
             w.WriteEndArray();
             w.WriteStartArray("warnings");
-            foreach (string warning in split.Warnings(dataset))
+            foreach (var warning in split.Warnings(dataset))
             {
-                w.WriteStringValue(warning);
+                w.WriteStringValue(warning.Message);
             }
 
             w.WriteEndArray();

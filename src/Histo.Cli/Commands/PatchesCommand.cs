@@ -183,9 +183,9 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
 
         foreach (var slide in summary.Slides)
         {
-            foreach (string warning in slide.Warnings)
+            foreach (var warning in slide.Warnings)
             {
-                Terminal.ErrorLine($"warning: {warning}");
+                Terminal.ErrorLine($"warning: {warning.Message}");
             }
         }
 

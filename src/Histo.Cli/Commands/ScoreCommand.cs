@@ -64,9 +64,9 @@ public sealed class ScoreCommand : Command<ScoreCommand.Settings>
             return 0;
         }
 
-        foreach (string warning in report.Warnings.Take(20))
+        foreach (var warning in report.Warnings.Take(20))
         {
-            Terminal.ErrorLine($"warning: {warning}");
+            Terminal.ErrorLine($"warning: {warning.Message}");
         }
 
         if (report.Warnings.Count > 20)
@@ -167,9 +167,9 @@ public sealed class ScoreCommand : Command<ScoreCommand.Settings>
 
             w.WriteEndArray();
             w.WriteStartArray("warnings");
-            foreach (string warning in report.Warnings)
+            foreach (var warning in report.Warnings)
             {
-                w.WriteStringValue(warning);
+                w.WriteStringValue(warning.Message);
             }
 
             w.WriteEndArray();

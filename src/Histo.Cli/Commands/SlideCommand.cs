@@ -144,9 +144,9 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
 
         foreach (var slide in report.Slides)
         {
-            foreach (string warning in slide.Warnings)
+            foreach (var warning in slide.Warnings)
             {
-                Terminal.ErrorLine($"warning: {slide.Slide}: {warning}");
+                Terminal.ErrorLine($"warning: {slide.Slide}: {warning.Message}");
             }
 
             string line = slide.Status switch

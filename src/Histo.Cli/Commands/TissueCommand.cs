@@ -98,9 +98,9 @@ public sealed class TissueCommand : Command<TissueCommand.Settings>
             ImageIO.Save(settings.Overlay!, overlay);
         }
 
-        foreach (string warning in result.Warnings)
+        foreach (var warning in result.Warnings)
         {
-            Terminal.ErrorLine($"warning: {warning}");
+            Terminal.ErrorLine($"warning: {warning.Message}");
         }
 
         var c = CultureInfo.InvariantCulture;

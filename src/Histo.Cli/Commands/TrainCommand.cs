@@ -247,7 +247,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
         if (dataset.MppWarning is { } scaleWarning)
         {
-            Terminal.ErrorLine("warning: " + scaleWarning);
+            Terminal.ErrorLine("warning: " + scaleWarning.Message);
         }
 
         if (settings.Precision == "bf16" && !TrainingHardware.HasNativeBFloat16)

@@ -113,6 +113,9 @@ public sealed record AnnotationWarning(AnnotationWarningKind Kind, string? Annot
 {
     /// <inheritdoc />
     public override string ToString() => Message;
+
+    /// <summary>This problem as a pipeline warning (<see cref="WarningCode.Annotation"/>, the same message).</summary>
+    public HistoWarning ToWarning() => new(WarningCode.Annotation, Message);
 }
 
 /// <summary>A label text and how many annotations carry it.</summary>

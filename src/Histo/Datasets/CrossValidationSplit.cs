@@ -114,16 +114,16 @@ public sealed class CrossValidationSplit
     /// <summary>
     /// Warnings a user should see: folds without any image of a class (their per-class metrics are undefined).
     /// </summary>
-    public IReadOnlyList<string> Warnings(Dataset dataset)
+    public IReadOnlyList<HistoWarning> Warnings(Dataset dataset)
     {
-        var warnings = new List<string>();
+        var warnings = new List<HistoWarning>();
         foreach (var fold in Summarize(dataset))
         {
             for (int c = 0; c < fold.CountsPerClass.Count; c++)
             {
                 if (fold.CountsPerClass[c] == 0)
                 {
-                    warnings.Add($"fold {fold.Fold} has no image of class '{dataset.Classes[c].Name}'");
+                    warnings.Add(new HistoWarning(WarningCode.FoldWithoutClass, $"fold {fold.Fold} has no image of class '{dataset.Classes[c].Name}'"));
                 }
             }
         }

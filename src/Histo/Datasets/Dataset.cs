@@ -89,7 +89,7 @@ public sealed class Dataset
     /// One line about the images whose µm/px is missing or differs from <see cref="Mpp"/> (how many, and the first
     /// few paths), or null when every image records the dataset's scale (or none records any).
     /// </summary>
-    public string? MppWarning
+    public HistoWarning? MppWarning
     {
         get
         {
@@ -107,7 +107,7 @@ public sealed class Dataset
                 parts.Add(string.Create(inv, $"{different.Count:N0} images record a µm/px more than 1 % off the dataset's {Mpp:0.###} ({FirstPaths(different)}): used at {Mpp:0.###}"));
             }
 
-            return parts.Count == 0 ? null : string.Join("; ", parts);
+            return parts.Count == 0 ? null : new HistoWarning(WarningCode.DatasetScale, string.Join("; ", parts));
         }
     }
 

@@ -26,7 +26,7 @@ public enum SlideStatus
 /// <param name="Error">The failure message.</param>
 /// <param name="Warnings">Fallbacks taken while inferring.</param>
 /// <param name="PatchCount">Patches classified in this run.</param>
-public sealed record CohortSlideResult(string Slide, string SlidePath, SlideStatus Status, double? Seconds, string? Error, IReadOnlyList<string> Warnings,
+public sealed record CohortSlideResult(string Slide, string SlidePath, SlideStatus Status, double? Seconds, string? Error, IReadOnlyList<HistoWarning> Warnings,
     int PatchCount = 0);
 
 /// <summary>Progress of a cohort run.</summary>

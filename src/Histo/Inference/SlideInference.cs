@@ -149,7 +149,7 @@ public sealed class SlideInferenceResult
 
     internal SlideInferenceResult(string slidePath, ModelCard card, MapGeometry geometry, float[][] probabilityMaps, double[] intensity,
         byte[] classMap, IReadOnlyList<PatchPrediction> patches, ClassMapRule rule, IReadOnlyList<int> codes, double? level0MppX, double? level0MppY,
-        ResolvedResolution resolution, IReadOnlyList<string> warnings)
+        ResolvedResolution resolution, IReadOnlyList<HistoWarning> warnings)
     {
         (SlidePath, Card, Geometry, ProbabilityMaps, Intensity, ClassMap, Patches, Rule, Codes, Level0MppX, Level0MppY, Resolution, Warnings) =
             (slidePath, card, geometry, probabilityMaps, intensity, classMap, patches, rule, codes, level0MppX, level0MppY, resolution, warnings);
@@ -192,7 +192,7 @@ public sealed class SlideInferenceResult
     public ResolvedResolution Resolution { get; }
 
     /// <summary>Fallbacks and notes (no MPP, no tissue...).</summary>
-    public IReadOnlyList<string> Warnings { get; }
+    public IReadOnlyList<HistoWarning> Warnings { get; }
 
     /// <summary>The engine that classified the patches (see <see cref="IPatchClassifier.Engine"/>); null for a result read back from files.</summary>
     public EngineUsage? Engine { get; internal set; }
@@ -366,7 +366,7 @@ public sealed class SlideInference
         ArgumentNullException.ThrowIfNull(slide);
         var card = _classifier.Card;
         string name = CohortInputs.SlideName(slide.Path);
-        var warnings = new List<string>();
+        var warnings = new List<HistoWarning>();
         Resolution resolution;
         if (card.Mpp is { } cardMpp)
         {
@@ -381,7 +381,7 @@ public sealed class SlideInference
         else
         {
             resolution = Patches.Resolution.Native;
-            warnings.Add("the model card has no MPP: patches are cut at level 0 (native resolution)");
+            warnings.Add(new HistoWarning(WarningCode.ModelWithoutMpp, "the model card has no MPP: patches are cut at level 0 (native resolution)"));
         }
 
         var resolvedEarly = resolution.Resolve(slide);
@@ -438,7 +438,7 @@ public sealed class SlideInference
     /// </summary>
     internal static SlideInferenceResult BuildResult(string slidePath, ModelCard card, MapGeometry geometry, List<PatchPrediction> patches,
         Func<int, int, bool> cellInRegion, ClassMapRule rule, IReadOnlyList<int> codes, double? mppX, double? mppY, ResolvedResolution resolved,
-        List<string> warnings)
+        List<HistoWarning> warnings)
     {
         int mapWidth = geometry.Width, mapHeight = geometry.Height;
         int classes = card.Classes.Count;
@@ -480,7 +480,7 @@ public sealed class SlideInference
         classMap = Classify(sums, classMap, rule, codes);
         if (!classMap.Any(v => v != SlideInferenceResult.NoTissue))
         {
-            warnings.Add("no tissue found: the maps are empty");
+            warnings.Add(new HistoWarning(WarningCode.NoTissue, "no tissue found: the maps are empty"));
         }
 
         return new SlideInferenceResult(slidePath, card, geometry, sums, intensity, classMap, patches, rule, codes, mppX, mppY, resolved, warnings);
@@ -512,7 +512,7 @@ public sealed class SlideInference
     }
 
     /// <summary>The cells [first, end) whose centres lie inside [start, start + size) along one axis.</summary>
-    private RasterMask RegionMask(Slide slide, List<string> warnings, CancellationToken cancellationToken)
+    private RasterMask RegionMask(Slide slide, List<HistoWarning> warnings, CancellationToken cancellationToken)
     {
         switch (Options.Region)
         {
@@ -521,7 +521,7 @@ public sealed class SlideInference
                 var mask = RasterMask.Load(m.Path, slide.Width, slide.Height);
                 if (!mask.Pixels.Any(v => v != 0))
                 {
-                    warnings.Add($"region of interest {Path.GetFileName(m.Path)} is empty");
+                    warnings.Add(new HistoWarning(WarningCode.EmptyRegion, $"region of interest {Path.GetFileName(m.Path)} is empty"));
                 }
 
                 return mask;
@@ -530,7 +530,7 @@ public sealed class SlideInference
             case RegionOfInterest.AnnotationFile a:
             {
                 var set = AnnotationReader.Read(a.Path).ClipTo(0, 0, slide.Width, slide.Height);
-                warnings.AddRange(set.Warnings.Select(w => w.Message));
+                warnings.AddRange(set.Warnings.Select(w => w.ToWarning()));
                 if (set.Annotations.Count == 0)
                 {
                     throw new AnnotationFormatException(a.Path, $"{a.Path}: no annotation polygon lies on the slide ({slide.Width}x{slide.Height} level-0 px)");
@@ -544,7 +544,7 @@ public sealed class SlideInference
             case RegionOfInterest.DetectedTissue t:
             {
                 var tissue = new TissueDetector(t.Options).Detect(slide, null, cancellationToken);
-                warnings.AddRange(tissue.Warnings.Where(w => !w.StartsWith("no tissue", StringComparison.Ordinal)));
+                warnings.AddRange(tissue.Warnings.Where(w => w.Code != WarningCode.NoTissue)); // the maps say so themselves
                 return tissue.Mask;
             }
 

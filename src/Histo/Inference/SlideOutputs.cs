@@ -374,9 +374,9 @@ public sealed record SlideProvenance(string ModelName, string? ModelId = null, D
 /// <param name="TissueCells">Map cells inside the region of interest.</param>
 /// <param name="TissueAreaMm2">Their area in mm², when the slide's MPP is known.</param>
 /// <param name="PerClass">Area, fraction of tissue and largest connected focus per class, by class index.</param>
-/// <param name="Warnings">Fallbacks taken.</param>
+/// <param name="Warnings">Fallbacks taken (the file records their messages).</param>
 public sealed record SlideSummary(string Slide, string Model, string? ModelId, IReadOnlyList<string> Classes, int PatchCount, long TissueCells, double? TissueAreaMm2,
-    IReadOnlyList<ClassStatistics> PerClass, IReadOnlyList<string> Warnings)
+    IReadOnlyList<ClassStatistics> PerClass, IReadOnlyList<HistoWarning> Warnings)
 {
     /// <summary>The JSON document.</summary>
     internal string ToJson(SlideInferenceResult result, SlideProvenance provenance)
@@ -494,9 +494,9 @@ public sealed record SlideSummary(string Slide, string Model, string? ModelId, I
 
             w.WriteEndArray();
             w.WriteStartArray("warnings");
-            foreach (string warning in Warnings)
+            foreach (var warning in Warnings)
             {
-                w.WriteStringValue(warning);
+                w.WriteStringValue(warning.Message);
             }
 
             w.WriteEndArray();

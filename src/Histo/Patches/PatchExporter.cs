@@ -50,7 +50,7 @@ public readonly record struct PatchProgress(string Slide, int SlideIndex, int Sl
 /// <param name="Resolution">The resolution as resolved on this slide.</param>
 /// <param name="Warnings">Fallbacks and findings to tell the user (no MPP, no tissue, ...).</param>
 public sealed record SlidePatchSummary(string Slide, string Directory, long PatchCount, long PositionCount, double TissueFraction,
-    ResolvedResolution Resolution, IReadOnlyList<string> Warnings);
+    ResolvedResolution Resolution, IReadOnlyList<HistoWarning> Warnings);
 
 /// <summary>What an export wrote.</summary>
 /// <param name="OutputDirectory">The output directory.</param>
@@ -219,8 +219,8 @@ public sealed class PatchExporter
         string slideName = System.IO.Path.GetFileName(slide.Path);
         var tissue = new TissueDetector(Options.Tissue).Detect(slide, null, cancellationToken);
         var grid = PatchGrid.ForSlide(slide, Options.Resolution, Options.SizePixels, Options.StridePixels, tissue.Mask, Options.MinTissueFraction);
-        var warnings = new List<string>(grid.Warnings);
-        warnings.AddRange(tissue.Warnings.Select(w => w.StartsWith("no tissue", StringComparison.Ordinal) ? $"{slideName}: {w}" : w));
+        var warnings = new List<HistoWarning>(grid.Warnings);
+        warnings.AddRange(tissue.Warnings.Select(w => w.Code == WarningCode.NoTissue ? w with { Message = $"{slideName}: {w.Message}" } : w));
         Directory.CreateDirectory(directory);
         string folder = System.IO.Path.GetFileName(directory);
         string stem = System.IO.Path.GetFileNameWithoutExtension(slide.Path);
@@ -263,8 +263,8 @@ public sealed class PatchExporter
         Flush(grid.PositionCount);
         if (written == 0 && !tissue.IsEmpty)
         {
-            warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{slideName}: no patch reached the minimum tissue fraction {Options.MinTissueFraction:0.###}"));
+            warnings.Add(new HistoWarning(WarningCode.NoPatchKept, string.Create(CultureInfo.InvariantCulture,
+                $"{slideName}: no patch reached the minimum tissue fraction {Options.MinTissueFraction:0.###}")));
         }
 
         return new SlidePatchSummary(slideName, folder, written, grid.PositionCount, tissue.TissueFraction, grid.Resolution!, warnings);

@@ -130,7 +130,7 @@ public sealed class PatchGrid : IEnumerable<PatchPosition>
     public ResolvedResolution? Resolution { get; private init; }
 
     /// <summary>Fallbacks taken while resolving the resolution.</summary>
-    public IReadOnlyList<string> Warnings => Resolution?.Warning is { } w ? [w] : [];
+    public IReadOnlyList<HistoWarning> Warnings => Resolution?.Warning is { } w ? [w] : [];
 
     /// <summary>
     /// Number of positions along an axis of <paramref name="length"/> pixels for patches of <paramref name="size"/>

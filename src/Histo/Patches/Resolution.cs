@@ -133,8 +133,8 @@ public readonly record struct Resolution
                     return WithUpsampleWarning(Value / mpp, Value, name);
                 }
 
-                return new ResolvedResolution(this, 1.0, null,
-                    $"{name} has no MPP: patches are cut at level 0 (native resolution) instead of {this}");
+                return new ResolvedResolution(this, 1.0, null, new HistoWarning(WarningCode.NoMpp,
+                    $"{name} has no MPP: patches are cut at level 0 (native resolution) instead of {this}"));
 
             default:
                 if (slide.ObjectivePower is { } power)
@@ -148,18 +148,19 @@ public readonly record struct Resolution
                     var resolved = WithUpsampleWarning(wanted / slideMicrons, wanted, name);
                     return resolved with
                     {
-                        Warning = $"{name} has no objective power: {this} taken as {Format(wanted)} µm/px" + (resolved.Warning is { } w ? "; " + w : ""),
+                        Warning = new HistoWarning(WarningCode.NoObjectivePower,
+                            $"{name} has no objective power: {this} taken as {Format(wanted)} µm/px" + (resolved.Warning is { } w ? "; " + w.Message : "")),
                     };
                 }
 
-                return new ResolvedResolution(this, 1.0, null,
-                    $"{name} has neither objective power nor MPP: patches are cut at level 0 (native resolution) instead of {this}");
+                return new ResolvedResolution(this, 1.0, null, new HistoWarning(WarningCode.NoScale,
+                    $"{name} has neither objective power nor MPP: patches are cut at level 0 (native resolution) instead of {this}"));
         }
     }
 
     private ResolvedResolution WithUpsampleWarning(double downsample, double? mpp, string name) =>
         new(this, downsample, mpp, downsample < 0.999
-            ? $"{this} is finer than level 0 of {name}: patches are enlarged {Format(1 / downsample)}x"
+            ? new HistoWarning(WarningCode.Enlarged, $"{this} is finer than level 0 of {name}: patches are enlarged {Format(1 / downsample)}x")
             : null);
 
     private static bool TryNumber(string s, out double value) =>
@@ -173,4 +174,4 @@ public readonly record struct Resolution
 /// <param name="Level0Downsample">Level-0 pixels per output pixel.</param>
 /// <param name="Mpp">Microns per output pixel, when known.</param>
 /// <param name="Warning">Set when a fallback was taken (no MPP, no objective power) or patches are enlarged.</param>
-public sealed record ResolvedResolution(Resolution Requested, double Level0Downsample, double? Mpp, string? Warning);
+public sealed record ResolvedResolution(Resolution Requested, double Level0Downsample, double? Mpp, HistoWarning? Warning);

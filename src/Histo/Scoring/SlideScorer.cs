@@ -26,7 +26,7 @@ public enum TruthKind
 /// <param name="Warnings">Recoverable problems (annotation repairs, clipping, resizing).</param>
 /// <param name="UnknownLabels">Annotation label texts the label map did not know (those regions were not painted).</param>
 public sealed record ScoreReport(BachScore Score, int Width, int Height, string PredictionPath, string TruthPath, TruthKind Truth,
-    IReadOnlyList<string> Warnings, IReadOnlyList<LabelCount> UnknownLabels);
+    IReadOnlyList<HistoWarning> Warnings, IReadOnlyList<LabelCount> UnknownLabels);
 
 /// <summary>
 /// Scores a prediction file against a truth file: the <c>histo score</c> job. The prediction is a BACH map PNG
@@ -86,7 +86,7 @@ public static class SlideScorer
             throw new ScoringException(Directory.Exists(truth) ? $"{truth} is a directory; give an annotation file or a label mask" : $"{truth}: truth not found");
         }
 
-        var warnings = new List<string>();
+        var warnings = new List<HistoWarning>();
         IReadOnlyList<LabelCount> unknown = [];
         RasterMask truthMask;
         TruthKind kind;
@@ -114,8 +114,9 @@ public static class SlideScorer
                     $"every annotated region of {truth} lies outside the prediction's area (level-0 x {geometry.Level0X:0}..{geometry.Level0X + geometry.Level0Width:0}, y {geometry.Level0Y:0}..{geometry.Level0Y + geometry.Level0Height:0}): wrong slide, or wrong geometry?"));
             }
 
-            warnings.AddRange(clipped.Warnings.Select(w => w.Message));
-            warnings.AddRange(unknown.Select(u => $"unknown label '{u.Label}' on {u.Count} region(s): not painted ({labelMap.Description}; use --label-map)"));
+            warnings.AddRange(clipped.Warnings.Select(w => w.ToWarning()));
+            warnings.AddRange(unknown.Select(u => new HistoWarning(WarningCode.UnknownLabel,
+                $"unknown label '{u.Label}' on {u.Count} region(s): not painted ({labelMap.Description}; use --label-map)")));
             truthMask = AnnotationRasterizer.Rasterize(clipped.Annotations, geometry, cancellationToken);
         }
 
@@ -140,7 +141,7 @@ public static class SlideScorer
 
     private static byte[] ReadHead(string path) => IO.InputFile.ReadHead(path, 8);
 
-    private static RasterMask LoadTruthMask(string path, RasterMask prediction, List<string> warnings)
+    private static RasterMask LoadTruthMask(string path, RasterMask prediction, List<HistoWarning> warnings)
     {
         var (pixels, width, height) = ImageIO.LoadGray(path);
         int pw = prediction.Width, ph = prediction.Height;
@@ -155,7 +156,7 @@ public static class SlideScorer
                 $"truth mask {path} is {width}x{height}, prediction is {pw}x{ph}: the truth must be the prediction's size or a scaled copy of the same area (same aspect ratio)");
         }
 
-        warnings.Add($"truth mask {width}x{height} resized to the prediction's {pw}x{ph} (nearest neighbour)");
+        warnings.Add(new HistoWarning(WarningCode.MaskResized, $"truth mask {width}x{height} resized to the prediction's {pw}x{ph} (nearest neighbour)"));
         var resized = ResizeNearest(new RasterMask(width, height, 1, 1, pixels), pw, ph);
         return new RasterMask(pw, ph, prediction.Level0PerPixelX, prediction.Level0PerPixelY, resized.Pixels, prediction.Level0X, prediction.Level0Y);
     }

@@ -145,12 +145,12 @@ public sealed class TissueDetector
         ArgumentNullException.ThrowIfNull(slide);
         var plan = PlanMask(slide, Options);
         var image = ReadMaskImage(slide, plan, progress, cancellationToken);
-        var warnings = new List<string>();
+        var warnings = new List<HistoWarning>();
         double? mppX = slide.MppX * plan.Level0PerPixelX, mppY = slide.MppY * plan.Level0PerPixelY;
         if (mppX is null)
         {
-            warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{System.IO.Path.GetFileName(slide.Path)} has no MPP: the mask ({plan.Width}x{plan.Height}) was made from level {plan.LevelIndex}, and morphology sizes are relative to the mask size"));
+            warnings.Add(new HistoWarning(WarningCode.NoMpp, string.Create(CultureInfo.InvariantCulture,
+                $"{System.IO.Path.GetFileName(slide.Path)} has no MPP: the mask ({plan.Width}x{plan.Height}) was made from level {plan.LevelIndex}, and morphology sizes are relative to the mask size")));
         }
 
         return Run(image, plan.LevelIndex, plan.Level0PerPixelX, plan.Level0PerPixelY, mppX, mppY, warnings);
@@ -224,7 +224,7 @@ public sealed class TissueDetector
     }
 
     private TissueResult Run(RgbaImage image, int levelIndex, double level0PerPixelX, double level0PerPixelY,
-        double? maskMppX, double? maskMppY, List<string> warnings)
+        double? maskMppX, double? maskMppY, List<HistoWarning> warnings)
     {
         int width = image.Width, height = image.Height;
         var sizes = MorphologySizes.For(Options, width, height, maskMppX, maskMppY);
@@ -285,7 +285,7 @@ public sealed class TissueDetector
         var penRaster = new RasterMask(width, height, level0PerPixelX, level0PerPixelY, penPixelsOut);
         if (tissuePixels == 0)
         {
-            warnings.Add("no tissue found: the mask is empty");
+            warnings.Add(new HistoWarning(WarningCode.NoTissue, "no tissue found: the mask is empty"));
         }
 
         return new TissueResult(raster, penRaster, image, Options.Method, levelIndex, maskMppX, maskMppY, tissuePixels, penPixels, threshold, warnings);

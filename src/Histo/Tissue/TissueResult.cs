@@ -10,7 +10,7 @@ namespace Histo.Tissue;
 public sealed class TissueResult
 {
     internal TissueResult(RasterMask mask, RasterMask penMask, RgbaImage image, TissueMethod method, int levelIndex, double? maskMpp, double? maskMppY,
-        long tissuePixels, long penPixels, double threshold, IReadOnlyList<string> warnings)
+        long tissuePixels, long penPixels, double threshold, IReadOnlyList<HistoWarning> warnings)
     {
         Mask = mask;
         PenMask = penMask;
@@ -73,5 +73,5 @@ public sealed class TissueResult
     public double? TissueAreaMm2 => MaskMpp is { } mppX && _maskMppY is { } mppY ? TissuePixelCount * mppX * mppY / 1e6 : null;
 
     /// <summary>Things the caller should tell the user (no tissue found, MPP unknown, ...).</summary>
-    public IReadOnlyList<string> Warnings { get; }
+    public IReadOnlyList<HistoWarning> Warnings { get; }
 }

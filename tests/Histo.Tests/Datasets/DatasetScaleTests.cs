@@ -74,7 +74,9 @@ public sealed class DatasetScaleTests
         Assert.Equal(DatasetMppSource.ImageFiles, ds.MppSource);
         var missing = ds.Problems.Where(p => p.Kind == DatasetProblemKind.MissingMpp).Select(p => Path.GetFileName(p.Path)).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(["iv2.png", "n3.png"], missing);
-        string warning = Assert.IsType<string>(ds.MppWarning);
+        var scale = Assert.IsType<HistoWarning>(ds.MppWarning);
+        Assert.Equal(WarningCode.DatasetScale, scale.Code);
+        string warning = scale.Message;
         Assert.Contains("2 of 5 images record no µm/px", warning, StringComparison.Ordinal);
         Assert.Contains(Path.Combine("Invasive", "iv2.png"), warning, StringComparison.Ordinal);
         Assert.Contains(Path.Combine("Normal", "n3.png"), warning, StringComparison.Ordinal);
@@ -94,7 +96,7 @@ public sealed class DatasetScaleTests
         Assert.Equal(0.84, ds.Mpp!.Value, 4);
         DatasetProblem odd = Assert.Single(ds.Problems, p => p.Kind == DatasetProblemKind.DifferentMpp);
         Assert.Equal("b2.tif", Path.GetFileName(odd.Path));
-        Assert.Contains("1 images record a µm/px more than 1 % off", ds.MppWarning, StringComparison.Ordinal);
+        Assert.Contains("1 images record a µm/px more than 1 % off", ds.MppWarning?.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -219,6 +219,23 @@ public sealed class SlideInferenceTests
     }
 
     [Fact]
+    public void A_blank_field_warns_once_that_the_maps_are_empty()
+    {
+        // Detected tissue is empty on white glass: the detector's own "no tissue" warning is dropped by its code and
+        // the pipeline's (about the maps) is the one the user sees, so the warning is not doubled.
+        string dir = TestPaths.NewTempDirectory();
+        string blank = Path.Combine(dir, "blank.tif");
+        var white = new RgbaImage(1024, 1024);
+        Array.Fill(white.Pixels, (byte)255);
+        ImageIO.SaveTiff(blank, white, 2.0);
+
+        var result = Run(slide: blank);
+        Assert.Empty(result.Patches);
+        var noTissue = Assert.Single(result.Warnings, w => w.Code == WarningCode.NoTissue);
+        Assert.Equal("no tissue found: the maps are empty", noTissue.Message);
+    }
+
+    [Fact]
     public void An_empty_region_gives_a_valid_empty_result()
     {
         string dir = TestPaths.NewTempDirectory();
@@ -231,7 +248,7 @@ public sealed class SlideInferenceTests
         var result = Run(new SlideInferenceOptions { Region = RegionOfInterest.FromPath(empty) });
         Assert.Empty(result.Patches);
         Assert.All(result.ClassMap, v => Assert.Equal(255, v));
-        Assert.Contains(result.Warnings, w => w.Contains("no tissue", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Code == WarningCode.NoTissue && w.Message.Contains("no tissue", StringComparison.Ordinal));
         var summary = SlideOutputs.Write(dir, result, new SlideProvenance("m"));
         Assert.Equal(0, summary.TissueCells);
         Assert.Equal(0, summary.TissueAreaMm2);
@@ -277,7 +294,7 @@ public sealed class SlideInferenceTests
         card.Save(copy);
         using var noMpp = SlideTestModel.Load(copy);
         var result = new SlideInference(noMpp, new SlideInferenceOptions { MinTissueFraction = 0 }).Run(png);
-        Assert.Contains(result.Warnings, w => w.Contains("level 0", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Code == WarningCode.ModelWithoutMpp && w.Message.Contains("level 0", StringComparison.Ordinal));
         Assert.Equal(16, result.Patches.Count);
         Assert.All(result.Patches, p => Assert.Equal(64, p.Level0Size));
     }

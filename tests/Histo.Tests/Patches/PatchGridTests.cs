@@ -112,7 +112,9 @@ public class PatchGridTests
         using var tcga = Slide.Open(TestPaths.Tcga);
         var fallback = PatchGrid.ForSlide(tcga, Resolution.Mpp(0.5), 256);
         Assert.Equal(1.0, fallback.Level0Downsample);
-        Assert.Contains("has no MPP", Assert.Single(fallback.Warnings), StringComparison.Ordinal);
+        var noMpp = Assert.Single(fallback.Warnings);
+        Assert.Equal(WarningCode.NoMpp, noMpp.Code);
+        Assert.Contains("has no MPP", noMpp.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -58,15 +58,18 @@ public class ResolutionTests
         using var tcga = Slide.Open(TestPaths.Tcga); // no MPP, no objective power
         var mpp = Resolution.Mpp(0.5).Resolve(tcga);
         Assert.Equal(1.0, mpp.Level0Downsample);
-        Assert.Contains("has no MPP", mpp.Warning, StringComparison.Ordinal);
+        Assert.Equal(WarningCode.NoMpp, mpp.Warning?.Code);
+        Assert.Contains("has no MPP", mpp.Warning!.Message, StringComparison.Ordinal);
         var mag = Resolution.Magnification(20).Resolve(tcga);
         Assert.Equal(1.0, mag.Level0Downsample);
-        Assert.Contains("neither objective power nor MPP", mag.Warning, StringComparison.Ordinal);
+        Assert.Equal(WarningCode.NoScale, mag.Warning?.Code);
+        Assert.Contains("neither objective power nor MPP", mag.Warning!.Message, StringComparison.Ordinal);
 
         using var a01 = Slide.Open(TestPaths.A01Window); // MPP from TIFF tags, no objective power
         var a01Mag = Resolution.Magnification(20).Resolve(a01);
         Assert.Equal(0.5 / a01.MppX!.Value, a01Mag.Level0Downsample, 9);
-        Assert.Contains("no objective power", a01Mag.Warning, StringComparison.Ordinal);
+        Assert.Equal(WarningCode.NoObjectivePower, a01Mag.Warning?.Code);
+        Assert.Contains("no objective power", a01Mag.Warning!.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -75,7 +78,8 @@ public class ResolutionTests
         using var cmu = Slide.Open(TestPaths.CmuSmall);
         var fine = Resolution.Mpp(0.25).Resolve(cmu);
         Assert.True(fine.Level0Downsample < 1);
-        Assert.Contains("enlarged", fine.Warning, StringComparison.Ordinal);
+        Assert.Equal(WarningCode.Enlarged, fine.Warning?.Code);
+        Assert.Contains("enlarged", fine.Warning!.Message, StringComparison.Ordinal);
         Assert.Throws<InvalidParameterException>(() => Resolution.Level(3).Resolve(cmu));
     }
 }

@@ -98,7 +98,7 @@ public class TissueSlideTests
         Assert.Null(result.MaskMpp);
         Assert.Null(result.TissueAreaMm2);
         Assert.Equal(1, result.LevelIndex);
-        Assert.Contains(result.Warnings, w => w.Contains("has no MPP", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Code == WarningCode.NoMpp && w.Message.Contains("has no MPP", StringComparison.Ordinal));
         Assert.InRange(result.TissueFraction, 0.5, 0.8);
     }
 

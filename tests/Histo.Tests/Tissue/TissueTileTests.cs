@@ -165,7 +165,7 @@ public class TissueTileTests
             Assert.True(result.IsEmpty);
             Assert.Equal(0, result.TissueFraction);
             Assert.All(result.Mask.Pixels, v => Assert.Equal(0, v));
-            Assert.Contains(result.Warnings, w => w.Contains("no tissue", StringComparison.Ordinal));
+            Assert.Contains(result.Warnings, w => w.Code == WarningCode.NoTissue && w.Message.Contains("no tissue", StringComparison.Ordinal));
         }
 
         var transparent = new RgbaImage(64, 64); // all alpha 0: outside the scanned area counts as glass
