@@ -37,7 +37,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         public string Output { get; set; } = "demo-out";
 
         [CommandOption("--model <MODEL>")]
-        [Description("Use this model directory instead of training the quick IDC demo model.")]
+        [Description("Use this model directory instead of training the quick demo model (4-class BACH where ../shared/data has its fields, else IDC).")]
         public string? Model { get; set; }
 
         [CommandOption("--threads <N>")]
