@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Histo.Bach;
 using Histo.Imaging;
+using Histo.Maps;
 using OpenCvSharp;
 
 namespace Histo.Viewer;
@@ -231,7 +232,7 @@ public static class OverlayRenderer
         if (scale < 1)
         {
             int w = Math.Max(1, (int)Math.Round(width * scale)), h = Math.Max(1, (int)Math.Round(height * scale));
-            pixels = Histo.Scoring.SlideScorer.ResizeNearest(new Histo.Masks.RasterMask(width, height, 1, 1, pixels), w, h).Pixels;
+            pixels = Histo.Scoring.SlideScorer.ResizeNearest(new Histo.Maps.RasterMask(width, height, 1, 1, pixels), w, h).Pixels;
             (width, height) = (w, h);
         }
 

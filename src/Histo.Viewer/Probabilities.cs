@@ -1,6 +1,6 @@
 using Histo.Imaging;
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
 
 namespace Histo.Viewer;
 
@@ -67,7 +67,7 @@ internal sealed class ProbabilityMaps
             classMap = pixels;
         }
 
-        return new ProbabilityMaps(geometry, PatchTable.CellMeans(grid, patches, classes), classMap);
+        return new ProbabilityMaps(geometry, MapAggregation.CellMeans(grid, patches, classes), classMap);
     }
 
     /// <summary>The cell holding a level-0 point and its class probabilities (6 decimals, as the patch table holds them).</summary>

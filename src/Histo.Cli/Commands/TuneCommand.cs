@@ -5,6 +5,7 @@ using Histo.Annotations;
 using Histo.Cli.Rendering;
 using Histo.Inference;
 using Histo.Learning.Models;
+using Histo.Maps;
 using Histo.Models;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -1,12 +1,11 @@
 using System.Globalization;
-using Histo.Masks;
+using Histo.Maps;
 
 namespace Histo.Inference;
 
 /// <summary>
 /// The classified patches of a slide output (<c>patches.csv</c>: <c>level0_x,level0_y,level0_size,tissue_fraction</c>
-/// then one <c>p_&lt;class&gt;</c> column per class, in class order) and the per-class probability of each map cell
-/// made from them, as the maps were made.
+/// then one <c>p_&lt;class&gt;</c> column per class, in class order) (the maps are made from them by <see cref="MapAggregation"/>).
 /// </summary>
 public static class PatchTable
 {
@@ -59,59 +58,5 @@ public static class PatchTable
         }
 
         return patches;
-    }
-
-    /// <summary>
-    /// The probability of each class in each cell of <paramref name="geometry"/>: the mean over the patches whose
-    /// square covers the cell's centre; NaN in cells no patch covers. Indexed [class][y * width + x].
-    /// </summary>
-    public static float[][] CellMeans(MapGeometry geometry, IReadOnlyList<PatchPrediction> patches, int classCount)
-    {
-        ArgumentNullException.ThrowIfNull(geometry);
-        ArgumentNullException.ThrowIfNull(patches);
-        int width = geometry.Width, height = geometry.Height;
-        var sums = new float[classCount][];
-        for (int k = 0; k < classCount; k++)
-        {
-            sums[k] = new float[width * height];
-        }
-
-        var counts = new int[width * height];
-        foreach (var p in patches)
-        {
-            var row = p.Probabilities;
-            var (x0, x1) = CentresInside(p.Level0X - geometry.Level0X, p.Level0Size, geometry.Level0PerPixelX, width);
-            var (y0, y1) = CentresInside(p.Level0Y - geometry.Level0Y, p.Level0Size, geometry.Level0PerPixelY, height);
-            for (int y = y0; y < y1; y++)
-            {
-                for (int x = x0; x < x1; x++)
-                {
-                    int cell = y * width + x;
-                    counts[cell]++;
-                    for (int k = 0; k < classCount; k++)
-                    {
-                        sums[k][cell] += row[k];
-                    }
-                }
-            }
-        }
-
-        for (int cell = 0; cell < counts.Length; cell++)
-        {
-            for (int k = 0; k < classCount; k++)
-            {
-                sums[k][cell] = counts[cell] > 0 ? sums[k][cell] / counts[cell] : float.NaN;
-            }
-        }
-
-        return sums;
-    }
-
-    /// <summary>The map cells [first, end) along one axis whose centres lie in [start, start + size).</summary>
-    private static (int First, int End) CentresInside(double start, long size, double cell, int count)
-    {
-        int first = (int)Math.Ceiling(start / cell - 0.5);
-        int end = (int)Math.Ceiling((start + size) / cell - 0.5);
-        return (Math.Clamp(first, 0, count), Math.Clamp(end, 0, count));
     }
 }

@@ -5,7 +5,7 @@ using Histo.Annotations;
 using Histo.Bach;
 using Histo.Imaging;
 using Histo.IO;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Models;
 using Histo.Patches;
 using Histo.Scoring;
@@ -128,7 +128,7 @@ public static class SlideOutputs
         double downsample = patches.Count > 0 ? (double)patches[0].Level0Size / card.PatchSizePixels : 1;
         var resolved = new ResolvedResolution(card.Mpp is { } cm ? Histo.Patches.Resolution.Mpp(cm) : Histo.Patches.Resolution.Native, downsample, mpp * downsample, null);
         string name = Path.GetFileName(Path.GetFullPath(slideOutputDirectory).TrimEnd(Path.DirectorySeparatorChar));
-        var result = SlideInference.BuildResult(name, card, geometry, patches, (x, y) => classMap[y * geometry.Width + x] != SlideInferenceResult.NoTissue,
+        var result = SlideInferenceResult.FromPatches(name, card, geometry, patches, (x, y) => classMap[y * geometry.Width + x] != SlideInferenceResult.NoTissue,
             rule ?? ClassMapRule.Argmax, codes, mpp, mpp, resolved, []);
         result.Sampling = sampling;
         return result;

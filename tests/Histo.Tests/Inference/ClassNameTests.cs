@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Models;
 using Histo.Tests.Cli;
 using Histo.Tests.Training;

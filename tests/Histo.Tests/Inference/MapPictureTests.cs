@@ -4,7 +4,7 @@ using System.Text.Json;
 using Histo.Bach;
 using Histo.Imaging;
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Scoring;
 using Histo.Slides;
 using SkiaSharp;

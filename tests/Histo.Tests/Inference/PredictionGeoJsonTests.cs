@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Histo.Annotations;
 using Histo.Inference;
+using Histo.Maps;
 using Histo.Tests.Annotations;
 
 namespace Histo.Tests.Inference;

@@ -3,7 +3,7 @@ using Histo.Bach;
 using Histo.Datasets;
 using Histo.Imaging;
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Models;
 using Histo.Scoring;
 using Histo.Tests.Cli;

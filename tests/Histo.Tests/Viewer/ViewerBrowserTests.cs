@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Histo.Imaging;
+using Histo.Maps;
 using Xunit.Abstractions;
 
 namespace Histo.Tests.Viewer;
@@ -120,7 +121,7 @@ public class ViewerBrowserTests(ViewerFixture fx, ITestOutputHelper output)
             Assert.Empty(report.GetProperty("failedResponses").EnumerateArray());
             Assert.Equal(["heatmap", "classmap"], report.GetProperty("kindsOffered").EnumerateArray().Select(e => e.GetString()!).ToArray());
 
-            var heatColours = Histo.Inference.MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
+            var heatColours = Histo.Maps.MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
             using var http = new HttpClient { BaseAddress = server.Address };
             using var described = JsonDocument.Parse(await http.GetStringAsync("/api/slides/cmu-1-small-region.svs"));
             var classColours = described.RootElement.GetProperty("prediction").GetProperty("classes").EnumerateArray()

@@ -4,7 +4,7 @@ using Histo.Imaging;
 using OpenCvSharp;
 using SkiaSharp;
 
-namespace Histo.Inference;
+namespace Histo.Maps;
 
 /// <summary>
 /// Turns prediction maps into pictures: coloured maps, enlarged maps, an overlay on a thumbnail, and a legend strip

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Histo.IO;
 
-namespace Histo.Masks;
+namespace Histo.Maps;
 
 /// <summary>
 /// How a map (class map, BACH map, heatmap) lies over its slide: the map is <see cref="Width"/> x <see cref="Height"/>
