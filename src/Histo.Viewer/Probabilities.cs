@@ -1,6 +1,7 @@
 using Histo.Imaging;
 using Histo.Inference;
 using Histo.Maps;
+using Histo.Outputs;
 
 namespace Histo.Viewer;
 

@@ -7,6 +7,7 @@ using Histo.Inference;
 using Histo.Learning.Models;
 using Histo.Maps;
 using Histo.Models;
+using Histo.Outputs;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

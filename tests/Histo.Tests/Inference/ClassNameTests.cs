@@ -2,6 +2,7 @@ using System.Text.Json;
 using Histo.Inference;
 using Histo.Maps;
 using Histo.Models;
+using Histo.Outputs;
 using Histo.Tests.Cli;
 using Histo.Tests.Training;
 

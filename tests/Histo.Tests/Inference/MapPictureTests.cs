@@ -5,6 +5,7 @@ using Histo.Bach;
 using Histo.Imaging;
 using Histo.Inference;
 using Histo.Maps;
+using Histo.Outputs;
 using Histo.Scoring;
 using Histo.Slides;
 using SkiaSharp;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Histo.Annotations;
 using Histo.Inference;
 using Histo.Maps;
+using Histo.Outputs;
 using Histo.Tests.Annotations;
 
 namespace Histo.Tests.Inference;

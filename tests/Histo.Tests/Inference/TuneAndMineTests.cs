@@ -5,6 +5,7 @@ using Histo.Imaging;
 using Histo.Inference;
 using Histo.Maps;
 using Histo.Models;
+using Histo.Outputs;
 using Histo.Scoring;
 using Histo.Tests.Cli;
 

@@ -1,7 +1,8 @@
 using System.Globalization;
+using Histo.Inference;
 using Histo.Maps;
 
-namespace Histo.Inference;
+namespace Histo.Outputs;
 
 /// <summary>
 /// The classified patches of a slide output (<c>patches.csv</c>: <c>level0_x,level0_y,level0_size,tissue_fraction</c>
