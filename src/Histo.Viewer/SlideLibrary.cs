@@ -182,11 +182,11 @@ internal sealed class SlideLibrary : IDisposable
         var layers = new List<AnnotationLayer>();
         if (FindPredictionFile(name, SlideOutputs.Prediction) is { } geojson)
         {
-            layers.Add(AnnotationReader.ReadGeoJson(geojson, "prediction"));
+            layers.Add(AnnotationLayers.FromGeoJson(geojson, "prediction"));
         }
 
         var colors = PredictionColors(name);
-        layers.AddRange(TruthFiles(name).Where(f => !f.IsMask).Select(f => ReadTruthAnnotations(f.RealPath, colors)));
+        layers.AddRange(TruthFiles(name).Where(f => !f.IsMask).Select(f => AnnotationLayers.FromTruthFile(f.RealPath, colors)));
         return layers;
     }
 
@@ -256,7 +256,7 @@ internal sealed class SlideLibrary : IDisposable
             return (await File.ReadAllBytesAsync(path).ConfigureAwait(false), contentType);
         }
 
-        var geometry = LoadGeometry(name) ?? throw new PredictionFormatException($"{file} for {name} has no geometry.json beside it, so it cannot be placed on the slide");
+        var geometry = LoadGeometry(name) ?? throw new PredictionFormatException($"{file} for {name} has no {SlideOutputs.Geometry} beside it, so it cannot be placed on the slide");
         var info = new FileInfo(path);
         var hidden = file == SlideOutputs.ClassMap && hiddenClasses != null ? hiddenClasses : new HashSet<int>();
         string key = string.Create(CultureInfo.InvariantCulture,
@@ -334,7 +334,7 @@ internal sealed class SlideLibrary : IDisposable
             result["classes"] = geometry?.Classes ?? [];
             if (geometry == null)
             {
-                result["error"] = "geometry.json is missing, so the maps cannot be placed on the slide";
+                result["error"] = $"{SlideOutputs.Geometry} is missing, so the maps cannot be placed on the slide";
             }
         }
         catch (HistoException e)
@@ -346,7 +346,7 @@ internal sealed class SlideLibrary : IDisposable
 
         if (result["heatmap"] is null && FindPredictionFile(name, SlideOutputs.Heatmap) != null)
         {
-            result["heatmapNote"] = "heatmap.png is a picture with a legend, not a map layer; run histo slide again to get heatmap-layer.png";
+            result["heatmapNote"] = $"{SlideOutputs.Heatmap} is a picture with a legend, not a map layer; run histo slide again to get {SlideOutputs.HeatmapLayer}";
         }
 
         if (FindPredictionFile(name, SlideOutputs.Summary) is { } summaryPath)
@@ -399,10 +399,10 @@ internal sealed class SlideLibrary : IDisposable
             return null;
         }
 
-        return PredictionGeometry.Load(geometryPath, GeoJsonClassColors(name));
+        return PredictionGeometry.Load(geometryPath, () => GeoJsonClassColors(name));
     }
 
-    /// <summary>Class colours the prediction's GeoJSON gives (QuPath's classification colours), by class name.</summary>
+    /// <summary>Class colours the prediction's GeoJSON gives (QuPath's classification colours), by class name; null without a readable GeoJSON.</summary>
     private Dictionary<string, string>? GeoJsonClassColors(string name)
     {
         if (FindPredictionFile(name, SlideOutputs.Prediction) is not { } path)
@@ -412,26 +412,9 @@ internal sealed class SlideLibrary : IDisposable
 
         try
         {
-            using var stream = File.OpenRead(path);
-            using var doc = JsonDocument.Parse(stream);
-            var colors = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("features", out var features) && features.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var f in features.EnumerateArray())
-                {
-                    if (f.ValueKind == JsonValueKind.Object && f.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object
-                        && p.TryGetProperty("classification", out var c) && c.ValueKind == JsonValueKind.Object
-                        && c.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
-                        && c.TryGetProperty("color", out var col) && ClassColors.Parse(col) is { } hex)
-                    {
-                        colors.TryAdd(n.GetString()!, hex);
-                    }
-                }
-            }
-
-            return colors;
+            return AnnotationLayers.ColorsByLabel(path);
         }
-        catch (JsonException)
+        catch (HistoException)
         {
             return null; // reported when the annotations are read
         }
@@ -539,39 +522,5 @@ internal sealed class SlideLibrary : IDisposable
         {
             return new Dictionary<string, string>(StringComparer.Ordinal); // the geometry's error is reported with the prediction
         }
-    }
-
-    /// <summary>A ground-truth annotation file as a polygon layer: classified regions under their class name, others under their own label.</summary>
-    private static AnnotationLayer ReadTruthAnnotations(string path, IReadOnlyDictionary<string, string> predictionColors)
-    {
-        var set = CoreAnnotations.AnnotationReader.Read(path, CoreAnnotations.LabelMap.Bach);
-        var polygons = new List<AnnotationPolygon>();
-        foreach (var annotation in set.Annotations)
-        {
-            string label = annotation.ClassCode is { } code ? set.LabelMap.ClassName(code) : annotation.Label;
-            string color = predictionColors.TryGetValue(label, out var c) ? c : ClassColors.Default(label, annotation.ClassCode ?? polygons.Count);
-            foreach (var polygon in annotation.Polygons)
-            {
-                var rings = new List<double[]> { Flatten(polygon.Exterior) };
-                rings.AddRange(polygon.Holes.Select(Flatten));
-                polygons.Add(new AnnotationPolygon(label, color, rings));
-            }
-        }
-
-        int skipped = set.Warnings.Count(w => w.Kind is CoreAnnotations.AnnotationWarningKind.TooFewVertices or CoreAnnotations.AnnotationWarningKind.InvalidCoordinates
-            or CoreAnnotations.AnnotationWarningKind.UnsupportedGeometry);
-        return new AnnotationLayer("ground truth", Path.GetFileName(path), polygons, skipped);
-    }
-
-    private static double[] Flatten(CoreAnnotations.Level0Point[] ring)
-    {
-        var xy = new double[ring.Length * 2];
-        for (int i = 0; i < ring.Length; i++)
-        {
-            xy[2 * i] = ring[i].X;
-            xy[2 * i + 1] = ring[i].Y;
-        }
-
-        return xy;
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Histo.Outputs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -441,7 +442,7 @@ public sealed class ViewerServer : IAsyncDisposable
 
         if (_library.ProbabilitiesAt(name, x, y) is not { } found)
         {
-            await PlainAsync(context, StatusCodes.Status404NotFound, $"no prediction with a patch table (patches.csv) and geometry.json for {name}").ConfigureAwait(false);
+            await PlainAsync(context, StatusCodes.Status404NotFound, $"no prediction with a patch table ({SlideOutputs.Patches}) and {SlideOutputs.Geometry} for {name}").ConfigureAwait(false);
             return;
         }
 
