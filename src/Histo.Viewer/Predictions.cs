@@ -5,7 +5,6 @@ using Histo.IO;
 using Histo.Imaging;
 using Histo.Maps;
 using Histo.Outputs;
-using OpenCvSharp;
 
 namespace Histo.Viewer;
 
@@ -144,7 +143,7 @@ public static class OverlayRenderer
         var (w, h) = AlignedSize(image.Width, image.Height, geometry);
         if (w != image.Width || h != image.Height)
         {
-            image = ResizeNearest(image, w, h);
+            image = MapRendering.ResizeNearest(image, w, h);
         }
 
         return ImageIO.Encode(image, ".png");
@@ -163,7 +162,7 @@ public static class OverlayRenderer
         var (w, h) = AlignedSize(width, height, geometry);
         if (w != width || h != height)
         {
-            rgba = ResizeNearest(rgba, w, h);
+            rgba = MapRendering.ResizeNearest(rgba, w, h);
         }
 
         return ImageIO.Encode(rgba, ".png");
@@ -197,27 +196,16 @@ public static class OverlayRenderer
         return ImageIO.Encode(Paint(pixels, width, height, classes, hiddenClasses), ".png");
     }
 
-    /// <summary>Class codes painted in their class colours, opaque; codes without a class or hidden transparent.</summary>
+    /// <summary>Class codes painted in their class colours, opaque; codes without a class or hidden transparent (<see cref="MapRendering.ColorizeClasses(ReadOnlySpan{byte}, int, int, IReadOnlyList{ValueTuple{byte, byte, byte}?})"/>).</summary>
     private static RgbaImage Paint(byte[] pixels, int width, int height, IReadOnlyList<PredictionClass> classes, IReadOnlySet<int>? hiddenClasses)
     {
-        var lut = new byte[256 * 4];
+        var colors = new (byte R, byte G, byte B)?[256];
         foreach (var c in classes.Where(c => c.Index is >= 0 and < 256 && hiddenClasses?.Contains(c.Index) != true))
         {
-            var (r, g, b) = ClassColors.ToRgb(c.Color);
-            lut[c.Index * 4] = r;
-            lut[c.Index * 4 + 1] = g;
-            lut[c.Index * 4 + 2] = b;
-            lut[c.Index * 4 + 3] = 255;
+            colors[c.Index] = ClassColors.ToRgb(c.Color);
         }
 
-        var rgba = new RgbaImage(width, height);
-        var dst = rgba.Pixels.AsSpan();
-        for (int i = 0; i < pixels.Length; i++)
-        {
-            lut.AsSpan(pixels[i] * 4, 4).CopyTo(dst.Slice(i * 4, 4));
-        }
-
-        return rgba;
+        return MapRendering.ColorizeClasses(pixels, width, height, colors);
     }
 
     /// <summary>The image size to send: the map's width, and the height that gives the level-0 rectangle's aspect.</summary>
@@ -266,15 +254,5 @@ public static class OverlayRenderer
         }
 
         return gray;
-    }
-
-    private static RgbaImage ResizeNearest(RgbaImage image, int width, int height)
-    {
-        using var src = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
-        using var dst = new Mat();
-        Cv2.Resize(src, dst, new Size(width, height), 0, 0, InterpolationFlags.Nearest);
-        var result = new RgbaImage(width, height);
-        System.Runtime.InteropServices.Marshal.Copy(dst.Data, result.Pixels, 0, result.Pixels.Length);
-        return result;
     }
 }
