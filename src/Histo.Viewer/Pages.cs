@@ -9,7 +9,7 @@ internal static class Pages
 {
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
 
-    public static string Index(IReadOnlyList<SlideSummary> slides, string folderName, bool predictionsServed)
+    public static string Index(IReadOnlyList<SlideListEntry> slides, string folderName, bool predictionsServed)
     {
         var sb = new StringBuilder();
         Head(sb, "Histo viewer: " + folderName, "index-page");

@@ -1,8 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using Histo.Bach;
+using Histo.IO;
 using Histo.Imaging;
-using OpenCvSharp;
+using Histo.Maps;
+using Histo.Outputs;
 
 namespace Histo.Viewer;
 
@@ -13,104 +15,101 @@ namespace Histo.Viewer;
 public sealed record PredictionClass(int Index, string Name, string Color);
 
 /// <summary>
-/// How a prediction map (<c>heatmap.png</c>, <c>classmap.png</c>) lies on the slide: <c>geometry.json</c> of the
-/// whole-slide pipeline's output. Map pixel (u, v) covers level-0 x from <c>Level0X + u * Level0Width / Width</c>.
+/// How a prediction map (<c>heatmap.png</c>, <c>classmap.png</c>) lies on the slide, as the browser takes it: the
+/// core's <see cref="MapGeometry"/> (<c>geometry.json</c>, read by <see cref="MapGeometry.Load"/>) with each class's
+/// display colour resolved. Map pixel (u, v) covers level-0 x from <c>Level0X + u * Level0Width / Width</c>.
 /// </summary>
-/// <param name="Level0X">Left of the mapped rectangle, level-0 pixels.</param>
-/// <param name="Level0Y">Top of the mapped rectangle, level-0 pixels.</param>
-/// <param name="Level0Width">Width of the mapped rectangle, level-0 pixels.</param>
-/// <param name="Level0Height">Height of the mapped rectangle, level-0 pixels.</param>
-/// <param name="Width">Map width in pixels.</param>
-/// <param name="Height">Map height in pixels.</param>
-/// <param name="Classes">The classes, in class-map index order.</param>
-public sealed record PredictionGeometry(double Level0X, double Level0Y, double Level0Width, double Level0Height, int Width, int Height, IReadOnlyList<PredictionClass> Classes)
+public sealed record PredictionGeometry
 {
-    /// <summary>Largest map accepted, in pixels (maps are one pixel per patch, far smaller in practice).</summary>
+    /// <summary>Largest map the viewer shows, in pixels (maps are one pixel per patch, far smaller in practice).</summary>
     public const long MaxMapPixels = 64L * 1024 * 1024;
 
-    /// <summary>
-    /// Reads <c>geometry.json</c> (fields <c>level0_x</c>, <c>level0_y</c>, <c>level0_width</c>, <c>level0_height</c>,
-    /// <c>width</c>, <c>height</c>, <c>classes</c>: names, or objects with <c>name</c> and an optional <c>color</c>).
-    /// Colours missing there come from <paramref name="knownColors"/> (e.g. the GeoJSON's classifications), else
-    /// from the BACH colours for BACH-like names, else from a fixed palette.
-    /// </summary>
-    public static PredictionGeometry Load(string path, IReadOnlyDictionary<string, string>? knownColors = null)
+    /// <summary>A geometry and its classes with their colours.</summary>
+    public PredictionGeometry(MapGeometry map, IReadOnlyList<PredictionClass> classes)
     {
-        string name = Path.GetFileName(Path.GetDirectoryName(path)) + "/" + Path.GetFileName(path);
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw new PredictionFormatException($"{name}: not valid JSON ({e.Message})", e);
-        }
-
-        using (doc)
-        {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new PredictionFormatException($"{name}: expected a JSON object");
-            }
-
-            double x = Number(root, "level0_x", name), y = Number(root, "level0_y", name);
-            double w = Number(root, "level0_width", name), h = Number(root, "level0_height", name);
-            double mapW = Number(root, "width", name), mapH = Number(root, "height", name);
-            if (!(w > 0 && h > 0))
-            {
-                throw new PredictionFormatException($"{name}: level0_width and level0_height must be positive, got {w} x {h}");
-            }
-
-            if (!(mapW >= 1 && mapH >= 1 && mapW == Math.Floor(mapW) && mapH == Math.Floor(mapH) && mapW * mapH <= MaxMapPixels))
-            {
-                throw new PredictionFormatException($"{name}: width and height must be positive whole numbers of at most {MaxMapPixels} pixels in all, got {mapW} x {mapH}");
-            }
-
-            // The pipeline's class_colors, one per class, come first: they are the colours of its pictures.
-            var written = root.TryGetProperty("class_colors", out var cc) && cc.ValueKind == JsonValueKind.Array
-                ? cc.EnumerateArray().Select(ClassColors.Parse).ToList()
-                : [];
-            var classes = new List<PredictionClass>();
-            if (root.TryGetProperty("classes", out var list) || root.TryGetProperty("class_names", out list))
-            {
-                if (list.ValueKind != JsonValueKind.Array)
-                {
-                    throw new PredictionFormatException($"{name}: 'classes' must be an array");
-                }
-
-                foreach (var item in list.EnumerateArray())
-                {
-                    string? className = item.ValueKind switch
-                    {
-                        JsonValueKind.String => item.GetString(),
-                        JsonValueKind.Object when item.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String => n.GetString(),
-                        _ => null,
-                    } ?? throw new PredictionFormatException($"{name}: each class must be a name or an object with a 'name'");
-                    string? color = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("color", out var c) ? ClassColors.Parse(c) : null;
-                    color ??= classes.Count < written.Count ? written[classes.Count] : null;
-                    color ??= knownColors != null && knownColors.TryGetValue(className, out var known) ? known : null;
-                    classes.Add(new PredictionClass(classes.Count, className, color ?? ClassColors.Default(className, classes.Count)));
-                }
-            }
-
-            return new PredictionGeometry(x, y, w, h, (int)mapW, (int)mapH, classes);
-        }
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(classes);
+        (Map, Classes) = (map, classes);
     }
 
-    private static double Number(JsonElement root, string field, string name)
+    /// <summary>A map of <paramref name="width"/> x <paramref name="height"/> pixels over a level-0 rectangle, with its classes.</summary>
+    public PredictionGeometry(double level0X, double level0Y, double level0Width, double level0Height, int width, int height, IReadOnlyList<PredictionClass> classes)
+        : this(new MapGeometry(level0X, level0Y, level0Width, level0Height, width, height, classes.Select(c => c.Name).ToList()), classes)
     {
-        if (!root.TryGetProperty(field, out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d) || !double.IsFinite(d))
+    }
+
+    /// <summary>The map geometry (class names, no colours resolved).</summary>
+    [JsonIgnore]
+    public MapGeometry Map { get; }
+
+    /// <summary>Left of the mapped rectangle, level-0 pixels.</summary>
+    public double Level0X => Map.Level0X;
+
+    /// <summary>Top of the mapped rectangle, level-0 pixels.</summary>
+    public double Level0Y => Map.Level0Y;
+
+    /// <summary>Width of the mapped rectangle, level-0 pixels.</summary>
+    public double Level0Width => Map.Level0Width;
+
+    /// <summary>Height of the mapped rectangle, level-0 pixels.</summary>
+    public double Level0Height => Map.Level0Height;
+
+    /// <summary>Map width in pixels.</summary>
+    public int Width => Map.Width;
+
+    /// <summary>Map height in pixels.</summary>
+    public int Height => Map.Height;
+
+    /// <summary>The classes, in class-map index order, with their display colours.</summary>
+    public IReadOnlyList<PredictionClass> Classes { get; }
+
+    /// <summary>
+    /// Reads <c>geometry.json</c> through <see cref="MapGeometry.Load"/>. A class's colour is the one the file gives
+    /// (a class object's <c>color</c>, else <c>class_colors</c>), else the one <paramref name="knownColors"/> gives its
+    /// name (e.g. the GeoJSON's classifications; asked only when the file leaves a class without one), else the BACH
+    /// colour for a BACH-like name, else the palette's cycle.
+    /// </summary>
+    /// <exception cref="PredictionFormatException">The file is missing, malformed, or describes a map larger than <see cref="MaxMapPixels"/>.</exception>
+    public static PredictionGeometry Load(string path, Func<IReadOnlyDictionary<string, string>?>? knownColors = null)
+    {
+        MapGeometry map;
+        try
         {
-            throw new PredictionFormatException($"{name}: missing or non-numeric '{field}'");
+            map = MapGeometry.Load(path);
+        }
+        catch (MapGeometryException e)
+        {
+            throw new PredictionFormatException(e.Message, e);
         }
 
-        return d;
+        if ((long)map.Width * map.Height > MaxMapPixels)
+        {
+            throw new PredictionFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(path)}: a {map.Width} x {map.Height} map is larger than the {MaxMapPixels} pixels the viewer shows"));
+        }
+
+        IReadOnlyDictionary<string, string>? known = null;
+        bool asked = false;
+        var classes = new List<PredictionClass>(map.Classes.Count);
+        for (int i = 0; i < map.Classes.Count; i++)
+        {
+            string className = map.Classes[i];
+            string? color = map.ClassColors is { } written && i < written.Count ? written[i] : null;
+            if (color is null && knownColors != null)
+            {
+                known = asked ? known : knownColors();
+                asked = true;
+                color = known != null && known.TryGetValue(className, out var k) ? k : null;
+            }
+
+            classes.Add(new PredictionClass(i, className, color ?? ClassColors.Default(className, i)));
+        }
+
+        return new PredictionGeometry(map, classes);
     }
 }
 
-/// <summary>Class colours as the browser takes them (<c>#rrggbb</c>): the core's <see cref="ClassPalette"/>, and the colour formats of annotation files.</summary>
+/// <summary>Class colours as the browser takes them (<c>#rrggbb</c>): the core's <see cref="ClassPalette"/>.</summary>
 public static class ClassColors
 {
     /// <summary>
@@ -122,51 +121,10 @@ public static class ClassColors
     /// <summary>The colour of a BACH-like class name (by the BACH substrings, and "tumo(u)r"), else null (<see cref="ClassPalette.BachColorOfName"/>).</summary>
     public static string? Known(string className) => ClassPalette.BachColorOfName(className) is { } color ? ClassPalette.ToHex(color) : null;
 
-    /// <summary>
-    /// Parses a colour as QuPath and the annotation formats write it: <c>[r, g, b]</c>, a packed integer
-    /// (0xRRGGBB, alpha ignored) or a <c>#rrggbb</c> string; null when it is none of these.
-    /// </summary>
-    public static string? Parse(JsonElement value)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Array when value.GetArrayLength() >= 3:
-                var c = value.EnumerateArray().Take(3).Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int i) ? i : -1).ToArray();
-                return c.All(i => i is >= 0 and <= 255) ? Hex(c[0], c[1], c[2]) : null;
-            case JsonValueKind.Number when value.TryGetInt64(out long packed):
-                return Hex((int)(packed >> 16) & 255, (int)(packed >> 8) & 255, (int)packed & 255);
-            case JsonValueKind.String:
-                return Parse(value.GetString());
-            default:
-                return null;
-        }
-    }
-
-    /// <summary>Parses <c>#rrggbb</c> (or <c>#rgb</c>); null otherwise.</summary>
-    public static string? Parse(string? text)
-    {
-        if (text is { Length: 7 } && text[0] == '#' && int.TryParse(text.AsSpan(1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _))
-        {
-            return text.ToLowerInvariant();
-        }
-
-        if (text is { Length: 4 } && text[0] == '#' && int.TryParse(text.AsSpan(1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _))
-        {
-            return string.Concat("#", new string(text[1], 2), new string(text[2], 2), new string(text[3], 2)).ToLowerInvariant();
-        }
-
-        return null;
-    }
-
-    /// <summary><c>#rrggbb</c>.</summary>
-    public static string Hex(int r, int g, int b) => ClassPalette.ToHex(((byte)r, (byte)g, (byte)b));
-
-    /// <summary>The bytes of a <c>#rrggbb</c> colour.</summary>
-    public static (byte R, byte G, byte B) ToRgb(string hex)
-    {
-        int v = int.Parse(hex.AsSpan(1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-        return ((byte)(v >> 16), (byte)(v >> 8), (byte)v);
-    }
+    /// <summary>The bytes of a <c>#rrggbb</c> colour (<see cref="ColorText.Parse(string?)"/>).</summary>
+    /// <exception cref="ArgumentException">Not a <c>#rrggbb</c> or <c>#rgb</c> colour.</exception>
+    public static (byte R, byte G, byte B) ToRgb(string hex) =>
+        ColorText.Parse(hex) ?? throw new ArgumentException($"'{hex}' is not a #rrggbb colour", nameof(hex));
 }
 
 /// <summary>Turns the pipeline's map images into overlays the browser can lay over the slide.</summary>
@@ -185,7 +143,7 @@ public static class OverlayRenderer
         var (w, h) = AlignedSize(image.Width, image.Height, geometry);
         if (w != image.Width || h != image.Height)
         {
-            image = ResizeNearest(image, w, h);
+            image = MapRendering.ResizeNearest(image, w, h);
         }
 
         return ImageIO.Encode(image, ".png");
@@ -204,7 +162,7 @@ public static class OverlayRenderer
         var (w, h) = AlignedSize(width, height, geometry);
         if (w != width || h != height)
         {
-            rgba = ResizeNearest(rgba, w, h);
+            rgba = MapRendering.ResizeNearest(rgba, w, h);
         }
 
         return ImageIO.Encode(rgba, ".png");
@@ -231,34 +189,23 @@ public static class OverlayRenderer
         if (scale < 1)
         {
             int w = Math.Max(1, (int)Math.Round(width * scale)), h = Math.Max(1, (int)Math.Round(height * scale));
-            pixels = Histo.Scoring.SlideScorer.ResizeNearest(new Histo.Masks.RasterMask(width, height, 1, 1, pixels), w, h).Pixels;
+            pixels = Histo.Scoring.SlideScorer.ResizeNearest(new Histo.Maps.RasterMask(width, height, 1, 1, pixels), w, h).Pixels;
             (width, height) = (w, h);
         }
 
         return ImageIO.Encode(Paint(pixels, width, height, classes, hiddenClasses), ".png");
     }
 
-    /// <summary>Class codes painted in their class colours, opaque; codes without a class or hidden transparent.</summary>
+    /// <summary>Class codes painted in their class colours, opaque; codes without a class or hidden transparent (<see cref="MapRendering.ColorizeClasses(ReadOnlySpan{byte}, int, int, IReadOnlyList{ValueTuple{byte, byte, byte}?})"/>).</summary>
     private static RgbaImage Paint(byte[] pixels, int width, int height, IReadOnlyList<PredictionClass> classes, IReadOnlySet<int>? hiddenClasses)
     {
-        var lut = new byte[256 * 4];
+        var colors = new (byte R, byte G, byte B)?[256];
         foreach (var c in classes.Where(c => c.Index is >= 0 and < 256 && hiddenClasses?.Contains(c.Index) != true))
         {
-            var (r, g, b) = ClassColors.ToRgb(c.Color);
-            lut[c.Index * 4] = r;
-            lut[c.Index * 4 + 1] = g;
-            lut[c.Index * 4 + 2] = b;
-            lut[c.Index * 4 + 3] = 255;
+            colors[c.Index] = ClassColors.ToRgb(c.Color);
         }
 
-        var rgba = new RgbaImage(width, height);
-        var dst = rgba.Pixels.AsSpan();
-        for (int i = 0; i < pixels.Length; i++)
-        {
-            lut.AsSpan(pixels[i] * 4, 4).CopyTo(dst.Slice(i * 4, 4));
-        }
-
-        return rgba;
+        return MapRendering.ColorizeClasses(pixels, width, height, colors);
     }
 
     /// <summary>The image size to send: the map's width, and the height that gives the level-0 rectangle's aspect.</summary>
@@ -283,7 +230,7 @@ public static class OverlayRenderer
         if ((width, height) != (geometry.Width, geometry.Height))
         {
             throw new PredictionFormatException(string.Create(CultureInfo.InvariantCulture,
-                $"{Path.GetFileName(path)} is {width} x {height} pixels but geometry.json describes a {geometry.Width} x {geometry.Height} map, so it cannot be placed on the slide (a picture with a legend is not a map layer)"));
+                $"{Path.GetFileName(path)} is {width} x {height} pixels but {SlideOutputs.Geometry} describes a {geometry.Width} x {geometry.Height} map, so it cannot be placed on the slide (a picture with a legend is not a map layer)"));
         }
     }
 
@@ -307,15 +254,5 @@ public static class OverlayRenderer
         }
 
         return gray;
-    }
-
-    private static RgbaImage ResizeNearest(RgbaImage image, int width, int height)
-    {
-        using var src = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
-        using var dst = new Mat();
-        Cv2.Resize(src, dst, new Size(width, height), 0, 0, InterpolationFlags.Nearest);
-        var result = new RgbaImage(width, height);
-        System.Runtime.InteropServices.Marshal.Copy(dst.Data, result.Pixels, 0, result.Pixels.Length);
-        return result;
     }
 }

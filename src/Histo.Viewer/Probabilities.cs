@@ -1,6 +1,7 @@
 using Histo.Imaging;
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
+using Histo.Outputs;
 
 namespace Histo.Viewer;
 
@@ -53,21 +54,19 @@ internal sealed class ProbabilityMaps
 
         int classes = geometry.Classes.Count;
         var patches = PatchTable.Read(patchesPath, classes);
-        var grid = new MapGeometry(geometry.Level0X, geometry.Level0Y, geometry.Level0Width, geometry.Level0Height, geometry.Width, geometry.Height,
-            geometry.Classes.Select(c => c.Name).ToList());
         byte[]? classMap = null;
         if (classMapPath != null)
         {
             var (pixels, w, h) = ImageIO.LoadGray(classMapPath);
             if ((w, h) != (geometry.Width, geometry.Height))
             {
-                throw new PredictionFormatException($"classmap.png is {w} x {h} pixels but geometry.json describes a {geometry.Width} x {geometry.Height} map");
+                throw new PredictionFormatException($"{SlideOutputs.ClassMap} is {w} x {h} pixels but {SlideOutputs.Geometry} describes a {geometry.Width} x {geometry.Height} map");
             }
 
             classMap = pixels;
         }
 
-        return new ProbabilityMaps(geometry, PatchTable.CellMeans(grid, patches, classes), classMap);
+        return new ProbabilityMaps(geometry, MapAggregation.CellMeans(geometry.Map, patches, classes), classMap);
     }
 
     /// <summary>The cell holding a level-0 point and its class probabilities (6 decimals, as the patch table holds them).</summary>

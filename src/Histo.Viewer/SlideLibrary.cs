@@ -4,6 +4,7 @@ using System.Text.Json;
 using Histo.Bach;
 using Histo.Imaging;
 using Histo.Inference;
+using Histo.Outputs;
 using Histo.Slides;
 using CoreAnnotations = Histo.Annotations;
 
@@ -26,7 +27,7 @@ public sealed record SlideLevelInfo(long Width, long Height, double Downsample);
 /// <param name="FileSizeBytes">Size of the file.</param>
 /// <param name="HasPredictions">Whether a prediction folder exists for the slide.</param>
 /// <param name="Error">Why the slide cannot be opened, or null.</param>
-public sealed record SlideSummary(string Name, long Width, long Height, double? MppX, double? MppY, string Vendor, int LevelCount, long FileSizeBytes, bool HasPredictions, string? Error);
+public sealed record SlideListEntry(string Name, long Width, long Height, double? MppX, double? MppY, string Vendor, int LevelCount, long FileSizeBytes, bool HasPredictions, string? Error);
 
 /// <summary>The slides under the served folder and everything the viewer derives from them.</summary>
 internal sealed class SlideLibrary : IDisposable
@@ -37,11 +38,8 @@ internal sealed class SlideLibrary : IDisposable
     /// <summary>Files a prediction folder may serve, and nothing else.</summary>
     public static readonly IReadOnlySet<string> PredictionFiles = new HashSet<string>(StringComparer.Ordinal)
     {
-        "heatmap.png", HeatmapLayerFile, "classmap.png", "overlay.png", "geometry.json", "prediction.geojson", "summary.json",
+        SlideOutputs.Heatmap, SlideOutputs.HeatmapLayer, SlideOutputs.ClassMap, SlideOutputs.Overlay, SlideOutputs.Geometry, SlideOutputs.Prediction, SlideOutputs.Summary,
     };
-
-    /// <summary>The pipeline's heatmap layer: one pixel per map cell, no legend (heatmap.png is a picture with a legend).</summary>
-    public const string HeatmapLayerFile = "heatmap-layer.png";
 
     /// <summary>Longest side of a ground-truth label mask as sent to the browser (larger masks are sampled down, nearest neighbour).</summary>
     public const int MaxTruthMaskSidePixels = 4096;
@@ -54,7 +52,7 @@ internal sealed class SlideLibrary : IDisposable
     private const int MaxCachedProbabilityMaps = 16;
     private readonly ViewerOptions _options;
     private readonly SlidePool _pool;
-    private readonly ConcurrentDictionary<string, SlideSummary> _summaries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SlideListEntry> _summaries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<ProbabilityMaps>> _probabilities = new(StringComparer.Ordinal);
 
     public SlideLibrary(ViewerOptions options)
@@ -76,7 +74,7 @@ internal sealed class SlideLibrary : IDisposable
     /// Summaries of every slide under the folder, sorted by name; an image named as the ground truth of a slide beside it
     /// (<c>A01-window-labels.png</c> beside <c>A01-window.tif</c>) is that slide's label mask, not a slide of its own.
     /// </summary>
-    public List<SlideSummary> ListSlides()
+    public List<SlideListEntry> ListSlides()
     {
         var names = Slides.ListFiles(SlideExtensions, maxDepth: 8, limit: MaxListedSlides);
         if (_summaries.Count > 4 * MaxListedSlides)
@@ -182,13 +180,13 @@ internal sealed class SlideLibrary : IDisposable
     public List<AnnotationLayer> ReadAnnotations(string name)
     {
         var layers = new List<AnnotationLayer>();
-        if (FindPredictionFile(name, "prediction.geojson") is { } geojson)
+        if (FindPredictionFile(name, SlideOutputs.Prediction) is { } geojson)
         {
-            layers.Add(AnnotationReader.ReadGeoJson(geojson, "prediction"));
+            layers.Add(AnnotationLayers.FromGeoJson(geojson, "prediction"));
         }
 
         var colors = PredictionColors(name);
-        layers.AddRange(TruthFiles(name).Where(f => !f.IsMask).Select(f => ReadTruthAnnotations(f.RealPath, colors)));
+        layers.AddRange(TruthFiles(name).Where(f => !f.IsMask).Select(f => AnnotationLayers.FromTruthFile(f.RealPath, colors)));
         return layers;
     }
 
@@ -253,17 +251,17 @@ internal sealed class SlideLibrary : IDisposable
 
         string contentType = file.EndsWith(".png", StringComparison.Ordinal) ? "image/png"
             : file.EndsWith(".geojson", StringComparison.Ordinal) ? "application/geo+json" : "application/json";
-        if (file is not ("heatmap.png" or HeatmapLayerFile or "classmap.png"))
+        if (file is not (SlideOutputs.Heatmap or SlideOutputs.HeatmapLayer or SlideOutputs.ClassMap))
         {
             return (await File.ReadAllBytesAsync(path).ConfigureAwait(false), contentType);
         }
 
-        var geometry = LoadGeometry(name) ?? throw new PredictionFormatException($"{file} for {name} has no geometry.json beside it, so it cannot be placed on the slide");
+        var geometry = LoadGeometry(name) ?? throw new PredictionFormatException($"{file} for {name} has no {SlideOutputs.Geometry} beside it, so it cannot be placed on the slide");
         var info = new FileInfo(path);
-        var hidden = file == "classmap.png" && hiddenClasses != null ? hiddenClasses : new HashSet<int>();
+        var hidden = file == SlideOutputs.ClassMap && hiddenClasses != null ? hiddenClasses : new HashSet<int>();
         string key = string.Create(CultureInfo.InvariantCulture,
             $"prediction\n{path}\n{info.LastWriteTimeUtc.Ticks}-{info.Length}\n{string.Join(",", geometry.Classes.Select(c => c.Color))}\n{string.Join(",", hidden.Order())}");
-        byte[] bytes = await Renders.GetOrRenderAsync(key, () => file != "classmap.png"
+        byte[] bytes = await Renders.GetOrRenderAsync(key, () => file != SlideOutputs.ClassMap
             ? OverlayRenderer.HeatmapPng(path, geometry)
             : OverlayRenderer.ClassMapPng(path, geometry, hidden)).ConfigureAwait(false);
         return (bytes, contentType);
@@ -278,13 +276,13 @@ internal sealed class SlideLibrary : IDisposable
         Renders.Dispose();
     }
 
-    private SlideSummary Summarize(string name)
+    private SlideListEntry Summarize(string name)
     {
         Slides.TryResolveFile(name, out string real);
         var info = new FileInfo(real);
         if (!info.Exists)
         {
-            return new SlideSummary(name, 0, 0, null, null, "", 0, 0, false, "file not found (removed while listing)");
+            return new SlideListEntry(name, 0, 0, null, null, "", 0, 0, false, "file not found (removed while listing)");
         }
 
         string key = string.Create(CultureInfo.InvariantCulture, $"{real}\n{info.LastWriteTimeUtc.Ticks}-{info.Length}");
@@ -295,11 +293,11 @@ internal sealed class SlideLibrary : IDisposable
             {
                 using var lease = _pool.Acquire(real);
                 var s = lease.Slide.Slide;
-                return new SlideSummary(name, s.Width, s.Height, s.MppX, s.MppY, s.Vendor, s.LevelCount, info.Length, false, null);
+                return new SlideListEntry(name, s.Width, s.Height, s.MppX, s.MppY, s.Vendor, s.LevelCount, info.Length, false, null);
             }
             catch (HistoException e)
             {
-                return new SlideSummary(name, 0, 0, null, null, "", 0, info.Length, false, Sanitize(e.Message));
+                return new SlideListEntry(name, 0, 0, null, null, "", 0, info.Length, false, Sanitize(e.Message));
             }
         });
         return summary with { Name = name, HasPredictions = hasPredictions };
@@ -324,9 +322,9 @@ internal sealed class SlideLibrary : IDisposable
         {
             ["folder"] = folder,
             ["heatmap"] = HeatmapLayerOf(name) is { } layer ? url + layer : null,
-            ["classmap"] = FindPredictionFile(name, "classmap.png") != null ? url + "classmap.png" : null,
-            ["overlay"] = FindPredictionFile(name, "overlay.png") != null ? url + "overlay.png" : null,
-            ["geojson"] = FindPredictionFile(name, "prediction.geojson") != null ? url + "prediction.geojson" : null,
+            ["classmap"] = FindPredictionFile(name, SlideOutputs.ClassMap) != null ? url + SlideOutputs.ClassMap : null,
+            ["overlay"] = FindPredictionFile(name, SlideOutputs.Overlay) != null ? url + SlideOutputs.Overlay : null,
+            ["geojson"] = FindPredictionFile(name, SlideOutputs.Prediction) != null ? url + SlideOutputs.Prediction : null,
             ["probabilities"] = FindPredictionFile(name, SlideOutputs.Patches) != null ? "/api/probabilities/" + UrlOf(name) : null,
         };
         try
@@ -336,7 +334,7 @@ internal sealed class SlideLibrary : IDisposable
             result["classes"] = geometry?.Classes ?? [];
             if (geometry == null)
             {
-                result["error"] = "geometry.json is missing, so the maps cannot be placed on the slide";
+                result["error"] = $"{SlideOutputs.Geometry} is missing, so the maps cannot be placed on the slide";
             }
         }
         catch (HistoException e)
@@ -346,12 +344,12 @@ internal sealed class SlideLibrary : IDisposable
             result["error"] = Sanitize(e.Message);
         }
 
-        if (result["heatmap"] is null && FindPredictionFile(name, "heatmap.png") != null)
+        if (result["heatmap"] is null && FindPredictionFile(name, SlideOutputs.Heatmap) != null)
         {
-            result["heatmapNote"] = "heatmap.png is a picture with a legend, not a map layer; run histo slide again to get heatmap-layer.png";
+            result["heatmapNote"] = $"{SlideOutputs.Heatmap} is a picture with a legend, not a map layer; run histo slide again to get {SlideOutputs.HeatmapLayer}";
         }
 
-        if (FindPredictionFile(name, "summary.json") is { } summaryPath)
+        if (FindPredictionFile(name, SlideOutputs.Summary) is { } summaryPath)
         {
             try
             {
@@ -372,12 +370,12 @@ internal sealed class SlideLibrary : IDisposable
     /// </summary>
     private string? HeatmapLayerOf(string name)
     {
-        if (FindPredictionFile(name, HeatmapLayerFile) != null)
+        if (FindPredictionFile(name, SlideOutputs.HeatmapLayer) != null)
         {
-            return HeatmapLayerFile;
+            return SlideOutputs.HeatmapLayer;
         }
 
-        if (FindPredictionFile(name, "heatmap.png") is not { } picture)
+        if (FindPredictionFile(name, SlideOutputs.Heatmap) is not { } picture)
         {
             return null;
         }
@@ -385,7 +383,7 @@ internal sealed class SlideLibrary : IDisposable
         try
         {
             return LoadGeometry(name) is { } g && Histo.Datasets.ImageSizeReader.TryReadHeaderSize(picture, out int w, out int h) && (w, h) == (g.Width, g.Height)
-                ? "heatmap.png"
+                ? SlideOutputs.Heatmap
                 : null;
         }
         catch (HistoException)
@@ -396,44 +394,27 @@ internal sealed class SlideLibrary : IDisposable
 
     private PredictionGeometry? LoadGeometry(string name)
     {
-        if (FindPredictionFile(name, "geometry.json") is not { } geometryPath)
+        if (FindPredictionFile(name, SlideOutputs.Geometry) is not { } geometryPath)
         {
             return null;
         }
 
-        return PredictionGeometry.Load(geometryPath, GeoJsonClassColors(name));
+        return PredictionGeometry.Load(geometryPath, () => GeoJsonClassColors(name));
     }
 
-    /// <summary>Class colours the prediction's GeoJSON gives (QuPath's classification colours), by class name.</summary>
+    /// <summary>Class colours the prediction's GeoJSON gives (QuPath's classification colours), by class name; null without a readable GeoJSON.</summary>
     private Dictionary<string, string>? GeoJsonClassColors(string name)
     {
-        if (FindPredictionFile(name, "prediction.geojson") is not { } path)
+        if (FindPredictionFile(name, SlideOutputs.Prediction) is not { } path)
         {
             return null;
         }
 
         try
         {
-            using var stream = File.OpenRead(path);
-            using var doc = JsonDocument.Parse(stream);
-            var colors = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("features", out var features) && features.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var f in features.EnumerateArray())
-                {
-                    if (f.ValueKind == JsonValueKind.Object && f.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object
-                        && p.TryGetProperty("classification", out var c) && c.ValueKind == JsonValueKind.Object
-                        && c.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
-                        && c.TryGetProperty("color", out var col) && ClassColors.Parse(col) is { } hex)
-                    {
-                        colors.TryAdd(n.GetString()!, hex);
-                    }
-                }
-            }
-
-            return colors;
+            return AnnotationLayers.ColorsByLabel(path);
         }
-        catch (JsonException)
+        catch (HistoException)
         {
             return null; // reported when the annotations are read
         }
@@ -541,39 +522,5 @@ internal sealed class SlideLibrary : IDisposable
         {
             return new Dictionary<string, string>(StringComparer.Ordinal); // the geometry's error is reported with the prediction
         }
-    }
-
-    /// <summary>A ground-truth annotation file as a polygon layer: classified regions under their class name, others under their own label.</summary>
-    private static AnnotationLayer ReadTruthAnnotations(string path, IReadOnlyDictionary<string, string> predictionColors)
-    {
-        var set = CoreAnnotations.AnnotationReader.Read(path, CoreAnnotations.LabelMap.Bach);
-        var polygons = new List<AnnotationPolygon>();
-        foreach (var annotation in set.Annotations)
-        {
-            string label = annotation.ClassCode is { } code ? set.LabelMap.ClassName(code) : annotation.Label;
-            string color = predictionColors.TryGetValue(label, out var c) ? c : ClassColors.Default(label, annotation.ClassCode ?? polygons.Count);
-            foreach (var polygon in annotation.Polygons)
-            {
-                var rings = new List<double[]> { Flatten(polygon.Exterior) };
-                rings.AddRange(polygon.Holes.Select(Flatten));
-                polygons.Add(new AnnotationPolygon(label, color, rings));
-            }
-        }
-
-        int skipped = set.Warnings.Count(w => w.Kind is CoreAnnotations.AnnotationWarningKind.TooFewVertices or CoreAnnotations.AnnotationWarningKind.InvalidCoordinates
-            or CoreAnnotations.AnnotationWarningKind.UnsupportedGeometry);
-        return new AnnotationLayer("ground truth", Path.GetFileName(path), polygons, skipped);
-    }
-
-    private static double[] Flatten(CoreAnnotations.Level0Point[] ring)
-    {
-        var xy = new double[ring.Length * 2];
-        for (int i = 0; i < ring.Length; i++)
-        {
-            xy[2 * i] = ring[i].X;
-            xy[2 * i + 1] = ring[i].Y;
-        }
-
-        return xy;
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Histo.Outputs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -360,26 +361,12 @@ public sealed class ViewerServer : IAsyncDisposable
 
     private async Task PredictionAsync(HttpContext context)
     {
-        string path = RouteName(context, "path");
-        int slash = path.LastIndexOf('/');
-        if (slash <= 0)
+        if (await SlideFileRequestAsync(context).ConfigureAwait(false) is not { } request)
         {
-            await PlainAsync(context, StatusCodes.Status404NotFound, "not found").ConfigureAwait(false);
             return;
         }
 
-        string name = path[..slash], file = path[(slash + 1)..];
-        if (!_library.IsSlide(name))
-        {
-            await NotFoundAsync(context, name).ConfigureAwait(false);
-            return;
-        }
-
-        if (!TryParseHidden(context, out var hidden))
-        {
-            await PlainAsync(context, StatusCodes.Status400BadRequest, "hide must list class indices separated by commas, e.g. ?hide=0,2").ConfigureAwait(false);
-            return;
-        }
+        var (name, file, hidden) = request;
 
         if (await _library.GetPredictionFileAsync(name, file, hidden).ConfigureAwait(false) is not { } found)
         {
@@ -393,26 +380,12 @@ public sealed class ViewerServer : IAsyncDisposable
 
     private async Task TruthMaskAsync(HttpContext context)
     {
-        string path = RouteName(context, "path");
-        int slash = path.LastIndexOf('/');
-        if (slash <= 0)
+        if (await SlideFileRequestAsync(context).ConfigureAwait(false) is not { } request)
         {
-            await PlainAsync(context, StatusCodes.Status404NotFound, "not found").ConfigureAwait(false);
             return;
         }
 
-        string name = path[..slash], file = path[(slash + 1)..];
-        if (!_library.IsSlide(name))
-        {
-            await NotFoundAsync(context, name).ConfigureAwait(false);
-            return;
-        }
-
-        if (!TryParseHidden(context, out var hidden))
-        {
-            await PlainAsync(context, StatusCodes.Status400BadRequest, "hide must list class indices separated by commas, e.g. ?hide=0,2").ConfigureAwait(false);
-            return;
-        }
+        var (name, file, hidden) = request;
 
         if (await _library.GetTruthMaskAsync(name, file, hidden).ConfigureAwait(false) is not { } png)
         {
@@ -422,6 +395,36 @@ public sealed class ViewerServer : IAsyncDisposable
 
         context.Response.Headers.CacheControl = "no-cache";
         await WriteAsync(context, "image/png", png).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A request for a file of a slide (<c>{slide}/{file}?hide=...</c>): the slide, the file name and the hidden classes;
+    /// null when the reply (404 for no such slide, 400 for a bad <c>hide</c>) has been written.
+    /// </summary>
+    private async Task<(string Name, string File, IReadOnlySet<int> Hidden)?> SlideFileRequestAsync(HttpContext context)
+    {
+        string path = RouteName(context, "path");
+        int slash = path.LastIndexOf('/');
+        if (slash <= 0)
+        {
+            await PlainAsync(context, StatusCodes.Status404NotFound, "not found").ConfigureAwait(false);
+            return null;
+        }
+
+        string name = path[..slash], file = path[(slash + 1)..];
+        if (!_library.IsSlide(name))
+        {
+            await NotFoundAsync(context, name).ConfigureAwait(false);
+            return null;
+        }
+
+        if (!TryParseHidden(context, out var hidden))
+        {
+            await PlainAsync(context, StatusCodes.Status400BadRequest, "hide must list class indices separated by commas, e.g. ?hide=0,2").ConfigureAwait(false);
+            return null;
+        }
+
+        return (name, file, hidden);
     }
 
     private async Task ProbabilitiesAsync(HttpContext context)
@@ -441,7 +444,7 @@ public sealed class ViewerServer : IAsyncDisposable
 
         if (_library.ProbabilitiesAt(name, x, y) is not { } found)
         {
-            await PlainAsync(context, StatusCodes.Status404NotFound, $"no prediction with a patch table (patches.csv) and geometry.json for {name}").ConfigureAwait(false);
+            await PlainAsync(context, StatusCodes.Status404NotFound, $"no prediction with a patch table ({SlideOutputs.Patches}) and {SlideOutputs.Geometry} for {name}").ConfigureAwait(false);
             return;
         }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Histo.Imaging;
 using Histo.Inference;
 using Histo.Learning.Models;
+using Histo.Maps;
 using Histo.Models;
 using Histo.Patches;
 using Histo.Slides;

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Histo.Inference;
+using Histo.Outputs;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Histo.Inference;
 using Histo.Learning.Models;
+using Histo.Maps;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -5,7 +5,9 @@ using Histo.Annotations;
 using Histo.Cli.Rendering;
 using Histo.Inference;
 using Histo.Learning.Models;
+using Histo.Maps;
 using Histo.Models;
+using Histo.Outputs;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

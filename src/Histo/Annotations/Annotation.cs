@@ -63,6 +63,12 @@ public sealed record Annotation(string Label, int? ClassCode, IReadOnlyList<Anno
     /// area in µm² and mean class probability; empty when none.
     /// </summary>
     public IReadOnlyList<AnnotationMeasurement> Measurements { get; init; } = [];
+
+    /// <summary>
+    /// The display colour the file gives the object (GeoJSON <c>properties.classification.color</c>, as QuPath writes
+    /// it), <c>#rrggbb</c>; null when it gives none.
+    /// </summary>
+    public string? Color { get; init; }
 }
 
 /// <summary>One named figure of an annotation, as QuPath's measurement list holds it.</summary>

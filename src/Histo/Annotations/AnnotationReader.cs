@@ -402,12 +402,12 @@ internal sealed class AnnotationBuilder(LabelMap labelMap)
     }
 
     /// <summary>Adds one object; with no valid polygon it is counted but not kept (the reason is already a warning).</summary>
-    public void Add(string id, string label, List<AnnotationPolygon> polygons, int? forcedCode, IReadOnlyList<AnnotationMeasurement>? measurements = null)
+    public void Add(string id, string label, List<AnnotationPolygon> polygons, int? forcedCode, IReadOnlyList<AnnotationMeasurement>? measurements = null, string? color = null)
     {
         _seen++;
         if (polygons.Count > 0)
         {
-            _annotations.Add(new Annotation(label, forcedCode ?? labelMap.Resolve(label), polygons, id) { Measurements = measurements ?? [] });
+            _annotations.Add(new Annotation(label, forcedCode ?? labelMap.Resolve(label), polygons, id) { Measurements = measurements ?? [], Color = color });
         }
     }
 

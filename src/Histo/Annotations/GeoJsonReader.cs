@@ -7,8 +7,9 @@ namespace Histo.Annotations;
 /// GeoJSON as QuPath writes it: a FeatureCollection (or a bare array of Features, or one Feature) whose Polygon and
 /// MultiPolygon geometries hold level-0 pixel coordinates; the label is <c>properties.classification.name</c>
 /// (else <c>properties.name</c>); <c>properties.measurements</c>, as QuPath writes it (an object of name → number, or
-/// a list of <c>{"name", "value"}</c>), becomes <see cref="Annotation.Measurements"/>. Points, lines and other
-/// geometries are skipped with a warning.
+/// a list of <c>{"name", "value"}</c>), becomes <see cref="Annotation.Measurements"/>, and
+/// <c>properties.classification.color</c> <see cref="Annotation.Color"/>. Points, lines and other geometries are
+/// skipped with a warning.
 /// </summary>
 internal static class GeoJsonReader
 {
@@ -64,6 +65,7 @@ internal static class GeoJsonReader
         JsonElement geometry = feature;
         string label = "";
         List<AnnotationMeasurement>? measurements = null;
+        string? color = null;
         string id = string.Create(CultureInfo.InvariantCulture, $"feature {index}");
         if (TypeOf(feature) == "Feature")
         {
@@ -74,6 +76,7 @@ internal static class GeoJsonReader
 
             label = LabelOf(feature);
             measurements = MeasurementsOf(feature);
+            color = ColorOf(feature);
             if (!feature.TryGetProperty("geometry", out geometry) || geometry.ValueKind != JsonValueKind.Object)
             {
                 builder.Warn(AnnotationWarningKind.UnsupportedGeometry, id, $"{id} ('{label}') has no geometry: skipped");
@@ -83,8 +86,16 @@ internal static class GeoJsonReader
 
         var polygons = new List<AnnotationPolygon>();
         AddGeometry(geometry, id, label, builder, polygons, name, depth: 0);
-        builder.Add(id, label, polygons, null, measurements);
+        builder.Add(id, label, polygons, null, measurements, color);
     }
+
+    /// <summary>The colour of a Feature's classification (QuPath's <c>[r, g, b]</c> or packed integer, or <c>#rrggbb</c>), as <c>#rrggbb</c>.</summary>
+    private static string? ColorOf(JsonElement feature) =>
+        feature.TryGetProperty("properties", out var props) && props.ValueKind == JsonValueKind.Object
+        && props.TryGetProperty("classification", out var c) && c.ValueKind == JsonValueKind.Object
+        && c.TryGetProperty("color", out var color) && IO.ColorText.Parse(color) is { } rgb
+            ? Bach.ClassPalette.ToHex(rgb)
+            : null;
 
     /// <summary>The numeric measurements of a Feature (others are ignored).</summary>
     private static List<AnnotationMeasurement>? MeasurementsOf(JsonElement feature)

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Histo.Masks;
+using Histo.Maps;
 using OpenCvSharp;
 
 namespace Histo.Annotations;

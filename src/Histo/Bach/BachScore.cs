@@ -1,4 +1,4 @@
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Scoring;
 
 namespace Histo.Bach;

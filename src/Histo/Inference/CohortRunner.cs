@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Histo.Outputs;
 
 namespace Histo.Inference;
 

@@ -3,7 +3,7 @@ using Histo.Annotations;
 using Histo.Bach;
 using Histo.Imaging;
 using Histo.IO;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Models;
 using Histo.Patches;
 using Histo.Slides;

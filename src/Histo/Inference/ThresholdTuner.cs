@@ -1,7 +1,7 @@
 using System.Globalization;
 using Histo.Annotations;
 using Histo.Imaging;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Scoring;
 
 namespace Histo.Inference;

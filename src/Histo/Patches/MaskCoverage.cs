@@ -1,4 +1,4 @@
-using Histo.Masks;
+using Histo.Maps;
 
 namespace Histo.Patches;
 

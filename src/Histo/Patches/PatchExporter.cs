@@ -1,7 +1,7 @@
 using System.Globalization;
 using Histo.Imaging;
 using Histo.IO;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Slides;
 using Histo.Tissue;
 

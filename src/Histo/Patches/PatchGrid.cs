@@ -1,6 +1,6 @@
 using System.Collections;
 using System.Globalization;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Slides;
 
 namespace Histo.Patches;

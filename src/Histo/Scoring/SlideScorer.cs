@@ -2,7 +2,7 @@ using System.Globalization;
 using Histo.Annotations;
 using Histo.Bach;
 using Histo.Imaging;
-using Histo.Masks;
+using Histo.Maps;
 
 namespace Histo.Scoring;
 

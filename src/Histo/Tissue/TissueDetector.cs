@@ -1,6 +1,6 @@
 using System.Globalization;
 using Histo.Imaging;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Slides;
 using OpenCvSharp;
 

@@ -1,5 +1,5 @@
 using Histo.Imaging;
-using Histo.Masks;
+using Histo.Maps;
 
 namespace Histo.Tissue;
 

@@ -105,6 +105,21 @@ public class AnnotationReaderTests
     }
 
     [Fact]
+    public void Geojson_classification_colours_are_read_in_the_qupath_forms()
+    {
+        static string Feature(string color) =>
+            "{\"type\": \"Feature\", \"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[[0, 0], [10, 0], [10, 10], [0, 0]]]}, "
+            + "\"properties\": {\"classification\": {\"name\": \"Benign\"" + color + "}}}";
+        var set = ParseText("{\"type\": \"FeatureCollection\", \"features\": [" + string.Join(", ",
+            Feature(", \"color\": [200, 0, 5]"), Feature(", \"color\": -16711936"), Feature(", \"color\": \"#ABC\""),
+            Feature(", \"color\": \"red\""), Feature("")) + "]}");
+        Assert.Equal(new string?[] { "#c80005", "#00ff00", "#aabbcc", null, null }, set.Annotations.Select(a => a.Color).ToArray());
+
+        // Aperio XML carries no colour the reader takes.
+        Assert.All(ParseText(Aperio(("1", "Benign", Rect(0, 0, 10, 10), "", ""))).Annotations, a => Assert.Null(a.Color));
+    }
+
+    [Fact]
     public void Label_may_sit_in_region_attributes_or_the_layer_and_negative_regions_are_unannotated()
     {
         string xml = Aperio(

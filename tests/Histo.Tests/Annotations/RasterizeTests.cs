@@ -1,5 +1,5 @@
 using Histo.Annotations;
-using Histo.Masks;
+using Histo.Maps;
 using static Histo.Tests.Annotations.AnnotationTestData;
 
 namespace Histo.Tests.Annotations;

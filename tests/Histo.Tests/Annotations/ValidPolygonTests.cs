@@ -1,5 +1,5 @@
 using Histo.Annotations;
-using Histo.Masks;
+using Histo.Maps;
 
 namespace Histo.Tests.Annotations;
 

@@ -1,7 +1,7 @@
 using Histo.Annotations;
 using Histo.Bach;
 using Histo.Imaging;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Scoring;
 
 namespace Histo.Tests.Annotations;

@@ -1,4 +1,5 @@
 using Histo.Inference;
+using Histo.Maps;
 
 namespace Histo.Tests.Inference;
 

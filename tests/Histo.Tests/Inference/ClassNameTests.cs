@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Models;
+using Histo.Outputs;
 using Histo.Tests.Cli;
 using Histo.Tests.Training;
 

@@ -4,7 +4,8 @@ using System.Text.Json;
 using Histo.Bach;
 using Histo.Imaging;
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
+using Histo.Outputs;
 using Histo.Scoring;
 using Histo.Slides;
 using SkiaSharp;
@@ -249,8 +250,8 @@ public sealed class MapPictureTests
         return count;
     }
 
-    private static (byte R, byte G, byte B) Rgb(string hex) =>
-        (byte.Parse(hex.AsSpan(1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+    private static (byte R, byte G, byte B) Rgb(string? hex) =>
+        hex is null ? throw new ArgumentNullException(nameof(hex), "a class without a colour") : (byte.Parse(hex.AsSpan(1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture),
          byte.Parse(hex.AsSpan(3, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture),
          byte.Parse(hex.AsSpan(5, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
 

@@ -1,5 +1,5 @@
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Models;
 using Histo.Patches;
 using Histo.Slides;
@@ -47,6 +47,6 @@ internal static class PipelineMaps
 
         var codes = card.HasBachCodes ? card.BachCodes! : Enumerable.Range(0, card.Classes.Count).ToList();
         var resolution = new ResolvedResolution(Resolution.Mpp(card.Mpp ?? 4), cellLevel0Pixels / card.PatchSizePixels, slide.MppX * cellLevel0Pixels / card.PatchSizePixels, null);
-        return SlideInference.BuildResult(slidePath, card, geometry, patches, cellInRegion ?? ((_, _) => true), ClassMapRule.Argmax, codes, slide.MppX, slide.MppY, resolution, []);
+        return SlideInferenceResult.FromPatches(slidePath, card, geometry, patches, cellInRegion ?? ((_, _) => true), ClassMapRule.Argmax, codes, slide.MppX, slide.MppY, resolution, []);
     }
 }

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Histo.Annotations;
 using Histo.Inference;
+using Histo.Maps;
+using Histo.Outputs;
 using Histo.Tests.Annotations;
 
 namespace Histo.Tests.Inference;

@@ -3,8 +3,9 @@ using System.Text.Json;
 using Histo.Annotations;
 using Histo.Imaging;
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Models;
+using Histo.Outputs;
 using Histo.Scoring;
 using Histo.Slides;
 
@@ -308,8 +309,8 @@ public sealed class SlideInferenceTests
         double downsample = Histo.Patches.Resolution.Mpp(4).Resolve(slide).Level0Downsample;
         int stride = SlideInference.DefaultStridePixels(card, downsample, slide.MppX, slide.MppY, slide.Width, slide.Height);
         double CellMicrons(int s) => Math.Max(
-            (double)slide.Width / SlideInference.MapCells(slide.Width, s * downsample) * slide.MppX!.Value,
-            (double)slide.Height / SlideInference.MapCells(slide.Height, s * downsample) * slide.MppY!.Value);
+            (double)slide.Width / MapAggregation.MapCells(slide.Width, s * downsample) * slide.MppX!.Value,
+            (double)slide.Height / MapAggregation.MapCells(slide.Height, s * downsample) * slide.MppY!.Value);
 
         // 25 px is 100 µm, but 1108 µm across in 11 whole cells makes them 100.7 µm: the default steps 24 px.
         Assert.Equal(24, stride);
@@ -319,7 +320,7 @@ public sealed class SlideInferenceTests
         using var model = SlideTestModel.Load();
         var result = new SlideInference(model, new SlideInferenceOptions { ReaderThreads = 2 }).Run(slide);
         Assert.Equal(CellMicrons(24), result.CellSizeMicrons!.Value, 9);
-        Assert.Equal((SlideInference.MapCells(slide.Width, 24 * downsample), SlideInference.MapCells(slide.Height, 24 * downsample)),
+        Assert.Equal((MapAggregation.MapCells(slide.Width, 24 * downsample), MapAggregation.MapCells(slide.Height, 24 * downsample)),
             (result.Geometry.Width, result.Geometry.Height));
         Assert.All(result.Patches, p => Assert.Equal(Math.Round(64 * downsample), p.Level0Size)); // patches keep their size and overlap
         var columns = result.Patches.Select(p => p.Level0X).Distinct().Order().ToList();
@@ -369,7 +370,7 @@ public sealed class SlideInferenceTests
         saved.Save(copy);
         using var crops = SlideTestModel.Load(copy);
         var byDefault = new SlideInference(crops, new SlideInferenceOptions { ReaderThreads = 2 }).Run(slide);
-        Assert.Equal(SlideInference.MapCells(slide.Width, 20 * downsample), byDefault.Geometry.Width);
+        Assert.Equal(MapAggregation.MapCells(slide.Width, 20 * downsample), byDefault.Geometry.Width);
     }
 
     [Fact]

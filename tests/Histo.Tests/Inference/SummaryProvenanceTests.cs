@@ -3,6 +3,7 @@ using System.Text.Json;
 using Histo.Imaging;
 using Histo.Inference;
 using Histo.Learning.Models;
+using Histo.Outputs;
 using Histo.Slides;
 using Histo.Tests.Cli;
 

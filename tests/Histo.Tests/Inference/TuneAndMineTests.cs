@@ -3,8 +3,9 @@ using Histo.Bach;
 using Histo.Datasets;
 using Histo.Imaging;
 using Histo.Inference;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Models;
+using Histo.Outputs;
 using Histo.Scoring;
 using Histo.Tests.Cli;
 

@@ -1,4 +1,4 @@
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Patches;
 using Histo.Slides;
 using Histo.Tissue;

@@ -1,4 +1,4 @@
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Patches;
 
 namespace Histo.Tests.Patches;

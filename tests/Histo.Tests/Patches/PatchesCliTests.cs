@@ -1,5 +1,6 @@
 using System.Globalization;
 using Histo.Imaging;
+using Histo.Maps;
 using Histo.Patches;
 using Histo.Slides;
 using Histo.Tests.Cli;
@@ -201,7 +202,7 @@ public class PatchesCliTests
     public void Exporter_reports_progress_and_labels_through_the_raster_mask_seam()
     {
         using var slide = Slide.Open(TestPaths.A01Window);
-        var labels = Histo.Masks.RasterMask.Load(TestPaths.A01Labels, slide.Width, slide.Height);
+        var labels = Histo.Maps.RasterMask.Load(TestPaths.A01Labels, slide.Width, slide.Height);
         string dir = TestPaths.NewTempDirectory();
         var exporter = new PatchExporter(new PatchExportOptions { SizePixels = 500, MinTissueFraction = 0.5, LabelRule = LabelRule.Majority });
         string csvPath = Path.Combine(dir, "p.csv");

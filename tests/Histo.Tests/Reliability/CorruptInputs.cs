@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Histo.Bach;
 using Histo.Imaging;
-using Histo.Masks;
+using Histo.Maps;
 
 namespace Histo.Tests.Reliability;
 

@@ -4,7 +4,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
 using Histo.Imaging;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Tests.Inference;
 using static TorchSharp.torch;
 

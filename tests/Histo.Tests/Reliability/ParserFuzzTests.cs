@@ -8,7 +8,7 @@ using Histo.Datasets;
 using Histo.Learning;
 using Histo.Learning.Models;
 using Histo.Learning.Onnx;
-using Histo.Masks;
+using Histo.Maps;
 using Xunit.Abstractions;
 
 namespace Histo.Tests.Reliability;

@@ -1,4 +1,5 @@
 using Histo.Bach;
+using Histo.Maps;
 using Histo.Scoring;
 
 namespace Histo.Tests.Scoring;
@@ -86,7 +87,7 @@ public class BachScoreTests
     {
         Assert.Contains("differ in size", Assert.Throws<ScoringException>(() => BachScore.Compute([0, 1], [0])).Message, StringComparison.Ordinal);
         var e = Assert.Throws<ScoringException>(() => BachScore.Compute(
-            new Histo.Masks.RasterMask(3, 2, 1, 1, [0, 0, 0, 0, 7, 0]), new Histo.Masks.RasterMask(3, 2, 1, 1)));
+            new Histo.Maps.RasterMask(3, 2, 1, 1, [0, 0, 0, 0, 7, 0]), new Histo.Maps.RasterMask(3, 2, 1, 1)));
         Assert.Contains("prediction pixel (1, 1) holds 7", e.Message, StringComparison.Ordinal);
         Assert.Contains("truth pixel 0 holds 4", Assert.Throws<ScoringException>(() => BachScore.Compute([0], [4])).Message, StringComparison.Ordinal);
     }

@@ -1,6 +1,6 @@
 using Histo.Annotations;
 using Histo.Bach;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Scoring;
 
 namespace Histo.Tests.Scoring;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Histo.Annotations;
 using Histo.Bach;
 using Histo.Imaging;
-using Histo.Masks;
+using Histo.Maps;
 using Histo.Tests.Cli;
 using static Histo.Tests.Annotations.AnnotationTestData;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Histo.Imaging;
+using Histo.Maps;
+using Histo.Outputs;
 using Xunit.Abstractions;
 
 namespace Histo.Tests.Viewer;
@@ -103,7 +105,7 @@ public class ViewerBrowserTests(ViewerFixture fx, ITestOutputHelper output)
             Directory.CreateDirectory(shots);
             File.Copy(TestPaths.CmuSmall, Path.Combine(served, "cmu-1-small-region.svs"));
             var result = Histo.Tests.Inference.PipelineMaps.Checkered(Path.Combine(served, "cmu-1-small-region.svs"));
-            Histo.Inference.SlideOutputs.Write(predictions, result, new Histo.Inference.SlideProvenance("checkered"));
+            Histo.Outputs.SlideOutputs.Write(predictions, result, new Histo.Outputs.SlideProvenance("checkered"));
             var g = result.Geometry;
             var cells = new[] { (1, 1), (g.Width - 2, 1), (1, g.Height - 2), (g.Width - 2, g.Height - 2), (g.Width / 2, g.Height / 2), (g.Width / 3, 2 * g.Height / 3) };
             var samples = cells.Select(c => new[] { (c.Item1 + 0.5) * g.Level0PerPixelX, (c.Item2 + 0.5) * g.Level0PerPixelY }).ToArray();
@@ -120,7 +122,7 @@ public class ViewerBrowserTests(ViewerFixture fx, ITestOutputHelper output)
             Assert.Empty(report.GetProperty("failedResponses").EnumerateArray());
             Assert.Equal(["heatmap", "classmap"], report.GetProperty("kindsOffered").EnumerateArray().Select(e => e.GetString()!).ToArray());
 
-            var heatColours = Histo.Inference.MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
+            var heatColours = Histo.Maps.MapRendering.ColorizeIntensity(result.Intensity.Select(v => (float)v).ToArray(), g.Width, g.Height);
             using var http = new HttpClient { BaseAddress = server.Address };
             using var described = JsonDocument.Parse(await http.GetStringAsync("/api/slides/cmu-1-small-region.svs"));
             var classColours = described.RootElement.GetProperty("prediction").GetProperty("classes").EnumerateArray()

@@ -78,7 +78,7 @@ public class ViewerPartsTests
                  {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[1,1],[2,2]]]},"properties":{"name":"too small"}}
                 ]}
                 """);
-            var layer = AnnotationReader.ReadGeoJson(path, "annotation");
+            var layer = AnnotationLayers.FromGeoJson(path, "annotation");
             Assert.Equal(2, layer.Polygons.Count);
             Assert.Equal(2, layer.Skipped);
             Assert.Equal(2, layer.Polygons[1].Rings.Count);
@@ -100,7 +100,7 @@ public class ViewerPartsTests
         {
             string path = Path.Combine(dir, name);
             File.WriteAllText(path, content);
-            var e = Assert.Throws<PredictionFormatException>(() => AnnotationReader.ReadGeoJson(path, "annotation"));
+            var e = Assert.Throws<PredictionFormatException>(() => AnnotationLayers.FromGeoJson(path, "annotation"));
             Assert.StartsWith(name + ":", e.Message, StringComparison.Ordinal);
         }
         finally

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Histo.Imaging;
 using Histo.Inference;
+using Histo.Outputs;
 using Histo.Viewer;
 using Xunit.Abstractions;
 

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using Histo.Bach;
 using Histo.IO;
 
-namespace Histo.Masks;
+namespace Histo.Maps;
 
 /// <summary>
 /// How a map (class map, BACH map, heatmap) lies over its slide: the map is <see cref="Width"/> x <see cref="Height"/>
@@ -16,8 +17,11 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
     /// <summary>The usual file name.</summary>
     public const string FileName = "geometry.json";
 
-    /// <summary>Display colour of each class (<c>#rrggbb</c>), stored as <c>class_colors</c>; null when not known.</summary>
-    public IReadOnlyList<string>? ClassColors { get; init; }
+    /// <summary>
+    /// Display colour of each class (<c>#rrggbb</c>, in class order), stored as <c>class_colors</c>; null when the
+    /// file gives none, and an entry is null where the file gives no colour for that class.
+    /// </summary>
+    public IReadOnlyList<string?>? ClassColors { get; init; }
 
     private const int MaxFileBytes = 1 << 20;
 
@@ -65,9 +69,16 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
             if (ClassColors != null)
             {
                 w.WriteStartArray("class_colors");
-                foreach (string color in ClassColors)
+                foreach (string? color in ClassColors)
                 {
-                    w.WriteStringValue(color);
+                    if (color is null)
+                    {
+                        w.WriteNullValue();
+                    }
+                    else
+                    {
+                        w.WriteStringValue(color);
+                    }
                 }
 
                 w.WriteEndArray();
@@ -100,40 +111,58 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
         return Parse(json, path);
     }
 
-    /// <summary>Parses the JSON document; <paramref name="name"/> is used in messages.</summary>
+    /// <summary>
+    /// Parses the JSON document; <paramref name="name"/> is used in messages. <c>classes</c> (or <c>class_names</c>)
+    /// holds names, or objects with a <c>name</c> and an optional <c>color</c>; colours (there or in
+    /// <c>class_colors</c>) may be written in any form <see cref="ColorText"/> reads, and one that is not a colour gives
+    /// none. <c>width</c> and <c>height</c> are whole numbers (<c>20</c> or <c>20.0</c>); trailing commas are accepted.
+    /// </summary>
     /// <exception cref="MapGeometryException">Not JSON, a field missing or out of range.</exception>
     public static MapGeometry Parse(string json, string name = "geometry.json")
     {
         ArgumentNullException.ThrowIfNull(json);
         try
         {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16, AllowTrailingCommas = true });
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw new MapGeometryException($"{name}: expected one JSON object");
             }
 
+            // The colours of class_colors, then a class object's own colour in its place.
+            var colors = root.TryGetProperty("class_colors", out var cc) && cc.ValueKind == JsonValueKind.Array
+                ? cc.EnumerateArray().Select(ColorHex).ToList()
+                : null;
             var classes = new List<string>();
-            if (root.TryGetProperty("classes", out var c))
+            if (root.TryGetProperty("classes", out var c) || root.TryGetProperty("class_names", out c))
             {
-                if (c.ValueKind != JsonValueKind.Array || c.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+                if (c.ValueKind != JsonValueKind.Array)
                 {
                     throw new MapGeometryException($"{name}: \"classes\" must be an array of class names");
                 }
 
-                classes.AddRange(c.EnumerateArray().Select(e => e.GetString()!));
-            }
-
-            List<string>? colors = null;
-            if (root.TryGetProperty("class_colors", out var cc))
-            {
-                if (cc.ValueKind != JsonValueKind.Array || cc.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+                foreach (var item in c.EnumerateArray())
                 {
-                    throw new MapGeometryException($"{name}: \"class_colors\" must be an array of #rrggbb colours");
-                }
+                    string className = item.ValueKind switch
+                    {
+                        JsonValueKind.String => item.GetString()!,
+                        JsonValueKind.Object when item.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String => n.GetString()!,
+                        _ => throw new MapGeometryException($"{name}: \"classes\" must be an array of class names (or objects with a \"name\")"),
+                    };
+                    if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("color", out var own) && ColorHex(own) is { } hex)
+                    {
+                        colors ??= [];
+                        while (colors.Count <= classes.Count)
+                        {
+                            colors.Add(null);
+                        }
 
-                colors = [.. cc.EnumerateArray().Select(e => e.GetString()!)];
+                        colors[classes.Count] = hex;
+                    }
+
+                    classes.Add(className);
+                }
             }
 
             var geometry = new MapGeometry(Number(root, "level0_x", name), Number(root, "level0_y", name),
@@ -147,6 +176,8 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
             throw new MapGeometryException($"{name}: not valid JSON ({InputFile.ParserDetail(e.Message)})", e);
         }
     }
+
+    private static string? ColorHex(JsonElement value) => ColorText.Parse(value) is { } rgb ? ClassPalette.ToHex(rgb) : null;
 
     private void Validate(string name)
     {
@@ -165,13 +196,14 @@ public sealed record MapGeometry(double Level0X, double Level0Y, double Level0Wi
     }
 
     private static double Number(JsonElement root, string field, string name) =>
-        root.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number
-            ? v.GetDouble()
+        root.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d)
+            ? d
             : throw new MapGeometryException($"{name}: missing number \"{field}\"");
 
     private static int Integer(JsonElement root, string field, string name) =>
-        root.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i)
-            ? i
+        root.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d)
+            && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue
+            ? (int)d
             : throw new MapGeometryException($"{name}: missing integer \"{field}\"");
 }
 

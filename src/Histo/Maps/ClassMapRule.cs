@@ -1,4 +1,4 @@
-namespace Histo.Inference;
+namespace Histo.Maps;
 
 /// <summary>
 /// How per-class probabilities become one class per map cell, and the seed's 0..1 intensity heatmap.

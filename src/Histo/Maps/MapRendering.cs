@@ -4,7 +4,7 @@ using Histo.Imaging;
 using OpenCvSharp;
 using SkiaSharp;
 
-namespace Histo.Inference;
+namespace Histo.Maps;
 
 /// <summary>
 /// Turns prediction maps into pictures: coloured maps, enlarged maps, an overlay on a thumbnail, and a legend strip
@@ -45,23 +45,51 @@ public static class MapRendering
     /// <summary>Colours a class map (value = class index, 255 = no tissue), transparent where no tissue.</summary>
     public static RgbaImage ColorizeClasses(ReadOnlySpan<byte> classMap, int width, int height, IReadOnlyList<int>? bachCodes)
     {
+        var colors = new (byte R, byte G, byte B)?[255];
+        for (int k = 0; k < colors.Length; k++)
+        {
+            colors[k] = ClassPalette.ColorOfClass(k, bachCodes);
+        }
+
+        return ColorizeClasses(classMap, width, height, colors);
+    }
+
+    /// <summary>
+    /// Colours a class map (or a label mask) one pixel per cell: value k opaque in <paramref name="colors"/>[k];
+    /// values beyond the list or whose colour is null (no class, no tissue, a class switched off) transparent.
+    /// </summary>
+    public static RgbaImage ColorizeClasses(ReadOnlySpan<byte> classMap, int width, int height, IReadOnlyList<(byte R, byte G, byte B)?> colors)
+    {
+        ArgumentNullException.ThrowIfNull(colors);
+        var lut = new byte[256 * 4];
+        for (int k = 0; k < Math.Min(256, colors.Count); k++)
+        {
+            if (colors[k] is { } c)
+            {
+                (lut[k * 4], lut[k * 4 + 1], lut[k * 4 + 2], lut[k * 4 + 3]) = (c.R, c.G, c.B, 255);
+            }
+        }
+
         var image = new RgbaImage(width, height);
-        var p = image.Pixels;
+        var p = image.Pixels.AsSpan();
         for (int i = 0; i < width * height; i++)
         {
-            if (classMap[i] == 255)
-            {
-                continue;
-            }
-
-            var c = ClassPalette.ColorOfClass(classMap[i], bachCodes);
-            p[i * 4] = c.R;
-            p[i * 4 + 1] = c.G;
-            p[i * 4 + 2] = c.B;
-            p[i * 4 + 3] = 255;
+            lut.AsSpan(classMap[i] * 4, 4).CopyTo(p.Slice(i * 4, 4));
         }
 
         return image;
+    }
+
+    /// <summary>A map image resized to <paramref name="width"/> x <paramref name="height"/>, nearest neighbour (cells stay sharp rectangles).</summary>
+    public static RgbaImage ResizeNearest(RgbaImage image, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        using var src = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
+        using var dst = new Mat();
+        Cv2.Resize(src, dst, new Size(width, height), 0, 0, InterpolationFlags.Nearest);
+        var result = new RgbaImage(width, height);
+        System.Runtime.InteropServices.Marshal.Copy(dst.Data, result.Pixels, 0, result.Pixels.Length);
+        return result;
     }
 
     /// <summary>
@@ -82,12 +110,7 @@ public static class MapRendering
             return flat;
         }
 
-        using var src = Mat.FromPixelData(flat.Height, flat.Width, MatType.CV_8UC4, flat.Pixels);
-        using var big = new Mat();
-        Cv2.Resize(src, big, new Size(flat.Width * factor, flat.Height * factor), 0, 0, InterpolationFlags.Nearest);
-        var result = new RgbaImage(big.Cols, big.Rows);
-        System.Runtime.InteropServices.Marshal.Copy(big.Data, result.Pixels, 0, result.Pixels.Length);
-        return result;
+        return ResizeNearest(flat, flat.Width * factor, flat.Height * factor);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using Histo.Imaging;
 
-namespace Histo.Masks;
+namespace Histo.Maps;
 
 /// <summary>
 /// An 8-bit single-channel raster laid over a slide: a tissue mask (0 = background, 255 = tissue), a label mask

@@ -3,8 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Histo.IO;
+using Histo.Inference;
 
-namespace Histo.Inference;
+namespace Histo.Outputs;
 
 /// <summary>One class's figures in a cohort row.</summary>
 /// <param name="Name">Class name.</param>
