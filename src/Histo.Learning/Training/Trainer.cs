@@ -223,9 +223,7 @@ public sealed class Trainer
             Mpp = mpp,
             StainNormalization = options.StainNormalization is { } m ? m.ToString().ToLowerInvariant() : "none",
         };
-        JsonObject training = TrainingOutputs.TrainingNode(resolved, dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed);
-        training["engine"] = session.Engine?.ToJson(); // null when this process resumed a run with no epoch left to train
-        card.Training = training;
+        card.Training = TrainingCard.Node(resolved, dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed, session.Engine);
 
         using (var network = new ResNet18Variant(classes.Length, options.Dropout))
         {
