@@ -73,6 +73,18 @@ public sealed class TrainingRefusalTests
     }
 
     [Fact]
+    public void A_replacing_run_does_not_read_the_checkpoint_it_deletes()
+    {
+        string model = ModelWith(StateFile, "{");
+        File.WriteAllText(Path.Combine(model, ModelCard.FileName), "{}");
+        string data = TestPaths.NewTempDirectory();
+        var dataset = TrainingTestData.Load(TrainingTestData.WriteIdcManifest(data, patients: 3, perClass: 3));
+        new Trainer(TrainingTestData.Fast()).Run(dataset, model, new TrainingRunOptions { Force = true });
+        Assert.Equal(2, ModelCard.Load(model).Classes.Count);
+        Assert.False(Directory.Exists(Path.Combine(model, "checkpoints")));
+    }
+
+    [Fact]
     public void An_initial_model_needs_the_datasets_classes_and_weights()
     {
         string dir = TestPaths.NewTempDirectory();
