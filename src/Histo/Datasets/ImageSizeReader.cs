@@ -5,8 +5,9 @@ namespace Histo.Datasets;
 
 /// <summary>
 /// Reads an image's width and height from its header (PNG IHDR, JPEG SOF, TIFF first IFD, BMP info header) without
-/// decoding pixels, so listing thousands of patches takes a fraction of a second. Files whose header is not
-/// understood are decoded by OpenCV instead.
+/// decoding pixels, so listing thousands of patches takes a fraction of a second. The format comes from the first
+/// bytes (<see cref="ImageSignature"/>), TIFF tags from <c>TiffTags</c>. Files whose header is not understood are
+/// decoded by OpenCV instead.
 /// </summary>
 public static class ImageSizeReader
 {

@@ -3,7 +3,10 @@ using OpenCvSharp;
 
 namespace Histo.Imaging;
 
-/// <summary>Decoding and encoding of ordinary image files (PNG, JPEG, TIFF, BMP) through OpenCV.</summary>
+/// <summary>
+/// Decoding and encoding of ordinary image files (PNG, JPEG, TIFF, BMP) through OpenCV. Their extensions are
+/// <see cref="Slides.SlideFormats.ImageExtensions"/>; a file is told to be one by <see cref="ImageSignature"/>.
+/// </summary>
 public static class ImageIO
 {
     /// <summary>
