@@ -32,7 +32,7 @@ public class OutputFileSettings : CommonSettings
             return Spectre.Console.ValidationResult.Error("an output file is required: -o out.png");
         }
 
-        if (!Histo.Imaging.ImageIO.HasImageExtension(Output))
+        if (!Histo.Slides.SlideFormats.IsImageFile(Output))
         {
             return Spectre.Console.ValidationResult.Error($"output '{Output}' must end in .png, .jpg or .tif");
         }

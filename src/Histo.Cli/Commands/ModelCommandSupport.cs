@@ -99,7 +99,7 @@ public abstract class ModelSettings : CommonSettings
 
         List<string> files = [];
         foreach (string file in Directory.EnumerateFiles(Path.GetFullPath(path), "*", SearchOption.AllDirectories)
-                     .Where(ImageIO.HasImageExtension).Order(StringComparer.Ordinal))
+                     .Where(Histo.Slides.SlideFormats.IsImageFile).Order(StringComparer.Ordinal))
         {
             var kind = InputFile.KindOf(file);
             if (kind == InputFileKind.Regular)

@@ -182,14 +182,24 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
         }
     }
 
-    /// <summary>Writes the weights, the stain target and the card into <paramref name="modelDirectory"/>, each file atomically.</summary>
+    /// <summary>
+    /// Writes the model directory, each file atomically: the weights, the stain target (a stale one from an earlier
+    /// model is removed when this model has none) and the card last, so that a directory with a <c>model.json</c> is
+    /// complete. Training writes its model directory through here too.
+    /// </summary>
     public void Save(string modelDirectory)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelDirectory);
         Directory.CreateDirectory(modelDirectory);
         SaveWeights(Network, Path.Combine(modelDirectory, WeightsFileName));
+        string stainTargetPath = Path.Combine(modelDirectory, StainTargetFileName);
         if (stainTarget is not null)
         {
-            AtomicFile.WriteAllBytes(Path.Combine(modelDirectory, StainTargetFileName), ImageIO.Encode(stainTarget, ".png"));
+            AtomicFile.WriteAllBytes(stainTargetPath, ImageIO.Encode(stainTarget, ".png"));
+        }
+        else
+        {
+            File.Delete(stainTargetPath); // it would change the model's id (ComputeId hashes it)
         }
 
         Card.Save(modelDirectory);

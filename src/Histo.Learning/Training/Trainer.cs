@@ -6,7 +6,6 @@ using Histo.Color;
 using Histo.Datasets;
 using Histo.Evaluation;
 using Histo.Imaging;
-using Histo.IO;
 using Histo.Learning.Models;
 using Histo.Models;
 using Histo.Patches;
@@ -70,8 +69,9 @@ public sealed class Trainer
 
     /// <summary>
     /// Runs the cross-validation and trains the final model into <paramref name="modelDirectory"/>. All checks (dataset,
-    /// groups, leaks, readable images, --init classes, existing output) happen before anything is written.
+    /// groups, leaks, readable images, the initial model's classes, existing output) happen before anything is written.
     /// </summary>
+    /// <exception cref="TrainingRefusedException">The output directory, its checkpoint or the initial model does not allow the run.</exception>
     /// <exception cref="HistoException">Bad input; the message says what to do.</exception>
     public TrainingResult Run(Dataset dataset, string modelDirectory, TrainingRunOptions? run = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -97,13 +97,15 @@ public sealed class Trainer
             initCard = ModelCard.Load(run.InitModelDirectory);
             if (!initCard.Classes.SequenceEqual(classes, StringComparer.Ordinal))
             {
-                throw new HistoModelException(
-                    $"--init model {run.InitModelDirectory} has classes [{string.Join(", ", initCard.Classes)}] but the dataset has [{string.Join(", ", classes)}]; they must match in name and order");
+                string problem = $"model {run.InitModelDirectory} has classes [{string.Join(", ", initCard.Classes)}] but the dataset has [{string.Join(", ", classes)}]";
+                throw new TrainingRefusedException(TrainingRefusal.InitialModelClassesDiffer, run.InitModelDirectory, problem,
+                    $"the initial {problem}; they must match in name and order");
             }
 
             if (!File.Exists(Path.Combine(run.InitModelDirectory, PatchClassifier.WeightsFileName)))
             {
-                throw new HistoModelException($"--init model {run.InitModelDirectory} has no {PatchClassifier.WeightsFileName}");
+                string problem = $"model {run.InitModelDirectory} has no {PatchClassifier.WeightsFileName}";
+                throw new TrainingRefusedException(TrainingRefusal.InitialModelHasNoWeights, run.InitModelDirectory, problem, $"the initial {problem}");
             }
         }
 
@@ -113,7 +115,7 @@ public sealed class Trainer
         {
             if (run.StainTargetPath == null)
             {
-                throw new InvalidParameterException("stain normalisation needs a target image (--stain-target)");
+                throw new InvalidParameterException($"stain normalisation needs a target image ({nameof(TrainingRunOptions)}.{nameof(TrainingRunOptions.StainTargetPath)})");
             }
 
             stainTarget = ImageIO.Load(run.StainTargetPath);
@@ -147,7 +149,9 @@ public sealed class Trainer
         string recipeKey = RecipeKey(dataset, inputSize, run, crops, mixed);
         if (previous != null && previous.RecipeKey != recipeKey)
         {
-            throw new HistoException($"{modelDirectory}: the checkpoint was made with another dataset or recipe; rerun with the same arguments, or start again with --force");
+            string problem = $"{modelDirectory}: the checkpoint was made with another dataset or recipe";
+            throw new TrainingRefusedException(TrainingRefusal.CheckpointRecipeChanged, modelDirectory, problem,
+                $"{problem}; rerun with the same arguments, or start again, replacing the run");
         }
 
         torch.set_num_threads(options.Threads);
@@ -219,22 +223,15 @@ public sealed class Trainer
             Mpp = mpp,
             StainNormalization = options.StainNormalization is { } m ? m.ToString().ToLowerInvariant() : "none",
         };
-        JsonObject training = TrainingOutputs.TrainingNode(resolved, dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed);
-        training["engine"] = session.Engine?.ToJson(); // null when this process resumed a run with no epoch left to train
-        card.Training = training;
+        card.Training = TrainingCard.Node(resolved, dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed, session.Engine);
 
         using (var network = new ResNet18Variant(classes.Length, options.Dropout))
         {
             network.load(finalWeights, strict: true);
-            using var classifier = new PatchClassifier(network, card, stainTarget);
-            PatchClassifier.SaveWeights(network, Path.Combine(modelDirectory, PatchClassifier.WeightsFileName));
-            if (stainTarget != null)
-            {
-                AtomicFile.WriteAllBytes(Path.Combine(modelDirectory, PatchClassifier.StainTargetFileName), ImageIO.Encode(stainTarget, ".png"));
-            }
+            using var classifier = new PatchClassifier(network, card, stainTarget); // checks that the card fits the network
+            classifier.Save(modelDirectory); // the one model-directory writer: model.json last, so the directory is complete
         }
 
-        card.Save(modelDirectory);
         Directory.Delete(checkpointDirectory, recursive: true);
         return new TrainingResult(modelDirectory, folds, summary, options.Final, options.Final == FinalModelChoice.AllData ? state.FinalEpochs : null,
             bestFold, inputSize, elapsed, previous != null);
@@ -268,14 +265,15 @@ public sealed class Trainer
         }
 
         bool complete = File.Exists(Path.Combine(modelDirectory, ModelCard.FileName));
-        TrainingCheckpoint? state = Directory.Exists(checkpointDirectory) ? TrainingCheckpoint.TryLoad(checkpointDirectory) : null;
+        // a run that replaces the directory does not read the checkpoint it deletes (a malformed one must not stop it)
+        TrainingCheckpoint? state = Directory.Exists(checkpointDirectory) && (run.Resume || !run.Force) ? TrainingCheckpoint.TryLoad(checkpointDirectory) : null;
         if (run.Resume)
         {
             if (state == null)
             {
-                throw new HistoException(complete
-                    ? $"{modelDirectory} already holds a complete model: nothing to resume (use --force to train it again)"
-                    : $"{modelDirectory}: no interrupted run to resume (no {TrainingFiles.CheckpointDirectoryName}/{TrainingCheckpoint.FileName})");
+                throw complete
+                    ? Refused(TrainingRefusal.ModelCompleteNothingToResume, $"{modelDirectory} already holds a complete model: nothing to resume", " (replace it to train it again)")
+                    : Refused(TrainingRefusal.NothingToResume, $"{modelDirectory}: no interrupted run to resume (no {TrainingFiles.CheckpointDirectoryName}/{TrainingCheckpoint.FileName})", "");
             }
 
             return state;
@@ -283,20 +281,23 @@ public sealed class Trainer
 
         if (complete && !run.Force)
         {
-            throw new HistoException($"{modelDirectory} already holds a trained model; use --force to replace it or choose another -o");
+            throw Refused(TrainingRefusal.ModelExists, $"{modelDirectory} already holds a trained model", "; replace it or choose another model directory");
         }
 
         if (state != null && !run.Force)
         {
-            throw new HistoException($"{modelDirectory} holds an interrupted run; add --resume to continue it or --force to start again");
+            throw Refused(TrainingRefusal.InterruptedRunExists, $"{modelDirectory} holds an interrupted run", "; resume it or replace it to start again");
         }
 
         if (!complete && !run.Force && Directory.Exists(modelDirectory) && Directory.EnumerateFileSystemEntries(modelDirectory).Any())
         {
-            throw new HistoException($"{modelDirectory} exists and is not empty; choose another -o or use --force");
+            throw Refused(TrainingRefusal.OutputNotEmpty, $"{modelDirectory} exists and is not empty", "; choose another model directory or replace it");
         }
 
         return null;
+
+        TrainingRefusedException Refused(TrainingRefusal reason, string problem, string remedy) =>
+            new(reason, modelDirectory, problem, problem + remedy);
     }
 
     /// <summary>

@@ -55,14 +55,16 @@ internal sealed class TrainingCheckpoint
             var state = JsonSerializer.Deserialize<TrainingCheckpoint>(Histo.IO.InputFile.ReadAllText(path, 64L << 20, "a training checkpoint"), Options);
             if (state == null || state.Format != CurrentFormat)
             {
-                throw new HistoException($"{path}: checkpoint format is not supported by this Histo; start again with --force");
+                string problem = $"{path}: checkpoint format is not supported by this Histo";
+                throw new TrainingRefusedException(TrainingRefusal.CheckpointUnsupported, path, problem, $"{problem}; start again, replacing the run");
             }
 
             return state;
         }
         catch (JsonException e)
         {
-            throw new HistoException($"{path}: malformed checkpoint ({e.Message}); start again with --force", e);
+            string problem = $"{path}: malformed checkpoint ({e.Message})";
+            throw new TrainingRefusedException(TrainingRefusal.CheckpointMalformed, path, problem, $"{problem}; start again, replacing the run", e);
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Histo.Color;
 using Histo.Learning.Models;
 using Histo.Models;
@@ -273,33 +275,67 @@ public sealed record TrainingOptions
     }
 
     /// <summary>The recipe as JSON (for the model card and to check that a resumed run uses the same recipe).</summary>
-    public JsonObject ToJson()
+    public JsonObject ToJson() => JsonSerializer.SerializeToNode(RecipeJson.Of(this))!.AsObject();
+}
+
+/// <summary>The recipe's JSON form, in the order the model card has always listed it.</summary>
+internal record RecipeJson
+{
+    [JsonPropertyName("folds")] public int Folds { get; init; }
+    [JsonPropertyName("epochs")] public int Epochs { get; init; }
+    [JsonPropertyName("batch_size")] public int BatchSize { get; init; }
+    [JsonPropertyName("optimizer")] public string Optimizer { get; init; } = "";
+    [JsonPropertyName("learning_rate")] public double LearningRate { get; init; }
+    [JsonPropertyName("momentum")] public double? Momentum { get; init; }
+    [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; }
+    [JsonPropertyName("schedule")] public string Schedule { get; init; } = "";
+    [JsonPropertyName("warmup_epochs")] public double WarmupEpochs { get; init; }
+    [JsonPropertyName("step_epochs")] public int? StepEpochs { get; init; }
+    [JsonPropertyName("step_gamma")] public double? StepGamma { get; init; }
+    [JsonPropertyName("frozen_backbone_epochs")] public int FrozenBackboneEpochs { get; init; }
+    [JsonPropertyName("frozen_stages")] public int? FrozenStages { get; init; }
+    [JsonPropertyName("class_balancing")] public string ClassBalancing { get; init; } = "";
+    [JsonPropertyName("dropout")] public double Dropout { get; init; }
+    [JsonPropertyName("augmentation")] public string Augmentation { get; init; } = "";
+    [JsonPropertyName("stain_normalization")] public string StainNormalization { get; init; } = "";
+    [JsonPropertyName("crop_size_pixels")] public int? CropSizePixels { get; init; }
+    [JsonPropertyName("crop_stride_pixels")] public double? CropStridePixels { get; init; }
+    [JsonPropertyName("precision")] public string Precision { get; init; } = "";
+    [JsonPropertyName("seed")] public int Seed { get; init; }
+    [JsonPropertyName("final_model")] public string FinalModel { get; init; } = "";
+
+    private RecipeJson() { }
+
+    /// <summary>The JSON form of <paramref name="options"/>.</summary>
+    public static RecipeJson Of(TrainingOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var inv = CultureInfo.InvariantCulture;
-        return new JsonObject
+        bool step = options.Schedule == LearningRateSchedule.Step;
+        return new RecipeJson
         {
-            ["folds"] = Folds,
-            ["epochs"] = Epochs,
-            ["batch_size"] = BatchSize,
-            ["optimizer"] = Optimizer == OptimizerKind.AdamW ? "adamw" : "sgd-nesterov",
-            ["learning_rate"] = EffectiveLearningRate,
-            ["momentum"] = Optimizer == OptimizerKind.SgdNesterov ? Momentum : null,
-            ["weight_decay"] = WeightDecay,
-            ["schedule"] = Schedule.ToString().ToLower(inv),
-            ["warmup_epochs"] = WarmupEpochs,
-            ["step_epochs"] = Schedule == LearningRateSchedule.Step ? StepEpochs : null,
-            ["step_gamma"] = Schedule == LearningRateSchedule.Step ? StepGamma : null,
-            ["frozen_backbone_epochs"] = FrozenBackboneEpochs,
-            ["frozen_stages"] = FrozenStages,
-            ["class_balancing"] = Balancing switch { ClassBalancing.LossWeights => "loss-weights", ClassBalancing.Sampling => "sampling", _ => "none" },
-            ["dropout"] = Dropout,
-            ["augmentation"] = Augment ? "dihedral + hsv jitter + stain jitter" : "none",
-            ["stain_normalization"] = StainNormalization?.ToString().ToLower(inv) ?? "none",
-            ["crop_size_pixels"] = CropSizePixels,
-            ["crop_stride_pixels"] = CropStridePixels,
-            ["precision"] = Precision switch { TrainingPrecision.Float32 => "fp32", TrainingPrecision.BFloat16Mixed => "bf16-mixed", _ => "auto" },
-            ["seed"] = Seed,
-            ["final_model"] = Final == FinalModelChoice.BestFold ? "best-fold" : "all-data",
+            Folds = options.Folds,
+            Epochs = options.Epochs,
+            BatchSize = options.BatchSize,
+            Optimizer = options.Optimizer == OptimizerKind.AdamW ? "adamw" : "sgd-nesterov",
+            LearningRate = options.EffectiveLearningRate,
+            Momentum = options.Optimizer == OptimizerKind.SgdNesterov ? options.Momentum : null,
+            WeightDecay = options.WeightDecay,
+            Schedule = options.Schedule.ToString().ToLower(inv),
+            WarmupEpochs = options.WarmupEpochs,
+            StepEpochs = step ? options.StepEpochs : null,
+            StepGamma = step ? options.StepGamma : null,
+            FrozenBackboneEpochs = options.FrozenBackboneEpochs,
+            FrozenStages = options.FrozenStages,
+            ClassBalancing = options.Balancing switch { Training.ClassBalancing.LossWeights => "loss-weights", Training.ClassBalancing.Sampling => "sampling", _ => "none" },
+            Dropout = options.Dropout,
+            Augmentation = options.Augment ? "dihedral + hsv jitter + stain jitter" : "none",
+            StainNormalization = options.StainNormalization?.ToString().ToLower(inv) ?? "none",
+            CropSizePixels = options.CropSizePixels,
+            CropStridePixels = options.CropStridePixels,
+            Precision = options.Precision switch { TrainingPrecision.Float32 => "fp32", TrainingPrecision.BFloat16Mixed => "bf16-mixed", _ => "auto" },
+            Seed = options.Seed,
+            FinalModel = options.Final == FinalModelChoice.BestFold ? "best-fold" : "all-data",
         };
     }
 }

@@ -66,7 +66,7 @@ public static class AnnotationReader
             '{' or '[' => GeoJsonReader.Parse(text, name, labelMap),
             _ when content.Length == 0 || SniffSyntax(text) == '\0' => throw new AnnotationFormatException(name, $"{name}: empty file, no annotations"),
             _ => throw new AnnotationFormatException(name,
-                $"{name}: not an annotation file (expected Aperio or ASAP XML, or GeoJSON){(LooksLikeImage(content) ? "; it looks like an image" : "")}"),
+                $"{name}: not an annotation file (expected Aperio or ASAP XML, or GeoJSON){(Imaging.ImageSignature.Detect(content) is not null ? "; it looks like an image" : "")}"),
         };
     }
 
@@ -116,13 +116,6 @@ public static class AnnotationReader
                 return null;
         }
     }
-
-    /// <summary>True when the bytes start like a PNG, JPEG, TIFF or BMP file.</summary>
-    public static bool LooksLikeImage(ReadOnlySpan<byte> content) =>
-        content.StartsWith((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47])
-        || content.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF])
-        || content.StartsWith("II*\0"u8) || content.StartsWith("MM\0*"u8)
-        || content.StartsWith("BM"u8);
 
     internal static XmlReaderSettings SafeXmlSettings => new()
     {

@@ -284,7 +284,7 @@ public static class DatasetLoader
         // A folder holding nothing but one folder that is not itself a class folder of images (e.g. a download folder
         // around Photos/<class>/) is entered.
         while (!Directory.EnumerateFiles(root).Any() && Directory.GetDirectories(root) is [string only]
-               && !Directory.EnumerateFiles(only).Any(ImageIO.HasImageExtension))
+               && !Directory.EnumerateFiles(only).Any(SlideFormats.IsImageFile))
         {
             root = only;
         }
@@ -296,7 +296,7 @@ public static class DatasetLoader
         foreach (string file in files)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!ImageIO.HasImageExtension(file))
+            if (!SlideFormats.IsImageFile(file))
             {
                 problems.Add(new DatasetProblem(DatasetProblemKind.SkippedNonImage, file, $"{Path.GetRelativePath(root, file)}: not an image file, skipped"));
                 continue;
@@ -334,7 +334,7 @@ public static class DatasetLoader
         foreach (string folder in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
         {
             string name = Path.GetFileName(folder);
-            if (!name.StartsWith('.') && !Directory.EnumerateFiles(folder, "*", enumeration).Any(ImageIO.HasImageExtension))
+            if (!name.StartsWith('.') && !Directory.EnumerateFiles(folder, "*", enumeration).Any(SlideFormats.IsImageFile))
             {
                 problems.Add(new DatasetProblem(DatasetProblemKind.EmptyFolder, folder, $"{name}/: no image inside, so no class '{name}' from it"));
             }
@@ -397,7 +397,7 @@ public static class DatasetLoader
         {
             string file = Path.GetFullPath(Path.Combine(dir, row.Path));
             string where = string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(manifest)} line {row.LineNumber}");
-            if (!ImageIO.HasImageExtension(file))
+            if (!SlideFormats.IsImageFile(file))
             {
                 problems.Add(new DatasetProblem(DatasetProblemKind.SkippedNonImage, file, $"{where}: {row.Path} is not an image file, skipped"));
                 continue;
@@ -461,7 +461,7 @@ public static class DatasetLoader
                 {
                     var (w, h) = options.VerifyImages ? Decoded(path) : ImageSizeReader.ReadSize(path);
                     // only TIFFs carry a resolution this reads: other files are not opened a second time
-                    sizes[i] = (w, h, IsTiff(path) ? ImageFileResolution.TryReadMpp(path) : null);
+                    sizes[i] = (w, h, SlideFormats.IsTiffFile(path) ? ImageFileResolution.TryReadMpp(path) : null);
                 }
                 catch (ImageFormatException e)
                 {
@@ -488,9 +488,6 @@ public static class DatasetLoader
         var image = ImageIO.Load(path);
         return (image.Width, image.Height);
     }
-
-    private static bool IsTiff(string path) =>
-        Path.GetExtension(path).ToLowerInvariant() is ".tif" or ".tiff";
 
     private static List<DatasetClass> BuildClasses(IEnumerable<Candidate> candidates)
     {

@@ -5,8 +5,9 @@ namespace Histo.Datasets;
 
 /// <summary>
 /// Reads an image's width and height from its header (PNG IHDR, JPEG SOF, TIFF first IFD, BMP info header) without
-/// decoding pixels, so listing thousands of patches takes a fraction of a second. Files whose header is not
-/// understood are decoded by OpenCV instead.
+/// decoding pixels, so listing thousands of patches takes a fraction of a second. The format comes from the first
+/// bytes (<see cref="ImageSignature"/>), TIFF tags from <c>TiffTags</c>. Files whose header is not understood are
+/// decoded by OpenCV instead.
 /// </summary>
 public static class ImageSizeReader
 {
@@ -71,27 +72,25 @@ public static class ImageSizeReader
             int read = ReadUpTo(stream, head);
             head = head[..read];
             bool ok;
-            if (head.Length >= 24 && head[..8].SequenceEqual(PngSignature))
+            switch (ImageSignature.Detect(head))
             {
-                ok = TryPng(head, out widthPixels, out heightPixels);
-            }
-            else if (head.Length >= 4 && head[0] == 0xFF && head[1] == 0xD8)
-            {
-                ok = TryJpeg(stream, out widthPixels, out heightPixels);
-            }
-            else if (head.Length >= 8 && (head[0] == 'I' && head[1] == 'I' || head[0] == 'M' && head[1] == 'M'))
-            {
-                ok = TryTiff(stream, out widthPixels, out heightPixels);
-            }
-            else if (head.Length >= 26 && head[0] == 'B' && head[1] == 'M')
-            {
-                widthPixels = BinaryPrimitives.ReadInt32LittleEndian(head[18..]);
-                heightPixels = Math.Abs(BinaryPrimitives.ReadInt32LittleEndian(head[22..]));
-                ok = true;
-            }
-            else
-            {
-                ok = false;
+                case ImageFileFormat.Png when head.Length >= 24 && head[..8].SequenceEqual(ImageSignature.Png):
+                    ok = TryPng(head, out widthPixels, out heightPixels);
+                    break;
+                case ImageFileFormat.Jpeg:
+                    ok = TryJpeg(stream, out widthPixels, out heightPixels);
+                    break;
+                case ImageFileFormat.Tiff when head.Length >= 8:
+                    ok = TryTiff(stream, out widthPixels, out heightPixels);
+                    break;
+                case ImageFileFormat.Bmp when head.Length >= 26:
+                    widthPixels = BinaryPrimitives.ReadInt32LittleEndian(head[18..]);
+                    heightPixels = Math.Abs(BinaryPrimitives.ReadInt32LittleEndian(head[22..]));
+                    ok = true;
+                    break;
+                default:
+                    ok = false;
+                    break;
             }
 
             return ok && widthPixels > 0 && heightPixels > 0;
@@ -102,8 +101,6 @@ public static class ImageSizeReader
             return false;
         }
     }
-
-    private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     private static bool TryPng(ReadOnlySpan<byte> head, out int width, out int height)
     {

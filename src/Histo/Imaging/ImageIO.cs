@@ -3,21 +3,17 @@ using OpenCvSharp;
 
 namespace Histo.Imaging;
 
-/// <summary>Decoding and encoding of ordinary image files (PNG, JPEG, TIFF, BMP) through OpenCV.</summary>
+/// <summary>
+/// Decoding and encoding of ordinary image files (PNG, JPEG, TIFF, BMP) through OpenCV. Their extensions are
+/// <see cref="Slides.SlideFormats.ImageExtensions"/>; a file is told to be one by <see cref="ImageSignature"/>.
+/// </summary>
 public static class ImageIO
 {
-    /// <summary>File extensions read as images (lower case, with the dot).</summary>
-    public static readonly IReadOnlySet<string> ImageExtensions =
-        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp" };
-
     /// <summary>
     /// Largest image that is decoded, in pixels (the same bound as one slide region read, 1 GiB of RGBA). A header
     /// declaring more is refused before anything is allocated: a corrupt size field or a decompression bomb.
     /// </summary>
     public const long MaxDecodedPixels = Slides.Slide.MaxRegionPixels;
-
-    /// <summary>True when the file name has an image extension.</summary>
-    public static bool HasImageExtension(string path) => ImageExtensions.Contains(Path.GetExtension(path));
 
     /// <summary>
     /// Largest image file that is read, in bytes: more than an uncompressed image of <see cref="MaxDecodedPixels"/>
@@ -45,14 +41,14 @@ public static class ImageIO
 
             using (var head = InputFile.OpenRead(path, MaxEncodedBytes, "an image file"))
             {
-                Span<byte> signature = stackalloc byte[4];
+                Span<byte> signature = stackalloc byte[ImageSignature.HeadBytes];
                 int read = head.ReadAtLeast(signature, signature.Length, throwOnEndOfStream: false);
                 if (read == 0)
                 {
                     throw new ImageFormatException($"{path}: empty file");
                 }
 
-                if (!HasImageSignature(signature[..read]))
+                if (ImageSignature.Detect(signature[..read]) is null)
                 {
                     throw new ImageFormatException($"{path}: not a readable image (its first bytes are not PNG, JPEG, TIFF or BMP)");
                 }
@@ -65,13 +61,6 @@ public static class ImageIO
             throw new ImageFormatException(e.Message, e);
         }
     }
-
-    /// <summary>True when the bytes start like a PNG, JPEG, TIFF (classic or BigTIFF) or BMP file.</summary>
-    internal static bool HasImageSignature(ReadOnlySpan<byte> head) =>
-        head.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])
-        || head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8])
-        || head.StartsWith("II"u8) || head.StartsWith("MM"u8)
-        || head.StartsWith("BM"u8);
 
     /// <summary>Decodes encoded image bytes to RGBA; <paramref name="name"/> is used in error messages.</summary>
     public static RgbaImage Decode(byte[] bytes, string name = "image")
@@ -141,7 +130,7 @@ public static class ImageIO
         ArgumentNullException.ThrowIfNull(image);
         string ext = extension.ToLowerInvariant();
         bool jpeg = ext is ".jpg" or ".jpeg";
-        if (!ImageExtensions.Contains(ext))
+        if (!Slides.SlideFormats.ImageExtensions.Contains(ext))
         {
             throw new ImageFormatException($"cannot write images with extension '{extension}' (use .png, .jpg or .tif)");
         }

@@ -12,14 +12,12 @@ namespace Histo.Imaging;
 /// </summary>
 internal static class IndexedPng
 {
-    private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
-
     /// <summary>PNG colour type of a palette image.</summary>
     private const byte PaletteColorType = 3;
 
     /// <summary>True when the bytes are a PNG whose header declares a palette image.</summary>
     public static bool IsIndexed(ReadOnlySpan<byte> encoded) =>
-        encoded.Length >= 33 && encoded.StartsWith(Signature) && encoded.Slice(12, 4).SequenceEqual("IHDR"u8) && encoded[25] == PaletteColorType;
+        encoded.Length >= 33 && encoded.StartsWith(ImageSignature.Png) && encoded.Slice(12, 4).SequenceEqual("IHDR"u8) && encoded[25] == PaletteColorType;
 
     /// <summary>
     /// Encodes <paramref name="indices"/> (row-major, one byte per pixel) with a 256-entry palette
@@ -39,7 +37,7 @@ internal static class IndexedPng
         }
 
         using var png = new MemoryStream();
-        png.Write(Signature);
+        png.Write(ImageSignature.Png);
         Span<byte> header = stackalloc byte[13];
         BinaryPrimitives.WriteInt32BigEndian(header, width);
         BinaryPrimitives.WriteInt32BigEndian(header[4..], height);
@@ -85,7 +83,7 @@ internal static class IndexedPng
         int width = 0, height = 0, bitDepth = 0;
         (byte R, byte G, byte B)[]? palette = null;
         using var idat = new MemoryStream();
-        int at = Signature.Length;
+        int at = ImageSignature.Png.Length;
         bool ended = false;
         while (!ended)
         {

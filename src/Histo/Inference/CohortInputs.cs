@@ -45,9 +45,7 @@ public static class CohortInputs
         List<string> all;
         if (Directory.Exists(input))
         {
-            all = Directory.EnumerateFiles(input)
-                .Where(SlideFormats.IsSlideFile)
-                .ToList();
+            all = [.. SlideFormats.FindSlideFiles(input, recursive: false)];
             if (all.Count == 0)
             {
                 throw new HistoException($"{input}: no slides found in the folder (looked for {SlideFormats.Listing})");

@@ -28,6 +28,6 @@ public abstract record RegionOfInterest
             throw new HistoException($"{path}: region of interest not found (give a mask PNG or an annotation file)");
         }
 
-        return AnnotationReader.LooksLikeImage(IO.InputFile.ReadHead(path, 8)) ? new MaskFile(path) : new AnnotationFile(path);
+        return Imaging.ImageSignature.Detect(IO.InputFile.ReadHead(path, Imaging.ImageSignature.HeadBytes)) is not null ? new MaskFile(path) : new AnnotationFile(path);
     }
 }

@@ -57,7 +57,7 @@ public static class GroundTruth
     }
 
     /// <summary>True when the file looks like an image (label mask) rather than an annotation file.</summary>
-    public static bool IsImage(string path) => AnnotationReader.LooksLikeImage(IO.InputFile.ReadHead(path, 8));
+    public static bool IsImage(string path) => Imaging.ImageSignature.Detect(IO.InputFile.ReadHead(path, Imaging.ImageSignature.HeadBytes)) is not null;
 
     /// <summary>
     /// Pairs slides with truth files by name: the truth's file name without extension is the slide's, optionally

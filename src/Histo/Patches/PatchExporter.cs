@@ -110,14 +110,7 @@ public sealed class PatchExporter
             throw new SlideOpenException(path, $"{path}: file or folder not found");
         }
 
-        string? excluded = excludeDirectory is null ? null : System.IO.Path.GetFullPath(excludeDirectory).TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
-        string root = System.IO.Path.GetFullPath(path);
-        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => SlideFormats.SlideExtensions.Contains(System.IO.Path.GetExtension(f)))
-            .Where(f => !System.IO.Path.GetRelativePath(root, f).Split(System.IO.Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
-            .Where(f => excluded is null || !f.StartsWith(excluded, StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var files = SlideFormats.FindSlideFiles(System.IO.Path.GetFullPath(path), recursive: true, excludeDirectory);
         if (files.Count == 0)
         {
             throw new HistoException($"{path}: no slides or images in this folder or below (looked for {SlideFormats.Listing})");

@@ -90,7 +90,7 @@ public static class SlideScorer
         IReadOnlyList<LabelCount> unknown = [];
         RasterMask truthMask;
         TruthKind kind;
-        if (AnnotationReader.LooksLikeImage(ReadHead(truth)))
+        if (Imaging.ImageSignature.Detect(ReadHead(truth)) is not null)
         {
             kind = TruthKind.Mask;
             truthMask = LoadTruthMask(truth, predictionMask, warnings);

@@ -52,14 +52,14 @@ internal static class SlideOpener
             {
                 return OpenSlideSlide.OpenFile(path);
             }
-            catch (SlideOpenException) when (ImageIO.HasImageExtension(path))
+            catch (SlideOpenException) when (SlideFormats.IsImageFile(path))
             {
                 // e.g. a flat, untiled TIFF: OpenSlide claims it but cannot read it; an image decoder can.
                 return ImageSlide.OpenFile(path);
             }
         }
 
-        if (ImageIO.HasImageExtension(path))
+        if (SlideFormats.IsImageFile(path))
         {
             return ImageSlide.OpenFile(path);
         }

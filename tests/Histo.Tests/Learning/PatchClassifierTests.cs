@@ -46,6 +46,30 @@ public sealed class PatchClassifierTests
     }
 
     [Fact]
+    public void SavingOverAStainNormalisedModelRemovesItsStainTarget()
+    {
+        string directory = TestPaths.NewTempDirectory();
+        RgbaImage target = IdcPatches(1)[0];
+        ModelCard stainedCard = Card(2);
+        stainedCard.StainNormalization = "macenko";
+        using (var stained = new PatchClassifier(new ResNet18Variant(2), stainedCard, target))
+        {
+            stained.Save(directory);
+        }
+
+        Assert.True(File.Exists(Path.Combine(directory, PatchClassifier.StainTargetFileName)));
+        using (var plain = new PatchClassifier(new ResNet18Variant(2), Card(2)))
+        {
+            plain.Save(directory);
+        }
+
+        // a leftover target would be hashed into the id of a model that does not use it
+        Assert.False(File.Exists(Path.Combine(directory, PatchClassifier.StainTargetFileName)));
+        using PatchClassifier loaded = PatchClassifier.Load(directory);
+        Assert.Equal("none", loaded.Card.StainNormalization);
+    }
+
+    [Fact]
     public void MissingWeightsAndMismatchedHeadsAreModelErrors()
     {
         string directory = TestPaths.NewTempDirectory();

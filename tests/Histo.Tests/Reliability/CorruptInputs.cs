@@ -130,7 +130,7 @@ internal static class CorruptInputs
             new(["patches", input, "-o", "{out}/patches", "--size", "512", "--level", "0"], reads, contains, "patches"),
             new(["normalize", input, "--x", "0", "--y", "0", "--width", "256", "--height", "256", "--target", Target, "-o", "{out}/norm.png"], reads, contains, "norm.png"),
         };
-        if (asTarget && ImageIO.HasImageExtension(input))
+        if (asTarget && Histo.Slides.SlideFormats.IsImageFile(input))
         {
             // As the stain target the input is decoded whole as an image, not opened as a slide.
             runs.Add(new(["normalize", NormalPng, "--target", input, "-o", "{out}/norm-target.png"], reads, null, "norm-target.png"));
