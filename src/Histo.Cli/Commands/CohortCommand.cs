@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text.Json;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Inference;
 using Histo.Outputs;
 using Spectre.Console;
@@ -31,7 +32,7 @@ public sealed class CohortCommand : Command<CohortCommand.Settings>
         string csv = Path.Combine(settings.Output, CohortTable.CsvFileName);
         if (settings.Json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(ToJson(table, csv), new JsonSerializerOptions { WriteIndented = true }));
+            JsonOutput.Write(ToJson(table, csv));
             return 0;
         }
 

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Histo.Bach;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Datasets;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -44,7 +46,7 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(settings.Verify, settings.Mpp), progress, cancellationToken));
+        var dataset = ProgressView.Run(new DatasetProgressModel(), progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(settings.Verify, settings.Mpp), progress, cancellationToken));
         var summary = DatasetSummary.Of(dataset);
         if (settings.Json)
         {

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Histo.Cli.Settings;
 using Histo.Imaging;
 using Histo.Models;
 using Histo.Slides;
@@ -40,8 +41,8 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         [Description("Use this model directory instead of training the quick demo model (4-class BACH where ../shared/data has its fields, else IDC).")]
         public string? Model { get; set; }
 
-        [CommandOption("--threads <N>")]
-        [Description("CPU threads (default: the number of cores).")]
+        [CommandOption(ThreadsOption.Template)]
+        [Description(ThreadsOption.Help)]
         public int? Threads { get; set; }
 
         public override ValidationResult Validate()
@@ -51,9 +52,9 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
                 return ValidationResult.Error($"output '{Output}' is a file, not a folder");
             }
 
-            if (Threads is < 1 or > 256)
+            if (ThreadsOption.Check(Threads) is { Successful: false } threads)
             {
-                return ValidationResult.Error($"--threads must be between 1 and 256, got {Threads}");
+                return threads;
             }
 
             return base.Validate();

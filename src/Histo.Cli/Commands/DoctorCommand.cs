@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text.Json;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Learning;
 using Histo.Learning.Models;
 using Histo.Slides;
@@ -61,7 +62,7 @@ public sealed class DoctorCommand : Command<DoctorCommand.Settings>
                 ["tolerance"] = c.Tolerance,
                 ["passed"] = c.Passed,
             }).ToList();
-            Terminal.OutLine(JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+            JsonOutput.Write(json);
         }
         else
         {

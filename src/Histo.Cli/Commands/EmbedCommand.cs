@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Datasets;
 using Histo.Learning.Evaluation;
 using Histo.Learning.Models;
@@ -10,7 +12,7 @@ namespace Histo.Cli.Commands;
 /// <summary><c>histo embed MODEL DATASET|FOLDER... -o features.csv|features.npy</c>: pooled features per image.</summary>
 public sealed class EmbedCommand : Command<EmbedCommand.Settings>
 {
-    public sealed class Settings : ImageModelSettings
+    public sealed class Settings : DatasetModelSettings
     {
         [CommandArgument(1, "<PATHS>")]
         [Description("A labelled dataset (class folders, IDC/BreakHis names, CSV manifest) or any folder of images; several are combined.")]
@@ -19,10 +21,6 @@ public sealed class EmbedCommand : Command<EmbedCommand.Settings>
         [CommandOption("-o|--output <FILE>")]
         [Description("features.csv (path,label,group,f0..f511) or features.npy (float32 [[N,512]]) with features.paths.csv beside it.")]
         public string? Output { get; set; }
-
-        [CommandOption("--size-policy <POLICY>")]
-        [Description("Dataset images smaller than their dataset's usual size: pad (default, white), resize, or skip.")]
-        public string SizePolicy { get; set; } = "pad";
 
         public override ValidationResult Validate()
         {
@@ -53,11 +51,6 @@ public sealed class EmbedCommand : Command<EmbedCommand.Settings>
                 return taken;
             }
 
-            if (ParsePolicy(SizePolicy) is null)
-            {
-                return ValidationResult.Error($"--size-policy must be pad, resize or skip, got '{SizePolicy}'");
-            }
-
             return base.Validate();
         }
     }
@@ -66,7 +59,7 @@ public sealed class EmbedCommand : Command<EmbedCommand.Settings>
     {
         using var classifier = settings.LoadModel();
         var predictor = new ImagePredictor(classifier, settings.PredictionOptions);
-        List<FeatureRow> rows = DatasetProgressDisplay.Run(progress =>
+        List<FeatureRow> rows = ProgressView.Run(new DatasetProgressModel(), progress =>
         {
             var (inputs, labels, groups) = Inputs(settings, progress, cancellationToken);
             float[][] features = predictor.Embed(inputs, progress, cancellationToken);
@@ -85,14 +78,14 @@ public sealed class EmbedCommand : Command<EmbedCommand.Settings>
     {
         try
         {
-            Dataset dataset = DatasetLoader.Load(settings.Paths, ModelSettings.LoadOptions(settings.SizePolicy), progress, cancellationToken);
+            Dataset dataset = DatasetLoader.Load(settings.Paths, settings.LoadOptions(), progress, cancellationToken);
             return ([.. dataset.Items.Select(item => new ImageInput(item.Path, () => dataset.LoadImage(item)))],
                 [.. dataset.Items.Select(item => dataset.Classes[item.LabelIndex].Name)],
                 [.. dataset.Items.Select(item => item.Group)]);
         }
         catch (Exception e) when (e is EmptyDatasetException or SingleClassDatasetException)
         {
-            List<string> files = [.. settings.Paths.SelectMany(ModelSettings.ImageFiles).Distinct(StringComparer.Ordinal)];
+            List<string> files = [.. settings.Paths.SelectMany(ImageFiles.Of).Distinct(StringComparer.Ordinal)];
             return ([.. files.Select(f => new ImageInput(f))], [.. files.Select(_ => "")], [.. files.Select(_ => "")]);
         }
     }

@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Datasets;
 using Histo.Evaluation;
 using Histo.IO;
@@ -14,7 +16,7 @@ namespace Histo.Cli.Commands;
 /// <summary><c>histo evaluate MODEL DATASET... [--json] [--tta] [--report DIR]</c>: a model's metrics on a labelled dataset.</summary>
 public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 {
-    public sealed class Settings : ImageModelSettings
+    public sealed class Settings : DatasetModelSettings
     {
         [CommandArgument(1, "<PATHS>")]
         [Description("Labelled dataset: class folders, IDC or BreakHis names, or CSV manifests (path,label[[,group]]); several are combined.")]
@@ -32,20 +34,11 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         [Description("Also write the per-image predictions as CSV (path,truth,predicted,p_<class>...), atomically.")]
         public string? Predictions { get; set; }
 
-        [CommandOption("--size-policy <POLICY>")]
-        [Description("Images smaller than their dataset's usual size: pad (default, white), resize, or skip.")]
-        public string SizePolicy { get; set; } = "pad";
-
         public override ValidationResult Validate()
         {
             if (Paths.Length == 0)
             {
                 return ValidationResult.Error("give at least one dataset path");
-            }
-
-            if (ParsePolicy(SizePolicy) is null)
-            {
-                return ValidationResult.Error($"--size-policy must be pad, resize or skip, got '{SizePolicy}'");
             }
 
             if (Predictions is not null && !string.Equals(Path.GetExtension(Predictions), ".csv", StringComparison.OrdinalIgnoreCase))
@@ -65,9 +58,9 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var classifier = settings.LoadModel();
-        EvaluationResult result = DatasetProgressDisplay.Run(progress =>
+        EvaluationResult result = ProgressView.Run(new DatasetProgressModel(), progress =>
         {
-            Dataset dataset = DatasetLoader.Load(settings.Paths, ModelSettings.LoadOptions(settings.SizePolicy), progress, cancellationToken);
+            Dataset dataset = DatasetLoader.Load(settings.Paths, settings.LoadOptions(), progress, cancellationToken);
             return Evaluator.Evaluate(classifier, dataset, settings.PredictionOptions, progress, cancellationToken);
         });
         if (settings.Predictions is not null)
@@ -82,7 +75,7 @@ public sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 
         if (settings.Json)
         {
-            Terminal.OutLine(result.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            JsonOutput.Write(result.ToJson());
             return 0;
         }
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
+using Histo.Cli.Settings;
 using Histo.Slides;
 using Spectre.Console;
 using Spectre.Console.Cli;

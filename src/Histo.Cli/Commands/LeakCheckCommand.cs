@@ -2,6 +2,8 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Datasets;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -104,7 +106,7 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
             MatchFlipsAndRotations = !settings.NoFlips,
         };
         var split = settings.Split != null ? CrossValidationSplit.Load(settings.Split) : null;
-        var (dataset, report) = DatasetProgressDisplay.Run(progress =>
+        var (dataset, report) = ProgressView.Run(new DatasetProgressModel(), progress =>
         {
             // a leak is a leak at any scale: mixed scales are not refused here
             var ds = DatasetLoader.Load(settings.Paths, settings.LoadOptions() with { AllowMixedScales = true }, progress, cancellationToken);

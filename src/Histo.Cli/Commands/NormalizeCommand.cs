@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Histo.Cli.Settings;
 using Histo.Color;
 using Histo.Imaging;
 using Histo.Slides;
@@ -34,9 +35,9 @@ public sealed class NormalizeCommand : Command<NormalizeCommand.Settings>
                 return ValidationResult.Error("a target image is required: --target target.png");
             }
 
-            if (Method is not ("macenko" or "reinhard"))
+            if (Choices.NormalizeMethod.Check(Method) is { Successful: false } method)
             {
-                return ValidationResult.Error($"--method must be macenko or reinhard, got '{Method}'");
+                return method;
             }
 
             return ValidateRegionAndOutput(required: false);
@@ -46,7 +47,7 @@ public sealed class NormalizeCommand : Command<NormalizeCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var target = ImageIO.Load(settings.Target!).CompositeOverWhite();
-        var normalizer = StainNormalizer.Fit(StainNormalizer.ParseMethod(settings.Method), target);
+        var normalizer = StainNormalizer.Fit(Choices.NormalizeMethod.Parse(settings.Method), target);
         RgbaImage source;
         using (var slide = Slide.Open(settings.Input))
         {

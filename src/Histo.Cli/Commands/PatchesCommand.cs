@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Patches;
 using Histo.Tissue;
 using Spectre.Console;
@@ -107,14 +108,14 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
                 return ValidationResult.Error(e.Message);
             }
 
-            if (LabelRule is not ("mean" or "majority"))
+            if (Choices.LabelRule.Check(LabelRule) is { Successful: false } rule)
             {
-                return ValidationResult.Error($"--label-rule must be mean or majority, got '{LabelRule}'");
+                return rule;
             }
 
-            if (Method is not ("lab" or "otsu"))
+            if (Choices.TissueMethod.Check(Method) is { Successful: false } method)
             {
-                return ValidationResult.Error($"--method must be lab or otsu, got '{Method}'");
+                return method;
             }
 
             if (Labels != null && Directory.Exists(Input))
@@ -143,44 +144,12 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
             SizePixels = settings.Size,
             StridePixels = settings.Stride,
             MinTissueFraction = settings.MinTissue,
-            LabelRule = settings.LabelRule == "majority" ? Patches.LabelRule.Majority : Patches.LabelRule.RoundedMean,
-            Tissue = new TissueOptions { Method = settings.Method == "otsu" ? TissueMethod.Otsu : TissueMethod.Lab },
+            LabelRule = Choices.LabelRule.Parse(settings.LabelRule),
+            Tissue = new TissueOptions { Method = Choices.TissueMethod.Parse(settings.Method) },
         });
-        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         var clock = Stopwatch.StartNew();
-        PatchExportSummary summary;
-        if (stderr.Profile.Capabilities.Interactive && !Console.IsErrorRedirected)
-        {
-            summary = null!;
-            stderr.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask("patches", maxValue: 1);
-                    summary = exporter.Export(inputs, settings.Output!, settings.Labels, new SyncProgress<PatchProgress>(p =>
-                    {
-                        task.MaxValue = Math.Max(1, p.PositionCount);
-                        task.Value = p.PositionsDone;
-                        task.Description = Terminal.Markup(Describe(p, clock.Elapsed.TotalSeconds));
-                    }), cancellationToken);
-                    task.Value = task.MaxValue;
-                });
-        }
-        else
-        {
-            // Plain lines when redirected (CI, logs): one every two seconds, the first after two seconds.
-            double lastLine = 0;
-            summary = exporter.Export(inputs, settings.Output!, settings.Labels, new SyncProgress<PatchProgress>(p =>
-            {
-                double now = clock.Elapsed.TotalSeconds;
-                if (now - lastLine >= 2)
-                {
-                    lastLine = now;
-                    Terminal.OutLine(Describe(p, now)); // progress on stdout, like the live bar: stderr keeps warnings and the one error line
-                }
-            }), cancellationToken);
-        }
-
+        PatchExportSummary summary = ProgressView.Run(new PatchProgressModel(),
+            progress => exporter.Export(inputs, settings.Output!, settings.Labels, progress, cancellationToken));
         foreach (var slide in summary.Slides)
         {
             foreach (var warning in slide.Warnings)
@@ -201,7 +170,4 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
             $"wrote {summary.PatchCount} patches from {summary.Slides.Count} slide(s) to {settings.Output} and {summary.CsvPath} in {seconds:0.0} s ({summary.PatchCount / seconds:0.#} patches/s)"));
         return 0;
     }
-
-    private static string Describe(PatchProgress p, double seconds) => string.Create(CultureInfo.InvariantCulture,
-        $"slide {p.SlideIndex + 1}/{p.SlideCount} {p.Slide}: {p.PositionsDone}/{p.PositionCount} positions, {p.PatchesWritten} patches, {p.PatchesWritten / Math.Max(seconds, 1e-9):0.#} patches/s");
 }

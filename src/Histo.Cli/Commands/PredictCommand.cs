@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.IO;
 using Histo.Learning.Evaluation;
 using Histo.Learning.Models;
@@ -65,9 +67,9 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var classifier = settings.LoadModel();
-        List<string> files = ModelSettings.ImageFiles(settings.Path);
+        List<string> files = ImageFiles.Of(settings.Path);
         var predictor = new ImagePredictor(classifier, settings.PredictionOptions);
-        float[][] probabilities = DatasetProgressDisplay.Run(progress =>
+        float[][] probabilities = ProgressView.Run(new DatasetProgressModel(), progress =>
             predictor.Predict([.. files.Select(f => new ImageInput(f))], progress, cancellationToken));
         ImagePrediction[] predictions = [.. files.Select((f, i) => new ImagePrediction(f, "", -1, probabilities[i]))];
         IReadOnlyList<string> labels = classifier.Card.Classes;

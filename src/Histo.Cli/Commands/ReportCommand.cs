@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Histo.Cli.Settings;
 using Histo.Learning.Reports;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -1,8 +1,9 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text.Json;
 using Histo.Annotations;
 using Histo.Bach;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Scoring;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -22,8 +23,8 @@ public sealed class ScoreCommand : Command<ScoreCommand.Settings>
         [Description("Ground truth: annotation file (Aperio XML, ASAP XML, GeoJSON) or label mask PNG (codes 0..3).")]
         public string Truth { get; set; } = "";
 
-        [CommandOption("--label-map <MAP>")]
-        [Description("Label texts to classes, e.g. Tumor=Invasive,Other=Normal, or a JSON file. Default: BACH substrings.")]
+        [CommandOption(LabelMapOption.Template)]
+        [Description(LabelMapOption.Help)]
         public string? LabelMapSpec { get; set; }
 
         [CommandOption("--geometry <FILE>")]
@@ -39,19 +40,9 @@ public sealed class ScoreCommand : Command<ScoreCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (LabelMapSpec != null)
-            {
-                try
-                {
-                    LabelMap = LabelMap.Parse(LabelMapSpec);
-                }
-                catch (LabelMapException e)
-                {
-                    return ValidationResult.Error("--label-map: " + e.Message);
-                }
-            }
-
-            return ValidationResult.Success();
+            ValidationResult parsed = LabelMapOption.Parse(LabelMapSpec, out LabelMap map);
+            LabelMap = map;
+            return parsed;
         }
     }
 
@@ -99,83 +90,31 @@ public sealed class ScoreCommand : Command<ScoreCommand.Settings>
     {
         ArgumentNullException.ThrowIfNull(report);
         var s = report.Score;
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        var codes = Enumerable.Range(0, BachScore.ClassCount).ToList();
+        return JsonOutput.Serialize(new Dictionary<string, object?>
         {
-            w.WriteStartObject();
-            if (s.Score is { } value)
+            ["score"] = s.Score,
+            ["error_sum"] = s.ErrorSum,
+            ["weight_sum"] = s.WeightSum,
+            ["accuracy"] = s.Accuracy,
+            ["width"] = report.Width,
+            ["height"] = report.Height,
+            ["pixels"] = s.PixelCount,
+            ["prediction"] = report.PredictionPath,
+            ["truth"] = report.TruthPath,
+            ["truth_kind"] = report.Truth == TruthKind.Mask ? "mask" : "annotations",
+            ["classes"] = codes.Select(c => new Dictionary<string, object?>
             {
-                w.WriteNumber("score", value);
-            }
-            else
-            {
-                w.WriteNull("score");
-            }
-
-            w.WriteNumber("error_sum", s.ErrorSum);
-            w.WriteNumber("weight_sum", s.WeightSum);
-            w.WriteNumber("accuracy", s.Accuracy);
-            w.WriteNumber("width", report.Width);
-            w.WriteNumber("height", report.Height);
-            w.WriteNumber("pixels", s.PixelCount);
-            w.WriteString("prediction", report.PredictionPath);
-            w.WriteString("truth", report.TruthPath);
-            w.WriteString("truth_kind", report.Truth == TruthKind.Mask ? "mask" : "annotations");
-            w.WriteStartArray("classes");
-            for (int c = 0; c < BachScore.ClassCount; c++)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("code", c);
-                w.WriteString("name", BachScore.ClassNames[c]);
-                if (s.Dice(c) is { } d)
-                {
-                    w.WriteNumber("dice", d);
-                }
-                else
-                {
-                    w.WriteNull("dice");
-                }
-
-                w.WriteNumber("prediction_pixels", s.PredictionCount(c));
-                w.WriteNumber("truth_pixels", s.TruthCount(c));
-                w.WriteNumber("both_pixels", s.Confusion(c, c));
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("confusion");
-            for (int g = 0; g < BachScore.ClassCount; g++)
-            {
-                w.WriteStartArray();
-                for (int p = 0; p < BachScore.ClassCount; p++)
-                {
-                    w.WriteNumberValue(s.Confusion(g, p));
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("unknown_labels");
-            foreach (var u in report.UnknownLabels)
-            {
-                w.WriteStartObject();
-                w.WriteString("label", u.Label);
-                w.WriteNumber("count", u.Count);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("warnings");
-            foreach (var warning in report.Warnings)
-            {
-                w.WriteStringValue(warning.Message);
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+                ["code"] = c,
+                ["name"] = BachScore.ClassNames[c],
+                ["dice"] = s.Dice(c),
+                ["prediction_pixels"] = s.PredictionCount(c),
+                ["truth_pixels"] = s.TruthCount(c),
+                ["both_pixels"] = s.Confusion(c, c),
+            }).ToList(),
+            ["confusion"] = codes.Select(g => codes.Select(p => s.Confusion(g, p)).ToList()).ToList(),
+            ["unknown_labels"] = report.UnknownLabels.Select(u => new Dictionary<string, object?> { ["label"] = u.Label, ["count"] = u.Count }).ToList(),
+            ["warnings"] = report.Warnings.Select(w => w.Message).ToList(),
+        });
     }
 }

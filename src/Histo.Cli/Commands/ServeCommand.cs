@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Net;
 using System.Runtime.InteropServices;
+using Histo.Cli.Settings;
 using Histo.Viewer;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Inference;
 using Histo.Learning.Models;
 using Histo.Maps;
@@ -167,13 +169,6 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         return report.FailedCount > 0 ? 1 : 0;
     }
 
-    private static CohortReport Run(CohortRunner runner, Settings settings, CancellationToken cancellationToken)
-    {
-        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        Func<IProgress<CohortProgress>, CohortReport> work = progress => runner.Run(settings.Slides, settings.Output!, settings.Shard, progress, cancellationToken);
-        return stderr.Profile.Capabilities.Interactive && !Console.IsErrorRedirected
-            ? SlideProgressDisplay.RunLive(stderr, work)
-            // Plain lines when redirected (CI, logs, cluster jobs), on stdout as the live row: stderr keeps warnings and errors.
-            : SlideProgressDisplay.RunPlain(Console.Out, work);
-    }
+    private static CohortReport Run(CohortRunner runner, Settings settings, CancellationToken cancellationToken) =>
+        ProgressView.Run(new SlideProgressModel(), progress => runner.Run(settings.Slides, settings.Output!, settings.Shard, progress, cancellationToken));
 }

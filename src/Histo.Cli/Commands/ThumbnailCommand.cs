@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Histo.Cli.Settings;
 using Histo.Imaging;
 using Histo.Slides;
 using Spectre.Console;

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using Histo.Cli.Settings;
 using Histo.Imaging;
 using Histo.Slides;
 using Histo.Tissue;
@@ -49,9 +50,9 @@ public sealed class TissueCommand : Command<TissueCommand.Settings>
                 return ValidationResult.Error($"the mask must be a .png file (lossless), got '{Output}'");
             }
 
-            if (Method is not ("lab" or "otsu"))
+            if (Choices.TissueMethod.Check(Method) is { Successful: false } method)
             {
-                return ValidationResult.Error($"--method must be lab or otsu, got '{Method}'");
+                return method;
             }
 
             if (Mpp is { } m && !(m is > 0 and <= 1000))
@@ -81,7 +82,7 @@ public sealed class TissueCommand : Command<TissueCommand.Settings>
     {
         var options = new TissueOptions
         {
-            Method = settings.Method == "otsu" ? TissueMethod.Otsu : TissueMethod.Lab,
+            Method = Choices.TissueMethod.Parse(settings.Method),
             RejectPenMarks = !settings.KeepPen,
         };
         if (settings.Mpp is { } mpp)

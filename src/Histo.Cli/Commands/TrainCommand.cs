@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Color;
 using Histo.Datasets;
 using Histo.Learning.Training;
@@ -81,8 +83,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("Seed of the split, head, shuffling, augmentation and dropout (default 42).")]
         public int Seed { get; set; } = TrainingOptions.DefaultSeed;
 
-        [CommandOption("--threads <N>")]
-        [Description("CPU threads (default: all cores).")]
+        [CommandOption(ThreadsOption.Template)]
+        [Description(ThreadsOption.Help)]
         public int? Threads { get; set; }
 
         [CommandOption("--init <MODEL>")]
@@ -136,34 +138,16 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
                 return ValidationResult.Error($"output parent directory '{parent}' does not exist");
             }
 
-            if (Optimizer is not ("sgd" or "adamw"))
+            foreach (ValidationResult choice in new[]
             {
-                return ValidationResult.Error($"--optimizer must be sgd or adamw, got '{Optimizer}'");
-            }
-
-            if (Precision is not ("auto" or "fp32" or "bf16"))
+                Choices.Optimizer.Check(Optimizer), Choices.Precision.Check(Precision), Choices.Schedule.Check(Schedule),
+                Choices.Balance.Check(Balance), Choices.Final.Check(Final), Choices.StainMethod.Check(StainMethodName),
+            })
             {
-                return ValidationResult.Error($"--precision must be auto, fp32 or bf16, got '{Precision}'");
-            }
-
-            if (Schedule is not ("cosine" or "step"))
-            {
-                return ValidationResult.Error($"--schedule must be cosine or step, got '{Schedule}'");
-            }
-
-            if (Balance is not ("loss" or "sampling" or "none"))
-            {
-                return ValidationResult.Error($"--balance must be loss, sampling or none, got '{Balance}'");
-            }
-
-            if (Final is not ("all" or "best-fold"))
-            {
-                return ValidationResult.Error($"--final must be all or best-fold, got '{Final}'");
-            }
-
-            if (StainMethodName is not ("macenko" or "reinhard"))
-            {
-                return ValidationResult.Error($"--stain-method must be macenko or reinhard, got '{StainMethodName}'");
+                if (!choice.Successful)
+                {
+                    return choice;
+                }
             }
 
             if (StainTarget != null && !File.Exists(StainTarget))
@@ -212,19 +196,19 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             InputSizePixels = Input,
             CropSizePixels = Crop,
             CropStridePixels = Stride,
-            Precision = Precision switch { "fp32" => TrainingPrecision.Float32, "bf16" => TrainingPrecision.BFloat16Mixed, _ => TrainingPrecision.Auto },
+            Precision = Choices.Precision.Parse(Precision),
             Mpp = Mpp,
             LearningRate = LearningRate,
-            Schedule = Schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
-            Optimizer = Optimizer == "adamw" ? OptimizerKind.AdamW : OptimizerKind.SgdNesterov,
+            Schedule = Choices.Schedule.Parse(Schedule),
+            Optimizer = Choices.Optimizer.Parse(Optimizer),
             FrozenBackboneEpochs = FreezeEpochs,
             FrozenStages = FrozenStages,
-            Balancing = Balance switch { "sampling" => ClassBalancing.Sampling, "none" => ClassBalancing.None, _ => ClassBalancing.LossWeights },
+            Balancing = Choices.Balance.Parse(Balance),
             Seed = Seed,
-            Threads = Threads ?? Environment.ProcessorCount,
+            Threads = ThreadsOption.Effective(Threads),
             Augment = !NoAugment,
-            StainNormalization = StainTarget == null ? null : StainNormalizer.ParseMethod(StainMethodName),
-            Final = Final == "best-fold" ? FinalModelChoice.BestFold : FinalModelChoice.AllData,
+            StainNormalization = StainTarget == null ? null : Choices.StainMethod.Parse(StainMethodName),
+            Final = Choices.Final.Parse(Final),
         };
     }
 
@@ -244,23 +228,21 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             StainTargetPath = settings.StainTarget,
             ClassNames = settings.ClassNames,
         };
-        Dataset dataset = DatasetProgressDisplay.Run(progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
+        Dataset dataset = ProgressView.Run(new DatasetProgressModel(), progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
         if (dataset.MppWarning is { } scaleWarning)
         {
             Terminal.ErrorLine("warning: " + scaleWarning.Message);
         }
 
-        if (settings.Precision == "bf16" && !TrainingHardware.HasNativeBFloat16)
+        if (Choices.Precision.Parse(settings.Precision) == TrainingPrecision.BFloat16Mixed && !TrainingHardware.HasNativeBFloat16)
         {
             Console.Error.WriteLine(BFloat16Emulated);
         }
 
-        // A corrupt image is reported once as the error line; OpenCV's own decoder warnings would add stray stderr lines.
-        OpenCvSharp.Cv2.SetLogLevel(OpenCvSharp.LogLevel.SILENT);
         TrainingResult result;
         try
         {
-            result = TrainingProgressDisplay.Run(progress => trainer.Run(dataset, settings.Output!, run, progress, cancellationToken));
+            result = ProgressView.Run(new TrainingProgressModel(), progress => trainer.Run(dataset, settings.Output!, run, progress, cancellationToken));
         }
         catch (TrainingRefusedException e)
         {
@@ -351,97 +333,4 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
 
     private static string GroupWord(Dataset dataset) =>
         dataset.Items.All(i => i.GroupKind == GroupKind.Patient) ? "patient" : dataset.Items.All(i => i.GroupKind == GroupKind.SourceImage) ? "source image" : "group";
-}
-
-/// <summary>Training progress on stderr: a live Spectre bar per fold on a terminal, one plain line per epoch when redirected.</summary>
-internal static class TrainingProgressDisplay
-{
-    public static T Run<T>(Func<IProgress<TrainingProgress>, T> work)
-    {
-        if (Console.IsErrorRedirected)
-        {
-            return work(new PlainProgress());
-        }
-
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        T result = default!;
-        console.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = SlideProgressDisplay.BarWidth }, new PercentageColumn())
-            .Start(context => result = work(new LiveProgress(context, Math.Max(20, console.Profile.Width - SlideProgressDisplay.BarWidth - 7))));
-        return result;
-    }
-
-    /// <summary>One line describing a report.</summary>
-    public static string Describe(TrainingProgress p)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        string eta = p.Eta is { } e ? $", ETA {(int)e.TotalMinutes}:{e.Seconds:00}" : "";
-        string val = p.ValBalancedAccuracy is { } v ? string.Create(inv, $", val bal.acc {v:0.000}") : "";
-        string loss = double.IsFinite(p.TrainLoss) ? string.Create(inv, $", loss {p.TrainLoss:0.000}") : "";
-        string rss = string.Create(inv, $", RSS {p.ResidentBytes / (1024.0 * 1024 * 1024):0.00} GiB");
-        return p.Stage switch
-        {
-            TrainingStage.Preparing => string.Create(inv, $"preparing images {p.Batch:N0}/{p.BatchCount:N0}{rss}"),
-            TrainingStage.Validating => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount} validating{eta}{rss}"),
-            // ETA before the figures: a live row cut to the terminal's width keeps it.
-            TrainingStage.EpochDone => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount} done: {p.ImagesPerSecond:0} images/s{eta}{loss}{val}{rss}"),
-            _ => string.Create(inv, $"{p.PhaseName} epoch {p.Epoch}/{p.EpochCount}: {p.ImagesPerSecond:0} images/s{eta}{loss}{val}{rss}"),
-        };
-    }
-
-    private sealed class PlainProgress : IProgress<TrainingProgress>
-    {
-        private readonly Stopwatch clock = Stopwatch.StartNew();
-        private double nextLine = 5;
-
-        public void Report(TrainingProgress value)
-        {
-            // every epoch's result, and a line every 30 s in between so a slow epoch is visibly alive
-            if (value.Stage == TrainingStage.EpochDone)
-            {
-                Terminal.ErrorLine(Describe(value));
-                nextLine = clock.Elapsed.TotalSeconds + 30;
-            }
-            else if (clock.Elapsed.TotalSeconds >= nextLine)
-            {
-                nextLine = clock.Elapsed.TotalSeconds + 30;
-                string batches = value.Stage == TrainingStage.Preparing ? "" : $" (batch {value.Batch}/{value.BatchCount})";
-                Terminal.ErrorLine(Describe(value) + batches);
-            }
-        }
-    }
-
-    private sealed class LiveProgress(ProgressContext context, int width) : IProgress<TrainingProgress>
-    {
-        private readonly Dictionary<int, ProgressTask> tasks = [];
-        private ProgressTask? preparing;
-
-        public void Report(TrainingProgress value)
-        {
-            if (value.Stage == TrainingStage.Preparing)
-            {
-                preparing ??= context.AddTask("preparing images", maxValue: Math.Max(1, value.BatchCount));
-                preparing.Value = value.Batch;
-                preparing.Description = Terminal.Markup(SlideRateMeter.Fit(Describe(value), width));
-                return;
-            }
-
-            preparing?.StopTask();
-            if (!tasks.TryGetValue(value.Fold, out ProgressTask? task))
-            {
-                task = context.AddTask(Terminal.Markup(value.PhaseName), maxValue: Math.Max(1, value.EpochCount));
-                tasks[value.Fold] = task;
-            }
-
-            double fraction = value.BatchCount > 0 ? (double)value.Batch / value.BatchCount : 1;
-            task.Value = value.Stage == TrainingStage.EpochDone ? value.Epoch : value.Epoch - 1 + (value.Stage == TrainingStage.Training ? fraction : 1);
-            task.Description = Terminal.Markup(SlideRateMeter.Fit(Describe(value), width));
-            if (value.Stage == TrainingStage.EpochDone && value.Epoch == value.EpochCount)
-            {
-                task.StopTask();
-            }
-        }
-    }
 }

@@ -1,13 +1,10 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text.Json;
-using Histo.Annotations;
 using Histo.Cli.Rendering;
+using Histo.Cli.Settings;
 using Histo.Inference;
-using Histo.Learning.Models;
 using Histo.Maps;
 using Histo.Models;
-using Histo.Outputs;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -19,8 +16,6 @@ namespace Histo.Cli.Commands;
 /// </summary>
 public sealed class TuneCommand : Command<TuneCommand.Settings>
 {
-    private static readonly HashSet<string> AnnotationExtensions = new(StringComparer.OrdinalIgnoreCase) { ".xml", ".geojson", ".json" };
-
     public sealed class Settings : AnnotatedSlideModelSettings
     {
         [CommandArgument(1, "<FILES>")]
@@ -52,58 +47,25 @@ public sealed class TuneCommand : Command<TuneCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        foreach (string file in settings.Files.Where(f => !File.Exists(f)))
-        {
-            throw new HistoException($"{file}: file not found");
-        }
-
-        bool IsTruth(string f) => AnnotationExtensions.Contains(Path.GetExtension(f)) || GroundTruth.HasTruthSuffix(Path.GetFileNameWithoutExtension(f));
-        var pairs = GroundTruth.Pair(settings.Files.Where(f => !IsTruth(f)).ToList(), settings.Files.Where(IsTruth).ToList());
-        int threads = settings.EffectiveThreads;
+        var pairs = ThresholdTuning.Pair(settings.Files);
         using var model = settings.LoadModel();
-        var inference = new SlideInference(model, new SlideInferenceOptions { BatchSize = settings.Batch, ReaderThreads = threads, Rule = ClassMapRule.Argmax });
-        var tuner = new ThresholdTuner();
-        double lastLine = 0;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        foreach (var (slide, truth) in pairs)
+        var inference = new SlideInference(model, new SlideInferenceOptions { BatchSize = settings.Batch, ReaderThreads = settings.EffectiveThreads, Rule = ClassMapRule.Argmax });
+        var options = new ThresholdTuningOptions { Step = settings.Step, LabelMap = settings.LabelMap, PreviousOutputs = settings.Outputs };
+        ThresholdTuningReport report = ProgressView.Run(new SlideProgressModel(),
+            progress => ThresholdTuning.Run(inference, model.Card, pairs, options, progress, cancellationToken));
+        foreach (TunedSlide slide in report.Slides)
         {
-            string previous = settings.Outputs is null ? "" : SlideOutputs.DirectoryFor(settings.Outputs, slide);
-            bool reuse = settings.Outputs != null && SlideOutputs.IsComplete(settings.Outputs, slide);
-            var result = reuse
-                ? SlideOutputs.Read(previous, model.Card)
-                : inference.Run(slide, new SyncProgress<SlideInferenceProgress>(p =>
-            {
-                if (clock.Elapsed.TotalSeconds - lastLine >= 2)
-                {
-                    lastLine = clock.Elapsed.TotalSeconds;
-                    Terminal.ErrorLine($"{p.Slide}: {p.Stage} {p.PatchesDone}/{p.PatchCount} patches");
-                }
-            }), cancellationToken);
-            tuner.Add(result, GroundTruth.Load(truth, result.Geometry, settings.LabelMap, cancellationToken));
-            Terminal.ErrorLine($"{Path.GetFileName(slide)} + {Path.GetFileName(truth)}: {result.Patches.Count} patches" + (reuse ? $" (reused {previous})" : ""));
+            Terminal.ErrorLine($"{Path.GetFileName(slide.Slide)} + {Path.GetFileName(slide.Truth)}: {slide.PatchCount} patches" + (slide.ReusedOutputs is { } reused ? $" (reused {reused})" : ""));
         }
 
-        var tuned = tuner.Tune(settings.Step);
-        var c = CultureInfo.InvariantCulture;
-        string thresholds = string.Join(",", tuned.Thresholds.Select(t => t.ToString("0.##", c)));
         if (!settings.DryRun)
         {
-            // Re-read the card so that only the thresholds (and their provenance) change.
-            var card = ModelCard.Load(settings.Model);
-            card.Thresholds = [.. tuned.Thresholds];
-            card.Extra ??= [];
-            card.Extra["thresholds_tuning"] = JsonSerializer.SerializeToElement(new Dictionary<string, object>
-            {
-                ["score"] = Math.Round(tuned.Score, 6),
-                ["seed_thresholds_score"] = Math.Round(tuned.SeedScore, 6),
-                ["argmax_score"] = Math.Round(tuned.ArgmaxScore, 6),
-                ["step"] = tuned.Step,
-                ["cells"] = tuned.Cells,
-                ["slides"] = pairs.Select(p => Path.GetFileName(p.Slide)).ToArray(),
-            });
-            card.Save(settings.Model);
+            ThresholdTuning.WriteIntoCard(settings.Model, report);
         }
 
+        var tuned = report.Result;
+        var c = CultureInfo.InvariantCulture;
+        string thresholds = string.Join(",", tuned.Thresholds.Select(t => t.ToString("0.##", c)));
         Terminal.OutLine(string.Create(c,
             $"thresholds {thresholds}: pooled Part B score {tuned.Score:0.0000} over {pairs.Count} slide(s) ({tuned.Cells} map cells); seed 0,0.35,0.7,0.75: {tuned.SeedScore:0.0000}; argmax: {tuned.ArgmaxScore:0.0000}"));
         Terminal.ErrorLine(settings.DryRun ? "dry run: the card was not changed" : $"wrote the thresholds into {Path.Combine(settings.Model, ModelCard.FileName)}");

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Histo.Cli.Commands;
+using Histo.Cli.Rendering;
 using Histo.Inference;
 using Spectre.Console.Testing;
 
@@ -21,7 +21,7 @@ public sealed partial class ProgressRenderingTests
         var console = new TestConsole().Width(80).Interactive().EmitAnsiSequences();
         double now = 0;
         const string name = "TCGA-CR-7395-01A-01-TS1.a-rather-long-slide-file-name-from-a-scanner";
-        SlideProgressDisplay.RunLive(console, progress =>
+        ProgressView.RunLive(console, new SlideProgressModel(() => now), progress =>
         {
             void At(double seconds, string stage, long done, long count)
             {
@@ -36,7 +36,7 @@ public sealed partial class ProgressRenderingTests
             At(6.9000001, "writing", 290, 290); // outputs are written right after the last patch
             At(8, "writing", 290, 290);
             return 0;
-        }, () => now);
+        });
 
         var lines = AnsiSequence().Replace(console.Output, "").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToList();
         Assert.Contains(lines, l => l.Contains("writing outputs", StringComparison.Ordinal));

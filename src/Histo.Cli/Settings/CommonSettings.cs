@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using Spectre.Console.Cli;
 
-namespace Histo.Cli.Commands;
+namespace Histo.Cli.Settings;
 
 /// <summary>Options every command takes.</summary>
 public class CommonSettings : CommandSettings

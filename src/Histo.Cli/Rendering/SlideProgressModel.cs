@@ -1,61 +1,22 @@
 using System.Diagnostics;
 using System.Globalization;
-using Histo.Cli.Rendering;
 using Histo.Inference;
-using Spectre.Console;
 
-namespace Histo.Cli.Commands;
+namespace Histo.Cli.Rendering;
 
 /// <summary>
-/// Progress of <c>histo slide</c>: on a terminal one live row (slide, stage, patches, patches/s and one ETA, fitted
-/// to the terminal's width, then a bar and a percentage); when redirected, a plain line every two seconds on stdout.
+/// Progress of <c>histo slide</c>: one row (slide, stage, patches, patches/s and one ETA, fitted to the terminal's
+/// width); as plain lines, one every two seconds.
 /// </summary>
-internal static class SlideProgressDisplay
+internal sealed class SlideProgressModel(Func<double>? clockSeconds = null) : ProgressModel<CohortProgress>
 {
-    /// <summary>Columns the bar takes.</summary>
-    internal const int BarWidth = 16;
+    private readonly SlideRateMeter _meter = new(clockSeconds ?? Clock());
 
-    /// <summary>Runs <paramref name="work"/> with a live row on <paramref name="console"/>; <paramref name="clockSeconds"/> is for tests.</summary>
-    public static T RunLive<T>(IAnsiConsole console, Func<IProgress<CohortProgress>, T> work, Func<double>? clockSeconds = null)
-    {
-        var meter = new SlideRateMeter(clockSeconds ?? Clock());
-        T result = default!;
-        console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = BarWidth }, new PercentageColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask("slides", maxValue: 1);
-                // Description, bar and percentage with a space between: the description gets what the others leave.
-                int width = Math.Max(20, console.Profile.Width - BarWidth - 4 - 3);
-                result = work(new SyncProgress<CohortProgress>(p =>
-                {
-                    task.MaxValue = Math.Max(1, p.Slide.PatchCount);
-                    task.Value = p.Slide.PatchesDone;
-                    task.Description = Terminal.Markup(meter.Describe(p, width));
-                    ctx.Refresh();
-                }));
-                task.Value = task.MaxValue;
-            });
-        return result;
-    }
+    /// <inheritdoc />
+    public override string Describe(CohortProgress value, int width) => _meter.Describe(value, width);
 
-    /// <summary>Runs <paramref name="work"/> writing a plain progress line to <paramref name="output"/> every two seconds.</summary>
-    public static T RunPlain<T>(TextWriter output, Func<IProgress<CohortProgress>, T> work)
-    {
-        var clock = Clock();
-        var meter = new SlideRateMeter(clock);
-        double last = 0;
-        return work(new SyncProgress<CohortProgress>(p =>
-        {
-            string text = meter.Describe(p, int.MaxValue);
-            if (clock() - last >= 2)
-            {
-                last = clock();
-                output.WriteLine(Terminal.Escape(text));
-            }
-        }));
-    }
+    /// <inheritdoc />
+    public override (double Done, double Total) Position(CohortProgress value) => (value.Slide.PatchesDone, value.Slide.PatchCount);
 
     private static Func<double> Clock()
     {
@@ -106,12 +67,8 @@ internal sealed class SlideRateMeter(Func<double> clockSeconds)
         };
         string prefix = string.Create(c, $"{p.SlideIndex + 1}/{p.SlideCount} ");
         string name = Shorten(s.Slide, width - prefix.Length - 2 - what.Length);
-        return Fit($"{prefix}{name}: {what}", width);
+        return ProgressView.Fit($"{prefix}{name}: {what}", width);
     }
-
-    /// <summary>The text cut to <paramref name="width"/> characters (an ellipsis marks the cut), so a live row never wraps.</summary>
-    public static string Fit(string text, int width) =>
-        text.Length <= width ? text : text[..Math.Max(0, width - 1)] + "…";
 
     private string Rate() => _rate is { } r ? string.Create(CultureInfo.InvariantCulture, $"{r:0.#} patches/s") : "- patches/s";
 

@@ -1,13 +1,29 @@
 using System.ComponentModel;
 using Histo.Datasets;
-using Histo.Imaging;
-using Histo.IO;
 using Histo.Learning.Evaluation;
 using Histo.Learning.Models;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace Histo.Cli.Commands;
+namespace Histo.Cli.Settings;
+
+/// <summary><c>--threads N</c>: the one wording and range of the thread count, whichever command takes it.</summary>
+internal static class ThreadsOption
+{
+    /// <summary>The option's template.</summary>
+    public const string Template = "--threads <N>";
+
+    /// <summary>The option's help text.</summary>
+    public const string Help = "CPU threads for the network and for reading images (default: all cores).";
+
+    /// <summary>Success for no value or 1..256 threads.</summary>
+    public static ValidationResult Check(int? threads) => threads is < 1 or > 256
+        ? ValidationResult.Error($"--threads must be between 1 and 256, got {threads}")
+        : ValidationResult.Success();
+
+    /// <summary>The thread count to use: the one given, else every core.</summary>
+    public static int Effective(int? threads) => threads ?? Environment.ProcessorCount;
+}
 
 /// <summary>
 /// Options of every command that runs a trained model: the model directory, the batch and the thread count. The
@@ -20,15 +36,15 @@ public abstract class ModelSettings : CommonSettings
     [Description("Model directory (model.json + weights.bin), as written by histo train.")]
     public string Model { get; set; } = "";
 
-    [CommandOption("--threads <N>")]
-    [Description("CPU threads for the network and for reading (default: all cores).")]
+    [CommandOption(ThreadsOption.Template)]
+    [Description(ThreadsOption.Help)]
     public int? Threads { get; set; }
 
     /// <summary>Patches per network call.</summary>
     public abstract int Batch { get; set; }
 
     /// <summary>The thread count to use.</summary>
-    internal int EffectiveThreads => Threads ?? Environment.ProcessorCount;
+    internal int EffectiveThreads => ThreadsOption.Effective(Threads);
 
     /// <summary>Checks the shared options.</summary>
     public override ValidationResult Validate()
@@ -38,9 +54,9 @@ public abstract class ModelSettings : CommonSettings
             return ValidationResult.Error($"--batch must be between 1 and 4096, got {Batch}");
         }
 
-        if (Threads is < 1 or > 256)
+        if (ThreadsOption.Check(Threads) is { Successful: false } threads)
         {
-            return ValidationResult.Error($"--threads must be between 1 and 256, got {Threads}");
+            return threads;
         }
 
         return base.Validate();
@@ -65,61 +81,6 @@ public abstract class ModelSettings : CommonSettings
             throw;
         }
     }
-
-    /// <summary>
-    /// Loader options for datasets read by these commands (default size policy: pad). Mixed scales are allowed: the
-    /// image predictor brings each image to the model's µm/px by its own.
-    /// </summary>
-    internal static DatasetLoadOptions LoadOptions(string sizePolicy) => new()
-    {
-        SizePolicy = ParsePolicy(sizePolicy) ?? SizePolicy.Pad,
-        AllowMixedScales = true,
-    };
-
-    internal static SizePolicy? ParsePolicy(string value) => value.ToLowerInvariant() switch
-    {
-        "pad" => SizePolicy.Pad,
-        "resize" => SizePolicy.Resize,
-        "skip" => SizePolicy.Skip,
-        _ => null,
-    };
-
-    /// <summary>The image files of a path: the file itself, or every image under a folder (recursively, sorted).</summary>
-    internal static List<string> ImageFiles(string path)
-    {
-        if (File.Exists(path))
-        {
-            return [Path.GetFullPath(path)];
-        }
-
-        if (!Directory.Exists(path))
-        {
-            throw new HistoException($"{path}: no such file or folder");
-        }
-
-        List<string> files = [];
-        foreach (string file in Directory.EnumerateFiles(Path.GetFullPath(path), "*", SearchOption.AllDirectories)
-                     .Where(Histo.Slides.SlideFormats.IsImageFile).Order(StringComparer.Ordinal))
-        {
-            var kind = InputFile.KindOf(file);
-            if (kind == InputFileKind.Regular)
-            {
-                files.Add(file);
-            }
-            else
-            {
-                // opening a FIFO would block until something writes to it
-                Terminal.ErrorLine($"warning: {file}: {InputFile.Describe(kind)}, not a regular file: skipped");
-            }
-        }
-
-        if (files.Count == 0)
-        {
-            throw new HistoException($"{path}: no image files (.png, .jpg, .tif, .bmp) in the folder");
-        }
-
-        return files;
-    }
 }
 
 /// <summary>Options of the commands that run a model over images (<c>evaluate</c>, <c>predict</c>, <c>embed</c>).</summary>
@@ -135,4 +96,33 @@ public class ImageModelSettings : ModelSettings
 
     /// <summary>The prediction options these settings ask for.</summary>
     public ImagePredictionOptions PredictionOptions => new() { TestTimeAugmentation = Tta, BatchSize = Batch };
+}
+
+/// <summary>Image-model options plus the size policy of the datasets read (<c>evaluate</c>, <c>embed</c>).</summary>
+public class DatasetModelSettings : ImageModelSettings
+{
+    [CommandOption(DatasetSettings.SizePolicyTemplate)]
+    [Description(DatasetSettings.SizePolicyHelp)]
+    public string SizePolicy { get; set; } = "pad";
+
+    /// <summary>Checks the size policy, then the shared options.</summary>
+    public override ValidationResult Validate()
+    {
+        if (Choices.SizePolicy.Check(SizePolicy) is { Successful: false } policy)
+        {
+            return policy;
+        }
+
+        return base.Validate();
+    }
+
+    /// <summary>
+    /// Loader options for the datasets these commands read. Mixed scales are allowed: the image predictor brings each
+    /// image to the model's µm/px by its own.
+    /// </summary>
+    internal DatasetLoadOptions LoadOptions() => new()
+    {
+        SizePolicy = Choices.SizePolicy.Parse(SizePolicy),
+        AllowMixedScales = true,
+    };
 }
