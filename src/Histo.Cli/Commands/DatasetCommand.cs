@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Histo.Bach;
 using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
@@ -167,111 +166,67 @@ public sealed class DatasetCommand : Command<DatasetCommand.Settings>
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(summary);
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        var scale = new Dictionary<string, object?>
         {
-            w.WriteStartObject();
-            w.WriteNumber("images", summary.ImageCount);
-            w.WriteStartArray("sources");
-            foreach (var s in dataset.Sources)
-            {
-                w.WriteStartObject();
-                w.WriteString("path", s.Path);
-                w.WriteString("scheme", s.Scheme);
-                w.WriteNumber("images", s.ItemCount);
-                w.WriteNumber("usual_width", s.UsualWidthPixels);
-                w.WriteNumber("usual_height", s.UsualHeightPixels);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("classes");
-            for (int c = 0; c < dataset.Classes.Count; c++)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", dataset.Classes[c].Name);
-                if (dataset.Classes[c].BachCode is { } code)
-                {
-                    w.WriteNumber("bach_code", code);
-                }
-                else
-                {
-                    w.WriteNull("bach_code");
-                }
-
-                w.WriteNumber("count", dataset.CountsPerClass[c]);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartObject("groups");
-            w.WriteNumber("count", summary.GroupCount);
-            w.WriteStartObject("by_kind");
-            foreach (var (kind, n) in summary.GroupCountsByKind)
-            {
-                w.WriteNumber(Snake(kind), n);
-            }
-
-            w.WriteEndObject();
-            w.WriteNumber("min_images", summary.MinImagesPerGroup);
-            w.WriteNumber("median_images", summary.MedianImagesPerGroup);
-            w.WriteNumber("max_images", summary.MaxImagesPerGroup);
-            w.WriteEndObject();
-            w.WriteStartArray("sizes");
-            foreach (var s in summary.Sizes)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("width", s.WidthPixels);
-                w.WriteNumber("height", s.HeightPixels);
-                w.WriteNumber("count", s.Count);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteString("size_policy", Snake(dataset.SizePolicy));
-            w.WriteStartObject("scale");
-            if (dataset.Mpp is { } mpp)
-            {
-                w.WriteNumber("mpp", mpp);
-            }
-            else
-            {
-                w.WriteNull("mpp");
-            }
-
-            w.WriteString("source", Snake(dataset.MppSource));
-            w.WriteNumber("images_with_mpp", summary.ImagesWithMpp);
-            if (summary.RecordedMppRange is { } recorded)
-            {
-                w.WriteNumber("recorded_min_mpp", Math.Round(recorded.Min, 6));
-                w.WriteNumber("recorded_max_mpp", Math.Round(recorded.Max, 6));
-            }
-
-            w.WriteEndObject();
-            w.WriteStartObject("problems");
-            w.WriteNumber("count", dataset.Problems.Count);
-            w.WriteStartObject("by_kind");
-            foreach (var (kind, n) in summary.ProblemCounts)
-            {
-                w.WriteNumber(Snake(kind), n);
-            }
-
-            w.WriteEndObject();
-            w.WriteStartArray("items");
-            foreach (var p in dataset.Problems)
-            {
-                w.WriteStartObject();
-                w.WriteString("kind", Snake(p.Kind));
-                w.WriteString("path", p.Path);
-                w.WriteString("message", p.Message);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndObject();
+            ["mpp"] = dataset.Mpp,
+            ["source"] = Snake(dataset.MppSource),
+            ["images_with_mpp"] = summary.ImagesWithMpp,
+        };
+        if (summary.RecordedMppRange is { } recorded)
+        {
+            scale["recorded_min_mpp"] = Math.Round(recorded.Min, 6);
+            scale["recorded_max_mpp"] = Math.Round(recorded.Max, 6);
         }
 
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return JsonOutput.Serialize(new Dictionary<string, object?>
+        {
+            ["images"] = summary.ImageCount,
+            ["sources"] = dataset.Sources.Select(s => new Dictionary<string, object?>
+            {
+                ["path"] = s.Path,
+                ["scheme"] = s.Scheme,
+                ["images"] = s.ItemCount,
+                ["usual_width"] = s.UsualWidthPixels,
+                ["usual_height"] = s.UsualHeightPixels,
+            }).ToList(),
+            ["classes"] = dataset.Classes.Select((cls, c) => new Dictionary<string, object?>
+            {
+                ["name"] = cls.Name,
+                ["bach_code"] = cls.BachCode,
+                ["count"] = dataset.CountsPerClass[c],
+            }).ToList(),
+            ["groups"] = new Dictionary<string, object?>
+            {
+                ["count"] = summary.GroupCount,
+                ["by_kind"] = ByKind(summary.GroupCountsByKind),
+                ["min_images"] = summary.MinImagesPerGroup,
+                ["median_images"] = summary.MedianImagesPerGroup,
+                ["max_images"] = summary.MaxImagesPerGroup,
+            },
+            ["sizes"] = summary.Sizes.Select(s => new Dictionary<string, object?>
+            {
+                ["width"] = s.WidthPixels,
+                ["height"] = s.HeightPixels,
+                ["count"] = s.Count,
+            }).ToList(),
+            ["size_policy"] = Snake(dataset.SizePolicy),
+            ["scale"] = scale,
+            ["problems"] = new Dictionary<string, object?>
+            {
+                ["count"] = dataset.Problems.Count,
+                ["by_kind"] = ByKind(summary.ProblemCounts),
+                ["items"] = dataset.Problems.Select(p => new Dictionary<string, object?>
+                {
+                    ["kind"] = Snake(p.Kind),
+                    ["path"] = p.Path,
+                    ["message"] = p.Message,
+                }).ToList(),
+            },
+        });
     }
+
+    /// <summary>Counts by kind under the kinds' snake_case names, in the counts' order.</summary>
+    private static Dictionary<string, object?> ByKind<TKind>(IEnumerable<KeyValuePair<TKind, int>> counts)
+        where TKind : Enum =>
+        counts.ToDictionary(kv => Snake(kv.Key), kv => (object?)kv.Value, StringComparer.Ordinal);
 }

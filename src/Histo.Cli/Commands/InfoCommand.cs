@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text.Json;
+using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
 using Histo.Slides;
 using Spectre.Console;
@@ -76,67 +76,26 @@ public sealed class InfoCommand : Command<InfoCommand.Settings>
     /// <summary>The <c>--json</c> document.</summary>
     public static string ToJson(Slide slide)
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        ArgumentNullException.ThrowIfNull(slide);
+        return JsonOutput.Serialize(new Dictionary<string, object?>
         {
-            w.WriteStartObject();
-            w.WriteString("path", slide.Path);
-            w.WriteNumber("width", slide.Width);
-            w.WriteNumber("height", slide.Height);
-            w.WriteNumber("level_count", slide.LevelCount);
-            w.WriteStartArray("levels");
-            foreach (var l in slide.Levels)
+            ["path"] = slide.Path,
+            ["width"] = slide.Width,
+            ["height"] = slide.Height,
+            ["level_count"] = slide.LevelCount,
+            ["levels"] = slide.Levels.Select(l => new Dictionary<string, object?>
             {
-                w.WriteStartObject();
-                w.WriteNumber("width", l.Width);
-                w.WriteNumber("height", l.Height);
-                w.WriteNumber("downsample", l.Downsample);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            WriteNullable(w, "mpp_x", slide.MppX);
-            WriteNullable(w, "mpp_y", slide.MppY);
-            if (MppSourceName(slide.MppSource) is { } source)
-            {
-                w.WriteString("mpp_source", source);
-            }
-            else
-            {
-                w.WriteNull("mpp_source");
-            }
-
-            WriteNullable(w, "objective_power", slide.ObjectivePower);
-            w.WriteString("vendor", slide.Vendor);
-            w.WriteStartArray("associated_images");
-            foreach (string name in slide.AssociatedImageNames)
-            {
-                w.WriteStringValue(name);
-            }
-
-            w.WriteEndArray();
-            w.WriteStartObject("properties");
-            foreach (var (key, value) in slide.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                w.WriteString(key, value);
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    private static void WriteNullable(Utf8JsonWriter w, string name, double? value)
-    {
-        if (value is { } v)
-        {
-            w.WriteNumber(name, v);
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
+                ["width"] = l.Width,
+                ["height"] = l.Height,
+                ["downsample"] = l.Downsample,
+            }).ToList(),
+            ["mpp_x"] = slide.MppX,
+            ["mpp_y"] = slide.MppY,
+            ["mpp_source"] = MppSourceName(slide.MppSource),
+            ["objective_power"] = slide.ObjectivePower,
+            ["vendor"] = slide.Vendor,
+            ["associated_images"] = slide.AssociatedImageNames,
+            ["properties"] = new SortedDictionary<string, string>(slide.Properties.ToDictionary(), StringComparer.Ordinal),
+        });
     }
 }

@@ -1,7 +1,5 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
 using Histo.Datasets;
@@ -203,121 +201,67 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(report);
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        return JsonOutput.Serialize(new Dictionary<string, object?>
         {
-            w.WriteStartObject();
-            w.WriteBoolean("leaky", report.IsLeaky);
-            w.WriteString("verdict", report.Verdict);
-            w.WriteNumber("images", report.ItemCount);
-            w.WriteNumber("groups", dataset.Groups.Count);
-            w.WriteStartObject("split");
-            w.WriteNumber("folds", report.FoldCount);
-            w.WriteNumber("seed", report.Seed);
-            w.WriteBoolean("grouped", report.Grouped);
-            w.WriteEndObject();
-            w.WriteStartArray("classes");
-            foreach (var cls in dataset.Classes)
+            ["leaky"] = report.IsLeaky,
+            ["verdict"] = report.Verdict,
+            ["images"] = report.ItemCount,
+            ["groups"] = dataset.Groups.Count,
+            ["split"] = new Dictionary<string, object?>
             {
-                w.WriteStringValue(cls.Name);
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("fold_summaries");
-            foreach (var fold in report.Folds)
+                ["folds"] = report.FoldCount,
+                ["seed"] = report.Seed,
+                ["grouped"] = report.Grouped,
+            },
+            ["classes"] = dataset.Classes.Select(cls => cls.Name).ToList(),
+            ["fold_summaries"] = report.Folds.Select(fold => new Dictionary<string, object?>
             {
-                w.WriteStartObject();
-                w.WriteNumber("fold", fold.Fold);
-                w.WriteNumber("images", fold.ItemCount);
-                w.WriteNumber("groups", fold.GroupCount);
-                w.WriteStartArray("per_class");
-                foreach (int n in fold.CountsPerClass)
-                {
-                    w.WriteNumberValue(n);
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("warnings");
-            foreach (var warning in split.Warnings(dataset))
+                ["fold"] = fold.Fold,
+                ["images"] = fold.ItemCount,
+                ["groups"] = fold.GroupCount,
+                ["per_class"] = fold.CountsPerClass,
+            }).ToList(),
+            ["warnings"] = split.Warnings(dataset).Select(w => w.Message).ToList(),
+            ["group_leaks"] = GroupLeaks(report.GroupLeaks, examples),
+            ["source_image_leaks"] = GroupLeaks(report.SourceImageLeaks, examples),
+            ["near_duplicates"] = new Dictionary<string, object?>
             {
-                w.WriteStringValue(warning.Message);
-            }
-
-            w.WriteEndArray();
-            WriteGroupLeaks(w, "group_leaks", report.GroupLeaks, examples);
-            WriteGroupLeaks(w, "source_image_leaks", report.SourceImageLeaks, examples);
-            w.WriteStartObject("near_duplicates");
-            w.WriteNumber("count", report.NearDuplicateCount);
-            w.WriteNumber("hamming_threshold", report.HammingThreshold);
-            w.WriteNumber("min_correlation", report.MinCorrelation);
-            WritePairs(w, report.NearDuplicates, examples);
-            w.WriteEndObject();
-            w.WriteStartObject("exact_duplicates");
-            w.WriteNumber("count", report.ExactDuplicateCount);
-            WritePairs(w, report.ExactDuplicates, examples);
-            w.WriteEndObject();
-            w.WriteNumber("low_information_ignored", report.LowInformationCount);
-            w.WriteStartArray("unreadable");
-            foreach (var (path, error) in report.Unreadable)
+                ["count"] = report.NearDuplicateCount,
+                ["hamming_threshold"] = report.HammingThreshold,
+                ["min_correlation"] = report.MinCorrelation,
+                ["examples"] = Pairs(report.NearDuplicates, examples),
+            },
+            ["exact_duplicates"] = new Dictionary<string, object?>
             {
-                w.WriteStartObject();
-                w.WriteString("path", path);
-                w.WriteString("error", error);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteNumber("dataset_problems", dataset.Problems.Count);
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
+                ["count"] = report.ExactDuplicateCount,
+                ["examples"] = Pairs(report.ExactDuplicates, examples),
+            },
+            ["low_information_ignored"] = report.LowInformationCount,
+            ["unreadable"] = report.Unreadable.Select(u => new Dictionary<string, object?> { ["path"] = u.Path, ["error"] = u.Error }).ToList(),
+            ["dataset_problems"] = dataset.Problems.Count,
+        });
     }
 
-    private static void WriteGroupLeaks(Utf8JsonWriter w, string name, IReadOnlyList<GroupLeak> leaks, int examples)
+    private static Dictionary<string, object?> GroupLeaks(IReadOnlyList<GroupLeak> leaks, int examples) => new()
     {
-        w.WriteStartObject(name);
-        w.WriteNumber("count", leaks.Count);
-        w.WriteStartArray("examples");
-        foreach (var leak in leaks.Take(examples))
+        ["count"] = leaks.Count,
+        ["examples"] = leaks.Take(examples).Select(leak => new Dictionary<string, object?>
         {
-            w.WriteStartObject();
-            w.WriteString("group", leak.Group);
-            w.WriteString("kind", DatasetCommand.Snake(leak.Kind));
-            w.WriteStartObject("images_per_fold");
-            foreach (var (fold, n) in leak.ItemsPerFold)
-            {
-                w.WriteNumber(fold.ToString(CultureInfo.InvariantCulture), n);
-            }
+            ["group"] = leak.Group,
+            ["kind"] = DatasetCommand.Snake(leak.Kind),
+            ["images_per_fold"] = leak.ItemsPerFold.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => (object?)kv.Value, StringComparer.Ordinal),
+        }).ToList(),
+    };
 
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    private static void WritePairs(Utf8JsonWriter w, IReadOnlyList<DuplicatePair> pairs, int examples)
-    {
-        w.WriteStartArray("examples");
-        foreach (var p in pairs.Take(examples))
+    private static List<Dictionary<string, object?>> Pairs(IReadOnlyList<DuplicatePair> pairs, int examples) =>
+        [.. pairs.Take(examples).Select(p => new Dictionary<string, object?>
         {
-            w.WriteStartObject();
-            w.WriteString("path_a", p.PathA);
-            w.WriteNumber("fold_a", p.FoldA);
-            w.WriteString("path_b", p.PathB);
-            w.WriteNumber("fold_b", p.FoldB);
-            w.WriteNumber("hamming_distance", p.HammingDistance);
-            w.WriteNumber("correlation", p.Correlation);
-            w.WriteString("transform", p.Transform);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-    }
+            ["path_a"] = p.PathA,
+            ["fold_a"] = p.FoldA,
+            ["path_b"] = p.PathB,
+            ["fold_b"] = p.FoldB,
+            ["hamming_distance"] = p.HammingDistance,
+            ["correlation"] = p.Correlation,
+            ["transform"] = p.Transform,
+        })];
 }
