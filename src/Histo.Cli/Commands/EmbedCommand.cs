@@ -40,15 +40,9 @@ public sealed class EmbedCommand : Command<EmbedCommand.Settings>
                 return ValidationResult.Error($"output '{Output}' must end in .csv or .npy");
             }
 
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(Output));
-            if (dir != null && !Directory.Exists(dir))
+            if (OutputFileSettings.OutputFileCanBeWritten(Output) is { Successful: false } unwritable)
             {
-                return ValidationResult.Error($"output directory '{dir}' does not exist");
-            }
-
-            if (OutputFileSettings.OutputIsNotDirectory(Output) is { Successful: false } taken)
-            {
-                return taken;
+                return unwritable;
             }
 
             return base.Validate();

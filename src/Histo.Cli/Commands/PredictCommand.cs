@@ -48,15 +48,9 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
                     return ValidationResult.Error($"output '{Output}' must end in .json or .csv (or give --json/--csv)");
                 }
 
-                string? dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Output));
-                if (dir != null && !Directory.Exists(dir))
+                if (OutputFileSettings.OutputFileCanBeWritten(Output) is { Successful: false } unwritable)
                 {
-                    return ValidationResult.Error($"output directory '{dir}' does not exist");
-                }
-
-                if (OutputFileSettings.OutputIsNotDirectory(Output) is { Successful: false } taken)
-                {
-                    return taken;
+                    return unwritable;
                 }
             }
 

@@ -24,6 +24,18 @@ public class OutputFileSettings : CommonSettings
             ? Spectre.Console.ValidationResult.Error($"output '{output}' is a directory; give a file name for this output")
             : Spectre.Console.ValidationResult.Success();
 
+    /// <summary>Refuses an output file whose directory does not exist or whose name is an existing directory.</summary>
+    public static Spectre.Console.ValidationResult OutputFileCanBeWritten(string output)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (dir != null && !Directory.Exists(dir))
+        {
+            return Spectre.Console.ValidationResult.Error($"output directory '{dir}' does not exist");
+        }
+
+        return OutputIsNotDirectory(output);
+    }
+
     /// <summary>Checks that an output path was given and that its directory exists.</summary>
     public Spectre.Console.ValidationResult ValidateOutput()
     {
@@ -37,13 +49,7 @@ public class OutputFileSettings : CommonSettings
             return Spectre.Console.ValidationResult.Error($"output '{Output}' must end in .png, .jpg or .tif");
         }
 
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(Output));
-        if (dir != null && !Directory.Exists(dir))
-        {
-            return Spectre.Console.ValidationResult.Error($"output directory '{dir}' does not exist");
-        }
-
-        return OutputIsNotDirectory(Output);
+        return OutputFileCanBeWritten(Output);
     }
 }
 
