@@ -46,9 +46,9 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
         [Description("Step between patches in target pixels (default: the patch size). The last patch of each row and column is aligned to the far edge.")]
         public int? Stride { get; set; }
 
-        [CommandOption("--min-tissue <FRACTION>")]
-        [Description("Skip patches with less tissue than this fraction (0..1, default 0.05).")]
-        public double MinTissue { get; set; } = 0.05;
+        [CommandOption(MinTissueOption.Template)]
+        [Description(MinTissueOption.Help)]
+        public double MinTissue { get; set; } = MinTissueOption.Default;
 
         [CommandOption("--labels <MASK_PNG>")]
         [Description("8-bit label mask over the whole slide (BACH codes 0..3 or class indices); one slide only.")]
@@ -86,9 +86,9 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
                 return ValidationResult.Error($"--stride-pixels must be at least 1, got {Stride}");
             }
 
-            if (!(MinTissue is >= 0 and <= 1))
+            if (MinTissueOption.Check(MinTissue) is { Successful: false } minTissue)
             {
-                return ValidationResult.Error($"--min-tissue must be between 0 and 1, got {MinTissue.ToString(CultureInfo.InvariantCulture)}");
+                return minTissue;
             }
 
             if (new object?[] { Mpp, Magnification, Level }.Count(v => v != null) > 1)

@@ -47,9 +47,9 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         [Description("Step between patches in patch pixels; each map cell is one step wide. Default: the card's crop stride for a model trained on crops, else the patch size, shortened so map cells are at most 100 µm when the slide has an MPP. Smaller = overlapping patches and a finer map.")]
         public int? StridePixels { get; set; }
 
-        [CommandOption("--min-tissue <FRACTION>")]
-        [Description("Skip patches with less tissue than this fraction (default 0.05).")]
-        public double MinTissue { get; set; } = 0.05;
+        [CommandOption(MinTissueOption.Template)]
+        [Description(MinTissueOption.Help)]
+        public double MinTissue { get; set; } = MinTissueOption.Default;
 
         [CommandOption("--force")]
         [Description("Recompute slides whose output folder is already complete (default: skip them).")]
@@ -76,9 +76,9 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
                 return ValidationResult.Error($"--stride-pixels must be at least 1, got {StridePixels}");
             }
 
-            if (!(MinTissue is >= 0 and <= 1))
+            if (MinTissueOption.Check(MinTissue) is { Successful: false } minTissue)
             {
-                return ValidationResult.Error($"--min-tissue must be between 0 and 1, got {MinTissue.ToString(CultureInfo.InvariantCulture)}");
+                return minTissue;
             }
 
             if (Argmax && Thresholds != null)
