@@ -101,8 +101,7 @@ public sealed class CohortRunner
 
             var provenance = new SlideProvenance(_modelName, _modelId, DateTime.UtcNow);
             var clock = Stopwatch.StartNew();
-            int index = i;
-            var relay = progress is null ? null : new Relay(p => progress.Report(new CohortProgress(index, mine.Count, p)));
+            var relay = CohortProgressRelay.For(progress, i, mine.Count);
             string? error = null;
             try
             {
@@ -131,10 +130,5 @@ public sealed class CohortRunner
 
         var table = CohortTable.Update(outputRoot, all.Select(CohortInputs.SlideName), _inference.Card.DisplayClassNames);
         return new CohortReport(results, Path.Combine(outputRoot, CohortTable.CsvFileName), table);
-    }
-
-    private sealed class Relay(Action<SlideInferenceProgress> report) : IProgress<SlideInferenceProgress>
-    {
-        public void Report(SlideInferenceProgress value) => report(value);
     }
 }

@@ -69,13 +69,12 @@ public static class ThresholdTuning
         for (int i = 0; i < pairs.Count; i++)
         {
             var (slide, truth) = pairs[i];
-            int index = i;
             string? reused = options.PreviousOutputs is { } previous && SlideOutputs.IsComplete(previous, slide)
                 ? SlideOutputs.DirectoryFor(previous, slide)
                 : null;
             var result = reused is not null
                 ? SlideOutputs.Read(reused, card)
-                : inference.Run(slide, progress is null ? null : new Relay(p => progress.Report(new CohortProgress(index, pairs.Count, p))), cancellationToken);
+                : inference.Run(slide, CohortProgressRelay.For(progress, i, pairs.Count), cancellationToken);
             tuner.Add(result, GroundTruth.Load(truth, result.Geometry, options.LabelMap, cancellationToken));
             slides.Add(new TunedSlide(slide, truth, result.Patches.Count, reused));
         }
@@ -104,10 +103,5 @@ public static class ThresholdTuning
             ["slides"] = report.Slides.Select(s => Path.GetFileName(s.Slide)).ToArray(),
         });
         card.Save(modelDirectory);
-    }
-
-    private sealed class Relay(Action<SlideInferenceProgress> report) : IProgress<SlideInferenceProgress>
-    {
-        public void Report(SlideInferenceProgress value) => report(value);
     }
 }
