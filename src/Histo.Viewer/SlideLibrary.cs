@@ -6,7 +6,6 @@ using Histo.Imaging;
 using Histo.Inference;
 using Histo.Outputs;
 using Histo.Slides;
-using CoreAnnotations = Histo.Annotations;
 
 namespace Histo.Viewer;
 

@@ -123,31 +123,31 @@ public sealed class OneByOneNchwBenchmark : IBenchmark
     /// <summary>A copy of the network in train mode with its optimizer and a fixed batch; the old path or Histo's forward.</summary>
     private sealed class TrainingStep : IDisposable
     {
-        private readonly ResNet18Variant network;
-        private readonly bool oldPath;
-        private readonly optim.Optimizer optimizer;
-        private readonly Tensor input;
-        private readonly Tensor labels;
+        private readonly ResNet18Variant _network;
+        private readonly bool _oldPath;
+        private readonly optim.Optimizer _optimizer;
+        private readonly Tensor _input;
+        private readonly Tensor _labels;
 
         public TrainingStep(ResNet18Variant reference, bool oldPath, int batch, int size)
         {
-            network = new ResNet18Variant(reference.ClassCount);
-            network.load_state_dict(reference.state_dict());
-            network.train();
-            this.oldPath = oldPath;
-            optimizer = optim.SGD(network.parameters(), 0.001, momentum: 0.9, nesterov: true, weight_decay: 1e-4);
-            input = tensor(InferenceInputs.Random(batch, size), [batch, 3, size, size]);
-            labels = arange(batch, dtype: ScalarType.Int64) % reference.ClassCount;
+            _network = new ResNet18Variant(reference.ClassCount);
+            _network.load_state_dict(reference.state_dict());
+            _network.train();
+            _oldPath = oldPath;
+            _optimizer = optim.SGD(_network.parameters(), 0.001, momentum: 0.9, nesterov: true, weight_decay: 1e-4);
+            _input = tensor(InferenceInputs.Random(batch, size), [batch, 3, size, size]);
+            _labels = arange(batch, dtype: ScalarType.Int64) % reference.ClassCount;
         }
 
         public void Run()
         {
             using DisposeScope scope = NewDisposeScope();
-            optimizer.zero_grad();
-            Tensor logits = oldPath ? OldForward(network, input) : network.call(input);
-            Tensor loss = nn.functional.cross_entropy(logits, labels);
+            _optimizer.zero_grad();
+            Tensor logits = _oldPath ? OldForward(_network, _input) : _network.call(_input);
+            Tensor loss = nn.functional.cross_entropy(logits, _labels);
             loss.backward();
-            optimizer.step();
+            _optimizer.step();
         }
 
         /// <summary><see cref="ResNet18Variant.forward"/> as it was before the fix: every convolution channels-last.</summary>
@@ -168,10 +168,10 @@ public sealed class OneByOneNchwBenchmark : IBenchmark
 
         public void Dispose()
         {
-            optimizer.Dispose();
-            input.Dispose();
-            labels.Dispose();
-            network.Dispose();
+            _optimizer.Dispose();
+            _input.Dispose();
+            _labels.Dispose();
+            _network.Dispose();
         }
     }
 }

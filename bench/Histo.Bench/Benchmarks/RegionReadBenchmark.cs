@@ -1,6 +1,5 @@
 using System.Globalization;
 using Histo.Bench.Baselines;
-using Histo.Bench.Infrastructure;
 using Histo.Imaging;
 using Histo.Slides;
 

@@ -70,38 +70,38 @@ public sealed class TrainBenchmark : IBenchmark
     /// <summary>A copy of the network in train mode with its optimizer and a fixed random batch.</summary>
     private sealed class Trainer : IDisposable
     {
-        private readonly ResNet18Variant network;
-        private readonly optim.Optimizer optimizer;
-        private readonly Tensor input;
-        private readonly Tensor labels;
+        private readonly ResNet18Variant _network;
+        private readonly optim.Optimizer _optimizer;
+        private readonly Tensor _input;
+        private readonly Tensor _labels;
 
         public Trainer(ResNet18Variant reference, bool channelsLast, int batch, int size)
         {
-            network = new ResNet18Variant(reference.ClassCount) { ChannelsLast = channelsLast };
-            network.load_state_dict(reference.state_dict());
-            network.train();
-            optimizer = optim.SGD(network.parameters(), 0.001, momentum: 0.9, nesterov: true, weight_decay: 1e-4);
-            input = tensor(InferenceInputs.Random(batch, size), [batch, 3, size, size]);
-            labels = arange(batch, dtype: ScalarType.Int64) % reference.ClassCount;
+            _network = new ResNet18Variant(reference.ClassCount) { ChannelsLast = channelsLast };
+            _network.load_state_dict(reference.state_dict());
+            _network.train();
+            _optimizer = optim.SGD(_network.parameters(), 0.001, momentum: 0.9, nesterov: true, weight_decay: 1e-4);
+            _input = tensor(InferenceInputs.Random(batch, size), [batch, 3, size, size]);
+            _labels = arange(batch, dtype: ScalarType.Int64) % reference.ClassCount;
         }
 
         public double Step()
         {
             var sw = Stopwatch.StartNew();
             using DisposeScope scope = NewDisposeScope();
-            optimizer.zero_grad();
-            Tensor loss = nn.functional.cross_entropy(network.call(input), labels);
+            _optimizer.zero_grad();
+            Tensor loss = nn.functional.cross_entropy(_network.call(_input), _labels);
             loss.backward();
-            optimizer.step();
+            _optimizer.step();
             return sw.Elapsed.TotalSeconds;
         }
 
         public void Dispose()
         {
-            optimizer.Dispose();
-            input.Dispose();
-            labels.Dispose();
-            network.Dispose();
+            _optimizer.Dispose();
+            _input.Dispose();
+            _labels.Dispose();
+            _network.Dispose();
         }
     }
 }

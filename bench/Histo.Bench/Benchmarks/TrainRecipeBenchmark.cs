@@ -75,53 +75,53 @@ public sealed class TrainRecipeBenchmark : IBenchmark
     /// <summary>A copy of the network set up as <c>histo train</c> sets it up, stepping with its <see cref="TrainingStep"/>.</summary>
     private sealed class RecipeStep : IDisposable
     {
-        private readonly ResNet18Variant network;
-        private readonly TorchSharp.Modules.OptimizerHelper optimizer;
-        private readonly TrainingStep step;
-        private readonly Tensor input;
-        private readonly Tensor labels;
-        private readonly Tensor classWeights;
+        private readonly ResNet18Variant _network;
+        private readonly TorchSharp.Modules.OptimizerHelper _optimizer;
+        private readonly TrainingStep _step;
+        private readonly Tensor _input;
+        private readonly Tensor _labels;
+        private readonly Tensor _classWeights;
 
         public RecipeStep(ResNet18Variant reference, bool mixed)
         {
-            network = new ResNet18Variant(reference.ClassCount);
-            network.load_state_dict(reference.state_dict());
-            EngineSelfCheck.PrepareForTraining(network);
-            optimizer = optim.AdamW(network.parameters(), 3e-4, weight_decay: 1e-4);
-            classWeights = linspace(0.8, 1.2, reference.ClassCount);
-            step = new TrainingStep(network, optimizer, mixed, classWeights);
+            _network = new ResNet18Variant(reference.ClassCount);
+            _network.load_state_dict(reference.state_dict());
+            EngineSelfCheck.PrepareForTraining(_network);
+            _optimizer = optim.AdamW(_network.parameters(), 3e-4, weight_decay: 1e-4);
+            _classWeights = linspace(0.8, 1.2, reference.ClassCount);
+            _step = new TrainingStep(_network, _optimizer, mixed, _classWeights);
             // as TrainingSession sets up each epoch of a crop run
-            var (fixedParameters, fixedNorms) = network.TrunkModules(FrozenStages);
+            var (fixedParameters, fixedNorms) = _network.TrunkModules(FrozenStages);
             foreach (var parameter in fixedParameters)
             {
                 parameter.requires_grad = false;
             }
 
-            network.train();
+            _network.train();
             foreach (var norm in fixedNorms)
             {
                 norm.eval();
             }
-            input = tensor(InferenceInputs.Random(Batch, SizePixels), [Batch, 3, SizePixels, SizePixels]);
-            labels = arange(Batch, dtype: ScalarType.Int64) % reference.ClassCount;
+            _input = tensor(InferenceInputs.Random(Batch, SizePixels), [Batch, 3, SizePixels, SizePixels]);
+            _labels = arange(Batch, dtype: ScalarType.Int64) % reference.ClassCount;
         }
 
         public double Step()
         {
             var sw = Stopwatch.StartNew();
             using DisposeScope scope = NewDisposeScope();
-            step.Run(input, labels);
+            _step.Run(_input, _labels);
             return sw.Elapsed.TotalSeconds;
         }
 
         public void Dispose()
         {
-            step.Dispose();
-            optimizer.Dispose();
-            input.Dispose();
-            labels.Dispose();
-            classWeights.Dispose();
-            network.Dispose();
+            _step.Dispose();
+            _optimizer.Dispose();
+            _input.Dispose();
+            _labels.Dispose();
+            _classWeights.Dispose();
+            _network.Dispose();
         }
     }
 }

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Globalization;
 using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
-using Histo.Inference;
 using Histo.Outputs;
 using Spectre.Console;
 using Spectre.Console.Cli;

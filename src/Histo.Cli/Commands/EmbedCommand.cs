@@ -3,7 +3,6 @@ using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
 using Histo.Datasets;
 using Histo.Learning.Evaluation;
-using Histo.Learning.Models;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

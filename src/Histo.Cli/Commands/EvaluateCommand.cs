@@ -6,7 +6,6 @@ using Histo.Datasets;
 using Histo.Evaluation;
 using Histo.IO;
 using Histo.Learning.Evaluation;
-using Histo.Learning.Models;
 using Histo.Learning.Reports;
 using Spectre.Console;
 using Spectre.Console.Cli;

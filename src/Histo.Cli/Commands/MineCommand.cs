@@ -1,8 +1,6 @@
 using System.ComponentModel;
-using Histo.Annotations;
 using Histo.Cli.Settings;
 using Histo.Inference;
-using Histo.Learning.Models;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

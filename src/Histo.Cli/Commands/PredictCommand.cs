@@ -4,7 +4,6 @@ using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
 using Histo.IO;
 using Histo.Learning.Evaluation;
-using Histo.Learning.Models;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,9 +1,7 @@
 using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
-using Histo.Color;
 using Histo.Datasets;
 using Histo.Learning.Training;
 using Spectre.Console;

@@ -35,13 +35,13 @@ public sealed record ImageInput(string Path, Func<RgbaImage>? Load = null);
 /// </summary>
 public sealed class ImagePredictor
 {
-    private readonly PatchClassifier classifier;
+    private readonly PatchClassifier _classifier;
 
     /// <summary>Wraps a classifier (not owned).</summary>
     public ImagePredictor(PatchClassifier classifier, ImagePredictionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
-        this.classifier = classifier;
+        _classifier = classifier;
         Options = options ?? new ImagePredictionOptions();
         if (Options.BatchSize <= 0)
         {
@@ -55,12 +55,12 @@ public sealed class ImagePredictor
     /// <summary>Class probabilities per image (rows sum to 1), in the model card's class order.</summary>
     /// <exception cref="HistoException">An image cannot be read.</exception>
     public float[][] Predict(IReadOnlyList<ImageInput> images, IProgress<DatasetProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(images, "predicting", (batch, ct) => classifier.Predict(batch, ct), classifier.Card.Classes.Count, progress, cancellationToken);
+        Run(images, "predicting", (batch, ct) => _classifier.Predict(batch, ct), _classifier.Card.Classes.Count, progress, cancellationToken);
 
     /// <summary>Mean pooled features (<see cref="ResNet18Variant.FeatureCount"/> per image) over each image's patches.</summary>
     /// <exception cref="HistoException">An image cannot be read.</exception>
     public float[][] Embed(IReadOnlyList<ImageInput> images, IProgress<DatasetProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(images, "embedding", (batch, ct) => classifier.Embed(batch, ct), ResNet18Variant.FeatureCount, progress, cancellationToken);
+        Run(images, "embedding", (batch, ct) => _classifier.Embed(batch, ct), ResNet18Variant.FeatureCount, progress, cancellationToken);
 
     /// <summary>The patches the network sees for one image, in order (tiles, each followed by its transforms under TTA).</summary>
     public List<RgbaImage> PatchesOf(ImageInput image)
@@ -68,7 +68,7 @@ public sealed class ImagePredictor
         ArgumentNullException.ThrowIfNull(image);
         RgbaImage decoded = image.Load is null ? ImageIO.Load(image.Path) : image.Load();
         double? imageMpp = Options.UseImageMpp ? ImageFileResolution.TryReadMpp(image.Path) : null;
-        List<RgbaImage> tiles = ImageTiling.Cut(decoded, classifier.Card.PatchSizePixels, imageMpp, classifier.Card.Mpp, classifier.Card.CropStridePixels);
+        List<RgbaImage> tiles = ImageTiling.Cut(decoded, _classifier.Card.PatchSizePixels, imageMpp, _classifier.Card.Mpp, _classifier.Card.CropStridePixels);
         if (!Options.TestTimeAugmentation)
         {
             return tiles;

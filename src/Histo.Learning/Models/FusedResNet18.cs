@@ -16,17 +16,17 @@ namespace Histo.Learning.Models;
 /// </remarks>
 public sealed class FusedResNet18 : IDisposable
 {
-    private readonly FusedConv stem;
-    private readonly FusedBlock[] blocks;
-    private readonly Tensor? headWeight;
-    private readonly Tensor? headBias;
+    private readonly FusedConv _stem;
+    private readonly FusedBlock[] _blocks;
+    private readonly Tensor? _headWeight;
+    private readonly Tensor? _headBias;
 
     private FusedResNet18(FusedConv stem, FusedBlock[] blocks, Tensor? headWeight, Tensor? headBias, ScalarType elementType, bool channelsLast)
     {
-        this.stem = stem;
-        this.blocks = blocks;
-        this.headWeight = headWeight;
-        this.headBias = headBias;
+        _stem = stem;
+        _blocks = blocks;
+        _headWeight = headWeight;
+        _headBias = headBias;
         ElementType = elementType;
         ChannelsLast = channelsLast;
         ClassCount = headWeight is null ? 0 : (int)headWeight.shape[0];
@@ -42,16 +42,16 @@ public sealed class FusedResNet18 : IDisposable
     public int ClassCount { get; }
 
     /// <summary>The stem convolution (7 x 7, stride 2, batch norm folded).</summary>
-    internal FusedConv Stem => stem;
+    internal FusedConv Stem => _stem;
 
     /// <summary>The residual blocks, stage by stage.</summary>
-    internal IReadOnlyList<FusedBlock> Blocks => blocks;
+    internal IReadOnlyList<FusedBlock> Blocks => _blocks;
 
     /// <summary>The head's weight <c>[classes, 512]</c>, or null.</summary>
-    internal Tensor? HeadWeight => headWeight;
+    internal Tensor? HeadWeight => _headWeight;
 
     /// <summary>The head's bias, or null.</summary>
-    internal Tensor? HeadBias => headBias;
+    internal Tensor? HeadBias => _headBias;
 
     /// <summary>Folds <paramref name="network"/>'s batch normalisations (running statistics) into a new inference copy.</summary>
     /// <param name="network">The source network; it is not modified.</param>
@@ -115,36 +115,36 @@ public sealed class FusedResNet18 : IDisposable
     public Tensor Logits(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (headWeight is null)
+        if (_headWeight is null)
         {
             return Features(input);
         }
 
         using var inference = inference_mode();
         using DisposeScope scope = NewDisposeScope();
-        Tensor logits = nn.functional.linear(Pool(input), headWeight, headBias);
+        Tensor logits = nn.functional.linear(Pool(input), _headWeight, _headBias);
         return logits.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        stem.Dispose();
-        foreach (FusedBlock block in blocks)
+        _stem.Dispose();
+        foreach (FusedBlock block in _blocks)
         {
             block.Dispose();
         }
 
-        headWeight?.Dispose();
-        headBias?.Dispose();
+        _headWeight?.Dispose();
+        _headBias?.Dispose();
     }
 
     private Tensor Pool(Tensor input)
     {
         Tensor x = input.dtype == ElementType ? input : input.to_type(ElementType);
         x = ChannelsLast ? ResNet18Variant.ToChannelsLast(x) : x;
-        x = nn.functional.max_pool2d(stem.Call(x).relu_(), [3, 3], [2, 2], [1, 1]);
-        foreach (FusedBlock block in blocks)
+        x = nn.functional.max_pool2d(_stem.Call(x).relu_(), [3, 3], [2, 2], [1, 1]);
+        foreach (FusedBlock block in _blocks)
         {
             x = block.Call(x);
         }

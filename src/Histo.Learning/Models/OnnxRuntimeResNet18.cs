@@ -12,12 +12,12 @@ namespace Histo.Learning.Models;
 /// </summary>
 public sealed class OnnxRuntimeResNet18 : IDisposable
 {
-    private readonly InferenceSession session;
-    private readonly RunOptions runOptions = new();
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
 
     private OnnxRuntimeResNet18(InferenceSession session, int classCount)
     {
-        this.session = session;
+        _session = session;
         ClassCount = classCount;
     }
 
@@ -56,8 +56,8 @@ public sealed class OnnxRuntimeResNet18 : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        runOptions.Dispose();
-        session.Dispose();
+        _runOptions.Dispose();
+        _session.Dispose();
     }
 
     private Tensor Run(Tensor input, string outputName, int columns)
@@ -70,7 +70,7 @@ public sealed class OnnxRuntimeResNet18 : IDisposable
 
         float[] values = input.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
         using var value = OrtValue.CreateTensorValueFromMemory(values, input.shape);
-        using IDisposableReadOnlyCollection<OrtValue> results = session.Run(runOptions, [OnnxModelWriter.InputName], [value], [outputName]);
+        using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(_runOptions, [OnnxModelWriter.InputName], [value], [outputName]);
         float[] output = results[0].GetTensorDataAsSpan<float>().ToArray();
         return tensor(output, [input.shape[0], columns]);
     }

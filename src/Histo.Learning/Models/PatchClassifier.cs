@@ -20,13 +20,13 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     /// <summary>File name of the stain-normalisation target image inside a model directory.</summary>
     public const string StainTargetFileName = "stain_target.png";
 
-    private readonly IStainNormalizer? stainNormalizer;
-    private readonly RgbaImage? stainTarget;
-    private readonly Lock inferenceLock = new();
-    private FusedResNet18? fused;
-    private OnnxRuntimeResNet18? onnxRuntime;
-    private InferenceEngine inference = InferenceEngine.Fused;
-    private string? replacedEngine;
+    private readonly IStainNormalizer? _stainNormalizer;
+    private readonly RgbaImage? _stainTarget;
+    private readonly Lock _inferenceLock = new();
+    private FusedResNet18? _fused;
+    private OnnxRuntimeResNet18? _onnxRuntime;
+    private InferenceEngine _inference = InferenceEngine.Fused;
+    private string? _replacedEngine;
 
     /// <summary>Wraps a network (its head must have one output per card class) and its card.</summary>
     /// <param name="network">The network; this classifier owns and disposes it.</param>
@@ -45,8 +45,8 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
         Card = card;
         if (!string.Equals(card.StainNormalization, "none", StringComparison.OrdinalIgnoreCase))
         {
-            this.stainTarget = stainTarget ?? throw new HistoModelException($"the card asks for {card.StainNormalization} stain normalisation but no target image was given");
-            stainNormalizer = StainNormalizer.Fit(StainNormalizer.ParseMethod(card.StainNormalization), stainTarget);
+            _stainTarget = stainTarget ?? throw new HistoModelException($"the card asks for {card.StainNormalization} stain normalisation but no target image was given");
+            _stainNormalizer = StainNormalizer.Fit(StainNormalizer.ParseMethod(card.StainNormalization), stainTarget);
         }
     }
 
@@ -64,11 +64,11 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     /// </summary>
     public InferenceEngine Inference
     {
-        get => inference;
+        get => _inference;
         set
         {
-            inference = value;
-            replacedEngine = null;
+            _inference = value;
+            _replacedEngine = null;
         }
     }
 
@@ -78,10 +78,10 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     {
         get
         {
-            lock (inferenceLock)
+            lock (_inferenceLock)
             {
                 SelfCheck();
-                return new EngineUsage(EngineSelfCheck.NameOf(Inference, Network.ChannelsLast), replacedEngine);
+                return new EngineUsage(EngineSelfCheck.NameOf(Inference, Network.ChannelsLast), _replacedEngine);
             }
         }
     }
@@ -193,9 +193,9 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
         Directory.CreateDirectory(modelDirectory);
         SaveWeights(Network, Path.Combine(modelDirectory, WeightsFileName));
         string stainTargetPath = Path.Combine(modelDirectory, StainTargetFileName);
-        if (stainTarget is not null)
+        if (_stainTarget is not null)
         {
-            AtomicFile.WriteAllBytes(stainTargetPath, ImageIO.Encode(stainTarget, ".png"));
+            AtomicFile.WriteAllBytes(stainTargetPath, ImageIO.Encode(_stainTarget, ".png"));
         }
         else
         {
@@ -220,7 +220,7 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     public RgbaImage Preprocess(RgbaImage patch)
     {
         ArgumentNullException.ThrowIfNull(patch);
-        RgbaImage image = stainNormalizer is null ? patch : stainNormalizer.Normalize(patch).Image;
+        RgbaImage image = _stainNormalizer is null ? patch : _stainNormalizer.Normalize(patch).Image;
         int size = Card.InputSizePixels;
         return image.Width == size && image.Height == size ? image : ImageIO.Resize(image, size, size);
     }
@@ -305,12 +305,12 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     /// </summary>
     public void RefreshInference()
     {
-        lock (inferenceLock)
+        lock (_inferenceLock)
         {
-            fused?.Dispose();
-            fused = null;
-            onnxRuntime?.Dispose();
-            onnxRuntime = null;
+            _fused?.Dispose();
+            _fused = null;
+            _onnxRuntime?.Dispose();
+            _onnxRuntime = null;
         }
     }
 
@@ -344,7 +344,7 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     /// <summary>The inference copy for the selected engine (rebuilt when stale), or nulls for the plain network; sets eval mode.</summary>
     private (FusedResNet18? Fused, OnnxRuntimeResNet18? OnnxRuntime) InferenceCopy()
     {
-        lock (inferenceLock)
+        lock (_inferenceLock)
         {
             bool stale = Network.training;
             Network.eval();
@@ -356,28 +356,28 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
                 InferenceEngine.FusedBFloat16 => ScalarType.BFloat16,
                 _ => throw new InvalidOperationException($"unknown inference engine {Inference}"),
             };
-            if (fused is not null && (stale || elementType != fused.ElementType))
+            if (_fused is not null && (stale || elementType != _fused.ElementType))
             {
-                fused.Dispose();
-                fused = null;
+                _fused.Dispose();
+                _fused = null;
             }
 
-            if (onnxRuntime is not null && (stale || Inference != InferenceEngine.OnnxRuntime))
+            if (_onnxRuntime is not null && (stale || Inference != InferenceEngine.OnnxRuntime))
             {
-                onnxRuntime.Dispose();
-                onnxRuntime = null;
+                _onnxRuntime.Dispose();
+                _onnxRuntime = null;
             }
 
             if (elementType is { } type)
             {
-                fused ??= FusedResNet18.Create(Network, type);
+                _fused ??= FusedResNet18.Create(Network, type);
             }
             else if (Inference == InferenceEngine.OnnxRuntime)
             {
-                onnxRuntime ??= OnnxRuntimeResNet18.Create(Network);
+                _onnxRuntime ??= OnnxRuntimeResNet18.Create(Network);
             }
 
-            return (elementType is null ? null : fused, onnxRuntime);
+            return (elementType is null ? null : _fused, _onnxRuntime);
         }
     }
 
@@ -396,9 +396,9 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
 
         if (EngineSelfCheck.ReplaceIfWrong(Inference, Network) is { } replaced)
         {
-            inference = InferenceEngine.Plain;
+            _inference = InferenceEngine.Plain;
             Network.ChannelsLast = false;
-            replacedEngine = replaced;
+            _replacedEngine = replaced;
         }
     }
 
@@ -426,8 +426,8 @@ public sealed class PatchClassifier : IPreparingPatchClassifier
     /// <inheritdoc />
     public void Dispose()
     {
-        fused?.Dispose();
-        onnxRuntime?.Dispose();
+        _fused?.Dispose();
+        _onnxRuntime?.Dispose();
         Network.Dispose();
     }
 }

@@ -75,8 +75,8 @@ public static class OnnxModelWriter
 
     private sealed class GraphBuilder
     {
-        private readonly List<byte[]> nodes = [];
-        private readonly List<byte[]> initializers = [];
+        private readonly List<byte[]> _nodes = [];
+        private readonly List<byte[]> _initializers = [];
 
         public List<(string Name, object[] Dims)> Outputs { get; } = [];
 
@@ -95,7 +95,7 @@ public static class OnnxModelWriter
 
         public string Node(string opType, string[] inputs, string name, string[] outputs, params (string Name, long[] Values)[] attributes)
         {
-            nodes.Add(Message(w =>
+            _nodes.Add(Message(w =>
             {
                 foreach (string input in inputs)
                 {
@@ -140,7 +140,7 @@ public static class OnnxModelWriter
             // Logical NCHW order, whatever the tensor's strides (channels-last weights are permuted views).
             float[] data = value.contiguous().data<float>().ToArray();
             long[] shape = value.shape;
-            initializers.Add(Message(w =>
+            _initializers.Add(Message(w =>
             {
                 foreach (long d in shape)
                 {
@@ -157,13 +157,13 @@ public static class OnnxModelWriter
         {
             byte[] graph = Message(g =>
             {
-                foreach (byte[] node in nodes)
+                foreach (byte[] node in _nodes)
                 {
                     g.Bytes(GraphNode, node);
                 }
 
                 g.String(GraphName, "histo_resnet18_fused");
-                foreach (byte[] initializer in initializers)
+                foreach (byte[] initializer in _initializers)
                 {
                     g.Bytes(GraphInitializer, initializer);
                 }

@@ -11,10 +11,10 @@ namespace Histo.Learning.Reports;
 /// <summary>A small self-contained HTML page (inline CSS, images referenced by relative file name).</summary>
 internal sealed class HtmlReport
 {
-    private readonly StringBuilder body = new();
-    private readonly string title;
+    private readonly StringBuilder _body = new();
+    private readonly string _title;
 
-    public HtmlReport(string title) => this.title = title;
+    public HtmlReport(string title) => _title = title;
 
     public static string Format(double value) => double.IsFinite(value) ? value.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a";
 
@@ -25,49 +25,49 @@ internal sealed class HtmlReport
 
     public HtmlReport Heading(string text, int level = 2)
     {
-        body.Append(CultureInfo.InvariantCulture, $"<h{level}>{WebUtility.HtmlEncode(text)}</h{level}>\n");
+        _body.Append(CultureInfo.InvariantCulture, $"<h{level}>{WebUtility.HtmlEncode(text)}</h{level}>\n");
         return this;
     }
 
     public HtmlReport Paragraph(string text)
     {
-        body.Append("<p>").Append(WebUtility.HtmlEncode(text)).Append("</p>\n");
+        _body.Append("<p>").Append(WebUtility.HtmlEncode(text)).Append("</p>\n");
         return this;
     }
 
     public HtmlReport Image(string fileName, string alt)
     {
-        body.Append(CultureInfo.InvariantCulture, $"<p><img src=\"{WebUtility.HtmlEncode(fileName)}\" alt=\"{WebUtility.HtmlEncode(alt)}\"></p>\n");
+        _body.Append(CultureInfo.InvariantCulture, $"<p><img src=\"{WebUtility.HtmlEncode(fileName)}\" alt=\"{WebUtility.HtmlEncode(alt)}\"></p>\n");
         return this;
     }
 
     public HtmlReport Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
     {
-        body.Append("<table>\n<tr>");
+        _body.Append("<table>\n<tr>");
         foreach (string h in header)
         {
-            body.Append("<th>").Append(WebUtility.HtmlEncode(h)).Append("</th>");
+            _body.Append("<th>").Append(WebUtility.HtmlEncode(h)).Append("</th>");
         }
 
-        body.Append("</tr>\n");
+        _body.Append("</tr>\n");
         foreach (IReadOnlyList<string> row in rows)
         {
-            body.Append("<tr>");
+            _body.Append("<tr>");
             foreach (string cell in row)
             {
-                body.Append("<td>").Append(WebUtility.HtmlEncode(cell)).Append("</td>");
+                _body.Append("<td>").Append(WebUtility.HtmlEncode(cell)).Append("</td>");
             }
 
-            body.Append("</tr>\n");
+            _body.Append("</tr>\n");
         }
 
-        body.Append("</table>\n");
+        _body.Append("</table>\n");
         return this;
     }
 
     public HtmlReport Preformatted(string text)
     {
-        body.Append("<pre>").Append(WebUtility.HtmlEncode(text)).Append("</pre>\n");
+        _body.Append("<pre>").Append(WebUtility.HtmlEncode(text)).Append("</pre>\n");
         return this;
     }
 
@@ -146,7 +146,7 @@ internal sealed class HtmlReport
         <html lang="en">
         <head>
         <meta charset="utf-8">
-        <title>{{WebUtility.HtmlEncode(title)}}</title>
+        <title>{{WebUtility.HtmlEncode(_title)}}</title>
         <style>
         body { font-family: sans-serif; margin: 2em; max-width: 1300px; }
         table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
@@ -157,8 +157,8 @@ internal sealed class HtmlReport
         </style>
         </head>
         <body>
-        <h1>{{WebUtility.HtmlEncode(title)}}</h1>
-        {{body}}
+        <h1>{{WebUtility.HtmlEncode(_title)}}</h1>
+        {{_body}}
         </body>
         </html>
 

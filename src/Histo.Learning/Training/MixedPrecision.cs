@@ -15,24 +15,24 @@ namespace Histo.Learning.Training;
 /// </summary>
 internal sealed class MixedPrecision : IDisposable
 {
-    private readonly ResNet18Variant master;
-    private readonly ResNet18Variant work;
-    private readonly List<Parameter> masterParameters;
-    private readonly List<Parameter> workParameters;
-    private readonly List<Tensor> masterBuffers;
-    private readonly List<Tensor> workBuffers;
-    private readonly List<(nn.Module Master, nn.Module Work)> modulePairs;
+    private readonly ResNet18Variant _master;
+    private readonly ResNet18Variant _work;
+    private readonly List<Parameter> _masterParameters;
+    private readonly List<Parameter> _workParameters;
+    private readonly List<Tensor> _masterBuffers;
+    private readonly List<Tensor> _workBuffers;
+    private readonly List<(nn.Module Master, nn.Module Work)> _modulePairs;
 
     public MixedPrecision(ResNet18Variant master)
     {
-        this.master = master;
-        work = new ResNet18Variant(master.ClassCount, master.DropoutProbability) { ChannelsLast = master.ChannelsLast };
-        work.to(ScalarType.BFloat16);
-        masterParameters = [.. master.parameters()];
-        workParameters = [.. work.parameters()];
-        masterBuffers = [.. master.buffers()];
-        workBuffers = [.. work.buffers()];
-        modulePairs = [.. master.modules().Prepend(master).Zip(work.modules().Prepend(work))];
+        _master = master;
+        _work = new ResNet18Variant(master.ClassCount, master.DropoutProbability) { ChannelsLast = master.ChannelsLast };
+        _work.to(ScalarType.BFloat16);
+        _masterParameters = [.. master.parameters()];
+        _workParameters = [.. _work.parameters()];
+        _masterBuffers = [.. master.buffers()];
+        _workBuffers = [.. _work.buffers()];
+        _modulePairs = [.. master.modules().Prepend(master).Zip(_work.modules().Prepend(_work))];
     }
 
     /// <summary>Whether this CPU has the AVX512-BF16 instructions (CPUID leaf 7 subleaf 1, EAX bit 5).</summary>
@@ -51,26 +51,26 @@ internal sealed class MixedPrecision : IDisposable
     {
         using (no_grad())
         {
-            for (int i = 0; i < masterParameters.Count; i++)
+            for (int i = 0; i < _masterParameters.Count; i++)
             {
-                workParameters[i].copy_(masterParameters[i]);
-                workParameters[i].requires_grad = masterParameters[i].requires_grad;
+                _workParameters[i].copy_(_masterParameters[i]);
+                _workParameters[i].requires_grad = _masterParameters[i].requires_grad;
             }
 
-            for (int i = 0; i < masterBuffers.Count; i++)
+            for (int i = 0; i < _masterBuffers.Count; i++)
             {
-                workBuffers[i].copy_(masterBuffers[i]);
+                _workBuffers[i].copy_(_masterBuffers[i]);
             }
         }
 
-        foreach (var (from, to) in master.modules().Prepend(master).Zip(work.modules().Prepend(work)))
+        foreach (var (from, to) in _master.modules().Prepend(_master).Zip(_work.modules().Prepend(_work)))
         {
             to.train(from.training);
         }
 
-        work.zero_grad();
+        _work.zero_grad();
 
-        return work.call(input.to(ScalarType.BFloat16)).to(ScalarType.Float32);
+        return _work.call(input.to(ScalarType.BFloat16)).to(ScalarType.Float32);
     }
 
     /// <summary>After <c>loss.backward()</c>: hands the gradients and the batch-norm statistics to the master.</summary>
@@ -78,14 +78,14 @@ internal sealed class MixedPrecision : IDisposable
     {
         using (no_grad())
         {
-            for (int i = 0; i < masterParameters.Count; i++)
+            for (int i = 0; i < _masterParameters.Count; i++)
             {
-                masterParameters[i].grad = workParameters[i].grad is { } g ? g.to(ScalarType.Float32) : null;
+                _masterParameters[i].grad = _workParameters[i].grad is { } g ? g.to(ScalarType.Float32) : null;
             }
 
             // Only modules that trained changed their statistics; copying the others back would round frozen fp32
             // statistics to bf16 on every step.
-            foreach (var (from, to) in modulePairs)
+            foreach (var (from, to) in _modulePairs)
             {
                 if (!from.training)
                 {
@@ -100,5 +100,5 @@ internal sealed class MixedPrecision : IDisposable
         }
     }
 
-    public void Dispose() => work.Dispose();
+    public void Dispose() => _work.Dispose();
 }

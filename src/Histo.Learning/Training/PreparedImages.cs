@@ -27,48 +27,48 @@ internal sealed class PreparedImages
     /// <summary>Largest total size of cached images.</summary>
     public const long MaxCacheBytes = 4L << 30;
 
-    private readonly Dataset dataset;
-    private readonly IStainNormalizer? normalizer;
-    private readonly CropPlan? crops;
-    private readonly int[] firstView;
-    private readonly int[] itemOfView;
-    private readonly RgbaImage?[]? cache;
+    private readonly Dataset _dataset;
+    private readonly IStainNormalizer? _normalizer;
+    private readonly CropPlan? _crops;
+    private readonly int[] _firstView;
+    private readonly int[] _itemOfView;
+    private readonly RgbaImage?[]? _cache;
 
     public PreparedImages(Dataset dataset, int inputSizePixels, IStainNormalizer? normalizer, CropPlan? crops = null)
     {
-        this.dataset = dataset;
-        this.normalizer = normalizer;
-        this.crops = crops;
+        _dataset = dataset;
+        _normalizer = normalizer;
+        _crops = crops;
         InputSizePixels = inputSizePixels;
-        firstView = new int[dataset.Items.Count + 1];
+        _firstView = new int[dataset.Items.Count + 1];
         for (int i = 0; i < dataset.Items.Count; i++)
         {
-            firstView[i + 1] = firstView[i] + ViewCount(dataset, dataset.Items[i], crops);
+            _firstView[i + 1] = _firstView[i] + ViewCount(dataset, dataset.Items[i], crops);
         }
 
-        itemOfView = new int[firstView[^1]];
+        _itemOfView = new int[_firstView[^1]];
         for (int i = 0; i < dataset.Items.Count; i++)
         {
-            Array.Fill(itemOfView, i, firstView[i], firstView[i + 1] - firstView[i]);
+            Array.Fill(_itemOfView, i, _firstView[i], _firstView[i + 1] - _firstView[i]);
         }
 
-        long bytes = (long)itemOfView.Length * inputSizePixels * inputSizePixels * RgbaImage.Channels;
-        cache = bytes <= MaxCacheBytes ? new RgbaImage?[itemOfView.Length] : null;
+        long bytes = (long)_itemOfView.Length * inputSizePixels * inputSizePixels * RgbaImage.Channels;
+        _cache = bytes <= MaxCacheBytes ? new RgbaImage?[_itemOfView.Length] : null;
     }
 
     public int InputSizePixels { get; }
 
     /// <summary>Number of images of the dataset.</summary>
-    public int ItemCount => dataset.Items.Count;
+    public int ItemCount => _dataset.Items.Count;
 
     /// <summary>Number of views (crops) over all images.</summary>
-    public int Count => itemOfView.Length;
+    public int Count => _itemOfView.Length;
 
     /// <summary>The image a view was cut from.</summary>
-    public int ItemOf(int view) => itemOfView[view];
+    public int ItemOf(int view) => _itemOfView[view];
 
     /// <summary>The views of image <paramref name="item"/>, in the order image-level prediction cuts them.</summary>
-    public IEnumerable<int> ViewsOf(int item) => Enumerable.Range(firstView[item], firstView[item + 1] - firstView[item]);
+    public IEnumerable<int> ViewsOf(int item) => Enumerable.Range(_firstView[item], _firstView[item + 1] - _firstView[item]);
 
     /// <summary>The views of several images, image after image.</summary>
     public int[] ViewsOf(IEnumerable<int> items) => [.. items.SelectMany(ViewsOf)];
@@ -104,11 +104,11 @@ internal sealed class PreparedImages
             Parallel.For(0, ItemCount, options, i =>
             {
                 List<RgbaImage> views = Load(i);
-                if (cache != null)
+                if (_cache != null)
                 {
                     for (int v = 0; v < views.Count; v++)
                     {
-                        cache[firstView[i] + v] = views[v];
+                        _cache[_firstView[i] + v] = views[v];
                     }
                 }
 
@@ -130,28 +130,28 @@ internal sealed class PreparedImages
     }
 
     /// <summary>The prepared view <paramref name="view"/> (shared when cached: do not modify).</summary>
-    public RgbaImage Get(int view) => cache?[view] ?? Load(itemOfView[view])[view - firstView[itemOfView[view]]];
+    public RgbaImage Get(int view) => _cache?[view] ?? Load(_itemOfView[view])[view - _firstView[_itemOfView[view]]];
 
     private List<RgbaImage> Load(int item)
     {
-        RgbaImage image = dataset.LoadImage(dataset.Items[item]);
-        int expected = firstView[item + 1] - firstView[item];
+        RgbaImage image = _dataset.LoadImage(_dataset.Items[item]);
+        int expected = _firstView[item + 1] - _firstView[item];
         var views = new List<RgbaImage>(expected);
-        if (crops == null || image.Width < crops.SizePixels || image.Height < crops.SizePixels)
+        if (_crops == null || image.Width < _crops.SizePixels || image.Height < _crops.SizePixels)
         {
-            views.Add(Finish(crops == null ? image : ImageIO.Resize(image, crops.SizePixels, crops.SizePixels)));
+            views.Add(Finish(_crops == null ? image : ImageIO.Resize(image, _crops.SizePixels, _crops.SizePixels)));
         }
         else
         {
             // Crops in the order of ImageTiling.Cut. Without stain normalisation each is resized straight from the
             // field: full-size copies (31 MB per BACH field, 9 GB over Part A) would be large-object-heap garbage
             // that the GC keeps committed through training.
-            int side = crops.SizePixels;
-            foreach (int y in ImageTiling.SlidingOrigins(image.Height, side, crops.StridePixels))
+            int side = _crops.SizePixels;
+            foreach (int y in ImageTiling.SlidingOrigins(image.Height, side, _crops.StridePixels))
             {
-                foreach (int x in ImageTiling.SlidingOrigins(image.Width, side, crops.StridePixels))
+                foreach (int x in ImageTiling.SlidingOrigins(image.Width, side, _crops.StridePixels))
                 {
-                    views.Add(normalizer == null
+                    views.Add(_normalizer == null
                         ? ImageIO.Resize(image, x, y, side, side, InputSizePixels, InputSizePixels)
                         : Finish(image.Crop(x, y, side, side)));
                 }
@@ -160,7 +160,7 @@ internal sealed class PreparedImages
 
         if (views.Count != expected)
         {
-            throw new HistoException($"{dataset.Items[item].Path}: decoded as {image.Width} x {image.Height} px, which its header did not say");
+            throw new HistoException($"{_dataset.Items[item].Path}: decoded as {image.Width} x {image.Height} px, which its header did not say");
         }
 
         return views;
@@ -168,9 +168,9 @@ internal sealed class PreparedImages
 
     private RgbaImage Finish(RgbaImage view)
     {
-        if (normalizer != null)
+        if (_normalizer != null)
         {
-            view = normalizer.Normalize(view).Image;
+            view = _normalizer.Normalize(view).Image;
         }
 
         return view.Width == InputSizePixels && view.Height == InputSizePixels ? view : ImageIO.Resize(view, InputSizePixels, InputSizePixels);
@@ -187,18 +187,18 @@ internal sealed record PreparedBatch(float[] Inputs, long[] Labels, int[] Items,
 /// </summary>
 internal sealed class BatchPipeline : IDisposable
 {
-    private readonly System.Collections.Concurrent.BlockingCollection<PreparedBatch> queue = new(boundedCapacity: 3);
-    private readonly CancellationTokenSource stop;
-    private readonly Task producer;
+    private readonly System.Collections.Concurrent.BlockingCollection<PreparedBatch> _queue = new(boundedCapacity: 3);
+    private readonly CancellationTokenSource _stop;
+    private readonly Task _producer;
 
     public BatchPipeline(
         PreparedImages images, IReadOnlyList<int> order, IReadOnlyList<int> labels, int batchSize, Augmenter? augmenter,
         ulong augmentSeed, int parallelism, CancellationToken cancellationToken)
     {
         BatchCount = (order.Count + batchSize - 1) / batchSize;
-        stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        CancellationToken token = stop.Token;
-        producer = Task.Factory.StartNew(() =>
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        CancellationToken token = _stop.Token;
+        _producer = Task.Factory.StartNew(() =>
         {
             try
             {
@@ -224,12 +224,12 @@ internal sealed class BatchPipeline : IDisposable
                         batchLabels[j] = labels[item];
                         items[j] = item;
                     });
-                    queue.Add(new PreparedBatch(inputs, batchLabels, items, count), token);
+                    _queue.Add(new PreparedBatch(inputs, batchLabels, items, count), token);
                 }
             }
             finally
             {
-                queue.CompleteAdding();
+                _queue.CompleteAdding();
             }
         }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -239,36 +239,36 @@ internal sealed class BatchPipeline : IDisposable
     /// <summary>The batches in order; rethrows a failure of the producer.</summary>
     public IEnumerable<PreparedBatch> Batches()
     {
-        foreach (PreparedBatch batch in queue.GetConsumingEnumerable())
+        foreach (PreparedBatch batch in _queue.GetConsumingEnumerable())
         {
             yield return batch;
         }
 
-        if (producer.IsFaulted || producer.IsCanceled)
+        if (_producer.IsFaulted || _producer.IsCanceled)
         {
-            producer.GetAwaiter().GetResult();
+            _producer.GetAwaiter().GetResult();
         }
 
-        producer.Wait();
+        _producer.Wait();
     }
 
     public void Dispose()
     {
-        stop.Cancel();
+        _stop.Cancel();
         try
         {
-            while (queue.TryTake(out _))
+            while (_queue.TryTake(out _))
             {
             }
 
-            producer.Wait(TimeSpan.FromSeconds(30));
+            _producer.Wait(TimeSpan.FromSeconds(30));
         }
         catch (AggregateException)
         {
             // the producer was cancelled or failed; Batches() already surfaced a failure that mattered
         }
 
-        stop.Dispose();
-        queue.Dispose();
+        _stop.Dispose();
+        _queue.Dispose();
     }
 }

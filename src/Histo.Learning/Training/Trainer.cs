@@ -1,16 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 using Histo.Color;
 using Histo.Datasets;
-using Histo.Evaluation;
 using Histo.Imaging;
 using Histo.Learning.Models;
 using Histo.Models;
-using Histo.Patches;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Histo.Learning.Training;
 
@@ -45,7 +41,7 @@ public sealed record TrainingRunOptions
 /// </summary>
 public sealed class Trainer
 {
-    private readonly TrainingOptions options;
+    private readonly TrainingOptions _options;
 
     /// <summary>Creates a trainer for a recipe.</summary>
     /// <exception cref="InvalidParameterException">A recipe value is out of range.</exception>
@@ -61,11 +57,11 @@ public sealed class Trainer
             throw new InvalidParameterException(e.Message);
         }
 
-        this.options = options;
+        _options = options;
     }
 
     /// <summary>The recipe.</summary>
-    public TrainingOptions Options => options;
+    public TrainingOptions Options => _options;
 
     /// <summary>
     /// Runs the cross-validation and trains the final model into <paramref name="modelDirectory"/>. All checks (dataset,
@@ -111,7 +107,7 @@ public sealed class Trainer
 
         RgbaImage? stainTarget = null;
         IStainNormalizer? normalizer = null;
-        if (options.StainNormalization is { } method)
+        if (_options.StainNormalization is { } method)
         {
             if (run.StainTargetPath == null)
             {
@@ -122,27 +118,27 @@ public sealed class Trainer
             normalizer = StainNormalizer.Fit(method, stainTarget);
         }
 
-        double? mpp = options.Mpp ?? dataset.Mpp;
+        double? mpp = _options.Mpp ?? dataset.Mpp;
         CropPlan? crops = ResolveCrops(dataset, mpp, initCard);
         int patchSide = crops?.SizePixels ?? dataset.Sources.Max(s => Math.Max(s.UsualWidthPixels, s.UsualHeightPixels));
-        int inputSize = options.InputSizePixels ?? initCard?.InputSizePixels ?? (crops != null ? TrainingOptions.DefaultCropInputSize : TrainingOptions.DefaultInputSize(patchSide));
+        int inputSize = _options.InputSizePixels ?? initCard?.InputSizePixels ?? (crops != null ? TrainingOptions.DefaultCropInputSize : TrainingOptions.DefaultInputSize(patchSide));
         bool mixed = UseMixedPrecision();
 
-        CrossValidationSplit split = GroupKFold.Split(dataset, options.Folds, options.Seed);
+        CrossValidationSplit split = GroupKFold.Split(dataset, _options.Folds, _options.Seed);
         int[] foldOf = split.FoldsOf(dataset);
-        var report = new DatasetProgressRelay(progress, options.Folds);
-        LeakReport leaks = LeakChecker.Check(dataset, split, new LeakCheckOptions { MaxParallelism = options.Threads }, null, cancellationToken);
+        var report = new DatasetProgressRelay(progress, _options.Folds);
+        LeakReport leaks = LeakChecker.Check(dataset, split, new LeakCheckOptions { MaxParallelism = _options.Threads }, null, cancellationToken);
         if (!run.AllowLeaks)
         {
             LeakChecker.EnsureClean(leaks);
         }
 
-        for (int f = 0; f < options.Folds; f++)
+        for (int f = 0; f < _options.Folds; f++)
         {
             var trainClasses = dataset.Items.Where((_, i) => foldOf[i] != f).Select(item => item.LabelIndex).Distinct().Count();
             if (trainClasses < classes.Length)
             {
-                throw new DatasetException($"fold {f + 1} of {options.Folds} would train without some classes (too few groups per class); use fewer folds or add data");
+                throw new DatasetException($"fold {f + 1} of {_options.Folds} would train without some classes (too few groups per class); use fewer folds or add data");
             }
         }
 
@@ -154,9 +150,9 @@ public sealed class Trainer
                 $"{problem}; rerun with the same arguments, or start again, replacing the run");
         }
 
-        torch.set_num_threads(options.Threads);
+        torch.set_num_threads(_options.Threads);
         var images = new PreparedImages(dataset, inputSize, normalizer, crops);
-        images.PrepareAll(options.Threads, n => report.Preparing(n, images.ItemCount), cancellationToken);
+        images.PrepareAll(_options.Threads, n => report.Preparing(n, images.ItemCount), cancellationToken);
 
         // Every check passed: from here on the output directory is written.
         Directory.CreateDirectory(modelDirectory);
@@ -174,23 +170,23 @@ public sealed class Trainer
         TrainingCheckpoint state = previous ?? new TrainingCheckpoint { RecipeKey = recipeKey };
         double elapsedBefore = state.ElapsedSeconds;
 
-        TrainingOptions resolved = options with { FrozenStages = options.FrozenStages ?? (crops != null ? TrainingOptions.DefaultFrozenStagesForCrops : 0) };
+        TrainingOptions resolved = _options with { FrozenStages = _options.FrozenStages ?? (crops != null ? TrainingOptions.DefaultFrozenStagesForCrops : 0) };
         var session = new TrainingSession(resolved, dataset, images, foldOf, initCard != null ? run.InitModelDirectory : null, checkpointDirectory, state,
             progress, clock, elapsedBefore, mixed, cancellationToken);
 
-        while (state.PhaseFold >= 1 && state.PhaseFold <= options.Folds)
+        while (state.PhaseFold >= 1 && state.PhaseFold <= _options.Folds)
         {
             session.RunFold(state.PhaseFold);
             TrainingOutputs.WriteHistory(modelDirectory, state);
         }
 
         var folds = state.Folds.OrderBy(f => f.Fold).Select(f => TrainingOutputs.ToFoldResult(f, dataset)).ToList();
-        CrossValidationSummary summary = TrainingOutputs.Summarize(options, dataset, state, folds);
+        CrossValidationSummary summary = TrainingOutputs.Summarize(_options, dataset, state, folds);
         TrainingOutputs.WritePredictions(modelDirectory, dataset, state, foldOf);
 
         int? bestFold = null;
         string finalWeights;
-        if (options.Final == FinalModelChoice.BestFold)
+        if (_options.Final == FinalModelChoice.BestFold)
         {
             bestFold = folds.OrderByDescending(f => f.Metrics.BalancedAccuracy).ThenBy(f => f.Fold).First().Fold;
             finalWeights = Path.Combine(checkpointDirectory, BestWeightsFile(bestFold.Value));
@@ -221,11 +217,11 @@ public sealed class Trainer
             CropStridePixels = crops?.StridePixels,
             InputSizePixels = inputSize,
             Mpp = mpp,
-            StainNormalization = options.StainNormalization is { } m ? m.ToString().ToLowerInvariant() : "none",
+            StainNormalization = _options.StainNormalization is { } m ? m.ToString().ToLowerInvariant() : "none",
         };
         card.Training = TrainingCard.Node(resolved, dataset, leaks, inputSize, run, folds, summary, state, bestFold, elapsed, crops, images, mixed, session.Engine);
 
-        using (var network = new ResNet18Variant(classes.Length, options.Dropout))
+        using (var network = new ResNet18Variant(classes.Length, _options.Dropout))
         {
             network.load(finalWeights, strict: true);
             using var classifier = new PatchClassifier(network, card, stainTarget); // checks that the card fits the network
@@ -233,7 +229,7 @@ public sealed class Trainer
         }
 
         Directory.Delete(checkpointDirectory, recursive: true);
-        return new TrainingResult(modelDirectory, folds, summary, options.Final, options.Final == FinalModelChoice.AllData ? state.FinalEpochs : null,
+        return new TrainingResult(modelDirectory, folds, summary, _options.Final, _options.Final == FinalModelChoice.AllData ? state.FinalEpochs : null,
             bestFold, inputSize, elapsed, previous != null);
     }
 
@@ -307,14 +303,14 @@ public sealed class Trainer
     /// </summary>
     private CropPlan? ResolveCrops(Dataset dataset, double? mpp, ModelCard? initCard)
     {
-        if (options.CropSizePixels == 0)
+        if (_options.CropSizePixels == 0)
         {
             return null;
         }
 
         int smallestSide = dataset.Sources.Where(s => s.ItemCount > 0).Min(s => Math.Min(s.UsualWidthPixels, s.UsualHeightPixels));
-        int? size = options.CropSizePixels;
-        double? stride = options.CropStridePixels;
+        int? size = _options.CropSizePixels;
+        double? stride = _options.CropStridePixels;
         if (size == null && initCard?.CropStridePixels is { } initStride && initCard.Mpp is { } initMpp && mpp is { } m)
         {
             // the same physical window as the model being refined
@@ -338,7 +334,7 @@ public sealed class Trainer
     }
 
     /// <summary>Whether this run trains in bf16 mixed precision (asked for, or automatic on a CPU with AVX512-BF16).</summary>
-    private bool UseMixedPrecision() => options.Precision switch
+    private bool UseMixedPrecision() => _options.Precision switch
     {
         TrainingPrecision.BFloat16Mixed => true,
         TrainingPrecision.Float32 => false,
@@ -347,7 +343,7 @@ public sealed class Trainer
 
     private string RecipeKey(Dataset dataset, int inputSize, TrainingRunOptions run, CropPlan? crops, bool mixed)
     {
-        var key = options.ToJson();
+        var key = _options.ToJson();
         key["input_size_pixels"] = inputSize;
         key["crops"] = crops is null ? null : $"{crops.SizePixels}/{crops.StridePixels.ToString("R", CultureInfo.InvariantCulture)}";
         key["mixed_precision"] = mixed;

@@ -1,17 +1,9 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
-using Histo.Color;
 using Histo.Datasets;
 using Histo.Evaluation;
-using Histo.Imaging;
 using Histo.IO;
-using Histo.Learning.Models;
 using Histo.Models;
-using Histo.Patches;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Histo.Learning.Training;
 

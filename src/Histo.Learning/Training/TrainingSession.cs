@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 using Histo.Color;
 using Histo.Datasets;
 using Histo.Evaluation;
-using Histo.Imaging;
 using Histo.IO;
 using Histo.Learning.Models;
 using Histo.Models;
@@ -21,46 +19,46 @@ internal sealed class TrainingSession
     // Validation batches beyond 32 crops run no faster on the CPU but hold several GB more activations at 320 px.
     private const int ValidationBatchLimit = 32;
 
-    private readonly TrainingOptions options;
-    private readonly Dataset dataset;
-    private readonly PreparedImages images;
-    private readonly int[] foldOf;
-    private readonly int[] labels;
-    private readonly int[] viewLabels;
-    private readonly bool mixed;
-    private readonly string? initDirectory;
-    private readonly string checkpointDirectory;
-    private readonly TrainingCheckpoint state;
-    private readonly IProgress<TrainingProgress>? progress;
-    private readonly Stopwatch clock;
-    private readonly CancellationToken cancellationToken;
-    private readonly double plannedImages;
-    private double doneImages;
+    private readonly TrainingOptions _options;
+    private readonly Dataset _dataset;
+    private readonly PreparedImages _images;
+    private readonly int[] _foldOf;
+    private readonly int[] _labels;
+    private readonly int[] _viewLabels;
+    private readonly bool _mixed;
+    private readonly string? _initDirectory;
+    private readonly string _checkpointDirectory;
+    private readonly TrainingCheckpoint _state;
+    private readonly IProgress<TrainingProgress>? _progress;
+    private readonly Stopwatch _clock;
+    private readonly CancellationToken _cancellationToken;
+    private readonly double _plannedImages;
+    private double _doneImages;
 
     public TrainingSession(TrainingOptions options, Dataset dataset, PreparedImages images, int[] foldOf, string? initDirectory, string checkpointDirectory,
         TrainingCheckpoint state, IProgress<TrainingProgress>? progress, Stopwatch clock, double elapsedBefore, bool mixed, CancellationToken cancellationToken)
     {
-        this.options = options;
-        this.mixed = mixed;
-        this.dataset = dataset;
-        this.images = images;
-        this.foldOf = foldOf;
-        this.initDirectory = initDirectory;
-        this.checkpointDirectory = checkpointDirectory;
-        this.state = state;
-        this.progress = progress;
-        this.clock = clock;
-        this.cancellationToken = cancellationToken;
-        labels = dataset.Items.Select(i => i.LabelIndex).ToArray();
-        viewLabels = Enumerable.Range(0, images.Count).Select(v => labels[images.ItemOf(v)]).ToArray();
+        _options = options;
+        _mixed = mixed;
+        _dataset = dataset;
+        _images = images;
+        _foldOf = foldOf;
+        _initDirectory = initDirectory;
+        _checkpointDirectory = checkpointDirectory;
+        _state = state;
+        _progress = progress;
+        _clock = clock;
+        _cancellationToken = cancellationToken;
+        _labels = dataset.Items.Select(i => i.LabelIndex).ToArray();
+        _viewLabels = Enumerable.Range(0, images.Count).Select(v => _labels[images.ItemOf(v)]).ToArray();
         var o = options;
         int n = images.Count;
 
         // Work in image passes (a validation image costs about a third of a training image).
         double perFoldEpoch = (n * (o.Folds - 1.0) / o.Folds) + (n / (double)o.Folds / 3);
-        plannedImages = (o.Folds * o.Epochs * perFoldEpoch) + (o.Final == FinalModelChoice.AllData ? o.Epochs * n : 0);
-        doneImages = Math.Min(plannedImages, (state.History.Count(h => h.Fold != "final") * perFoldEpoch) + (state.History.Count(h => h.Fold == "final") * n));
-        startImages = doneImages;
+        _plannedImages = (o.Folds * o.Epochs * perFoldEpoch) + (o.Final == FinalModelChoice.AllData ? o.Epochs * n : 0);
+        _doneImages = Math.Min(_plannedImages, (state.History.Count(h => h.Fold != "final") * perFoldEpoch) + (state.History.Count(h => h.Fold == "final") * n));
+        _startImages = _doneImages;
         ElapsedBefore = elapsedBefore;
     }
 
@@ -69,30 +67,30 @@ internal sealed class TrainingSession
     /// <summary>The engine the network trained with in this process (after its self-check), or null before the first phase.</summary>
     public EngineUsage? Engine { get; private set; }
 
-    private TrainingOptions Options => options;
+    private TrainingOptions Options => _options;
 
     public void RunFold(int fold)
     {
-        int[] train = Enumerable.Range(0, dataset.Items.Count).Where(i => foldOf[i] != fold - 1).ToArray();
-        int[] validation = Enumerable.Range(0, dataset.Items.Count).Where(i => foldOf[i] == fold - 1).ToArray();
+        int[] train = Enumerable.Range(0, _dataset.Items.Count).Where(i => _foldOf[i] != fold - 1).ToArray();
+        int[] validation = Enumerable.Range(0, _dataset.Items.Count).Where(i => _foldOf[i] == fold - 1).ToArray();
         RunPhase(fold, train, validation, Options.Epochs);
-        state.Folds.Add(new FoldRecord
+        _state.Folds.Add(new FoldRecord
         {
             Fold = fold,
             TrainCount = train.Length,
-            BestEpoch = state.BestEpoch,
-            BestBalancedAccuracy = state.BestBalancedAccuracy,
+            BestEpoch = _state.BestEpoch,
+            BestBalancedAccuracy = _state.BestBalancedAccuracy,
             Items = validation,
-            Predictions = state.BestPredictions ?? [],
+            Predictions = _state.BestPredictions ?? [],
         });
-        string oldWeights = state.WeightsFile ?? "";
-        string oldOptimizer = state.OptimizerFile ?? "";
-        state.PhaseFold = fold + 1;
-        state.EpochsDone = 0;
-        state.WeightsFile = state.OptimizerFile = null;
-        state.BestEpoch = 0;
-        state.BestBalancedAccuracy = -1;
-        state.BestPredictions = null;
+        string oldWeights = _state.WeightsFile ?? "";
+        string oldOptimizer = _state.OptimizerFile ?? "";
+        _state.PhaseFold = fold + 1;
+        _state.EpochsDone = 0;
+        _state.WeightsFile = _state.OptimizerFile = null;
+        _state.BestEpoch = 0;
+        _state.BestBalancedAccuracy = -1;
+        _state.BestPredictions = null;
         Save();
         DeleteCheckpointFile(oldWeights);
         DeleteCheckpointFile(oldOptimizer);
@@ -100,9 +98,9 @@ internal sealed class TrainingSession
 
     public string RunFinal(int epochs)
     {
-        int[] all = Enumerable.Range(0, dataset.Items.Count).ToArray();
+        int[] all = Enumerable.Range(0, _dataset.Items.Count).ToArray();
         RunPhase(0, all, null, epochs);
-        return Path.Combine(checkpointDirectory, state.WeightsFile!);
+        return Path.Combine(_checkpointDirectory, _state.WeightsFile!);
     }
 
     private void RunPhase(int fold, int[] train, int[]? validation, int epochs)
@@ -112,23 +110,23 @@ internal sealed class TrainingSession
         using ResNet18Variant network = CreateNetwork();
         network.to(TrainingDevice.Current);
         Engine = EngineSelfCheck.PrepareForTraining(network);
-        int[] trainViews = images.ViewsOf(train);
+        int[] trainViews = _images.ViewsOf(train);
         var parameters = network.named_parameters().ToList();
         int frozenStages = Options.FrozenStages ?? 0; // resolved by the trainer
         var (fixedParameters, fixedNorms) = network.TrunkModules(frozenStages);
         var fixedSet = new HashSet<object>(frozenStages > 0 ? fixedParameters : [], ReferenceEqualityComparer.Instance);
         using var optimizer = CreateOptimizer(parameters.Select(p => p.parameter));
-        if (state.EpochsDone > 0 && state.WeightsFile != null && state.OptimizerFile != null)
+        if (_state.EpochsDone > 0 && _state.WeightsFile != null && _state.OptimizerFile != null)
         {
-            network.load(Path.Combine(checkpointDirectory, state.WeightsFile), strict: true);
-            optimizer.load_state_dict(Path.Combine(checkpointDirectory, state.OptimizerFile));
+            network.load(Path.Combine(_checkpointDirectory, _state.WeightsFile), strict: true);
+            optimizer.load_state_dict(Path.Combine(_checkpointDirectory, _state.OptimizerFile));
         }
 
         using Tensor? classWeights = Options.Balancing == ClassBalancing.LossWeights ? ClassWeights(trainViews) : null;
-        using var step = new TrainingStep(network, optimizer, mixed, classWeights);
-        for (int epoch = state.EpochsDone + 1; epoch <= epochs; epoch++)
+        using var step = new TrainingStep(network, optimizer, _mixed, classWeights);
+        for (int epoch = _state.EpochsDone + 1; epoch <= epochs; epoch++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            _cancellationToken.ThrowIfCancellationRequested();
             var epochClock = Stopwatch.StartNew();
             torch.random.manual_seed(PhaseSeed(fold, epoch));
             bool frozen = epoch <= Options.FrozenBackboneEpochs;
@@ -151,7 +149,7 @@ internal sealed class TrainingSession
                 }
             }
 
-            using (var pipeline = new BatchPipeline(images, order, viewLabels, Options.BatchSize, augmenter, (ulong)PhaseSeed(fold, epoch), Options.Threads, cancellationToken))
+            using (var pipeline = new BatchPipeline(_images, order, _viewLabels, Options.BatchSize, augmenter, (ulong)PhaseSeed(fold, epoch), Options.Threads, _cancellationToken))
             {
                 int batchIndex = 0;
                 foreach (PreparedBatch batch in pipeline.Batches())
@@ -169,7 +167,7 @@ internal sealed class TrainingSession
 
                     using (DisposeScope scope = NewDisposeScope())
                     {
-                        int size = images.InputSizePixels;
+                        int size = _images.InputSizePixels;
                         Tensor input = tensor(batch.Inputs, [batch.Count, 3, size, size]).to(TrainingDevice.Current);
                         Tensor target = tensor(batch.Labels).to(TrainingDevice.Current);
                         lossSum += step.Run(input, target) * batch.Count;
@@ -177,7 +175,7 @@ internal sealed class TrainingSession
 
                     seen += batch.Count;
                     batchIndex++;
-                    doneImages += batch.Count;
+                    _doneImages += batch.Count;
                     Report(TrainingStage.Training, fold, epoch, epochs, batchIndex, pipeline.BatchCount, seen / epochClock.Elapsed.TotalSeconds, lossSum / seen, null);
                 }
             }
@@ -188,38 +186,38 @@ internal sealed class TrainingSession
             if (validation != null)
             {
                 List<float[]> predictions = Predict(network, step, validation, fold, epoch, epochs, trainLoss);
-                var truth = validation.Select(i => labels[i]).ToArray();
-                var names = dataset.Classes.Select(c => c.Name).ToArray();
+                var truth = validation.Select(i => _labels[i]).ToArray();
+                var names = _dataset.Classes.Select(c => c.Name).ToArray();
                 var metrics = ClassificationMetrics.Compute(names, truth, predictions);
                 valBalanced = metrics.BalancedAccuracy;
                 valF1 = metrics.MacroF1;
                 valLoss = truth.Select((t, i) => -Math.Log(Math.Max(predictions[i][t], 1e-7))).Average();
-                if (metrics.BalancedAccuracy > state.BestBalancedAccuracy)
+                if (metrics.BalancedAccuracy > _state.BestBalancedAccuracy)
                 {
-                    state.BestBalancedAccuracy = metrics.BalancedAccuracy;
-                    state.BestEpoch = epoch;
-                    state.BestPredictions = predictions;
+                    _state.BestBalancedAccuracy = metrics.BalancedAccuracy;
+                    _state.BestEpoch = epoch;
+                    _state.BestPredictions = predictions;
                     if (Options.Final == FinalModelChoice.BestFold)
                     {
-                        PatchClassifier.SaveWeights(network, Path.Combine(checkpointDirectory, Trainer.BestWeightsFile(fold)));
+                        PatchClassifier.SaveWeights(network, Path.Combine(_checkpointDirectory, Trainer.BestWeightsFile(fold)));
                     }
                 }
             }
 
-            state.History.Add(new HistoryRow(phaseName, epoch, trainLoss, valLoss, valBalanced, valF1, lr, seen / trainSeconds, epochClock.Elapsed.TotalSeconds));
-            string oldWeights = state.WeightsFile ?? "";
-            string oldOptimizer = state.OptimizerFile ?? "";
-            state.WeightsFile = $"{(fold == 0 ? "final" : "fold" + phaseName)}_epoch{epoch}.bin";
-            state.OptimizerFile = $"{(fold == 0 ? "final" : "fold" + phaseName)}_epoch{epoch}.optimizer.bin";
-            PatchClassifier.SaveWeights(network, Path.Combine(checkpointDirectory, state.WeightsFile));
-            AtomicFile.Write(Path.Combine(checkpointDirectory, state.OptimizerFile), stream =>
+            _state.History.Add(new HistoryRow(phaseName, epoch, trainLoss, valLoss, valBalanced, valF1, lr, seen / trainSeconds, epochClock.Elapsed.TotalSeconds));
+            string oldWeights = _state.WeightsFile ?? "";
+            string oldOptimizer = _state.OptimizerFile ?? "";
+            _state.WeightsFile = $"{(fold == 0 ? "final" : "fold" + phaseName)}_epoch{epoch}.bin";
+            _state.OptimizerFile = $"{(fold == 0 ? "final" : "fold" + phaseName)}_epoch{epoch}.optimizer.bin";
+            PatchClassifier.SaveWeights(network, Path.Combine(_checkpointDirectory, _state.WeightsFile));
+            AtomicFile.Write(Path.Combine(_checkpointDirectory, _state.OptimizerFile), stream =>
             {
                 using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
                 optimizer.save_state_dict(writer);
             });
-            state.EpochsDone = epoch;
+            _state.EpochsDone = epoch;
             Save();
-            AtomicFile.WriteAllText(Path.Combine(Path.GetDirectoryName(checkpointDirectory)!, TrainingFiles.HistoryFileName), TrainingFiles.HistoryCsv(state.History));
+            AtomicFile.WriteAllText(Path.Combine(Path.GetDirectoryName(_checkpointDirectory)!, TrainingFiles.HistoryFileName), TrainingFiles.HistoryCsv(_state.History));
             DeleteCheckpointFile(oldWeights);
             DeleteCheckpointFile(oldOptimizer);
             Report(TrainingStage.EpochDone, fold, epoch, epochs, 0, 0, seen / trainSeconds, trainLoss, valBalanced);
@@ -233,23 +231,23 @@ internal sealed class TrainingSession
     /// </summary>
     private List<float[]> Predict(ResNet18Variant network, TrainingStep step, int[] validation, int fold, int epoch, int epochs, double trainLoss)
     {
-        int[] views = images.ViewsOf(validation);
+        int[] views = _images.ViewsOf(validation);
         var sums = new Dictionary<int, double[]>(validation.Length);
         network.eval();
         using var noGrad = no_grad();
-        using var pipeline = new BatchPipeline(images, views, viewLabels, Math.Min(Options.BatchSize * 2, ValidationBatchLimit), null, 0, Options.Threads, cancellationToken);
+        using var pipeline = new BatchPipeline(_images, views, _viewLabels, Math.Min(Options.BatchSize * 2, ValidationBatchLimit), null, 0, Options.Threads, _cancellationToken);
         int batchIndex = 0;
         foreach (PreparedBatch batch in pipeline.Batches())
         {
             using DisposeScope scope = NewDisposeScope();
-            int size = images.InputSizePixels;
+            int size = _images.InputSizePixels;
             Tensor input = tensor(batch.Inputs, [batch.Count, 3, size, size]).to(TrainingDevice.Current);
             Tensor probabilities = nn.functional.softmax(step.Logits(input), 1).cpu();
             float[] flat = probabilities.data<float>().ToArray();
             int k = (int)probabilities.shape[1];
             for (int r = 0; r < batch.Count; r++)
             {
-                int item = images.ItemOf(batch.Items[r]);
+                int item = _images.ItemOf(batch.Items[r]);
                 if (!sums.TryGetValue(item, out double[]? sum))
                 {
                     sums[item] = sum = new double[k];
@@ -262,27 +260,27 @@ internal sealed class TrainingSession
             }
 
             batchIndex++;
-            doneImages += batch.Count / 3.0;
+            _doneImages += batch.Count / 3.0;
             Report(TrainingStage.Validating, fold, epoch, epochs, batchIndex, pipeline.BatchCount, 0, trainLoss, null);
         }
 
         return validation.Select(item =>
         {
-            double count = images.ViewsOf(item).Count();
+            double count = _images.ViewsOf(item).Count();
             return sums[item].Select(v => (float)(v / count)).ToArray();
         }).ToList();
     }
 
     private ResNet18Variant CreateNetwork()
     {
-        int classes = dataset.Classes.Count;
-        if (initDirectory == null)
+        int classes = _dataset.Classes.Count;
+        if (_initDirectory == null)
         {
             return ResNet18OnnxImporter.Load(classCount: classes, dropoutProbability: Options.Dropout);
         }
 
         var network = new ResNet18Variant(classes, Options.Dropout);
-        network.load(Path.Combine(initDirectory, PatchClassifier.WeightsFileName), strict: true);
+        network.load(Path.Combine(_initDirectory, PatchClassifier.WeightsFileName), strict: true);
         return network;
     }
 
@@ -294,11 +292,11 @@ internal sealed class TrainingSession
 
     private Tensor ClassWeights(int[] trainViews)
     {
-        int k = dataset.Classes.Count;
+        int k = _dataset.Classes.Count;
         var counts = new double[k];
         foreach (int v in trainViews)
         {
-            counts[viewLabels[v]]++;
+            counts[_viewLabels[v]]++;
         }
 
         var weights = counts.Select(c => (float)(c > 0 ? trainViews.Length / (k * c) : 0)).ToArray();
@@ -311,7 +309,7 @@ internal sealed class TrainingSession
         var random = new SplitMix64((ulong)PhaseSeed(fold, epoch) ^ 0x5DEECE66DUL);
         if (Options.Balancing == ClassBalancing.Sampling)
         {
-            var byClass = train.GroupBy(v => viewLabels[v]).Select(g => g.ToArray()).ToArray();
+            var byClass = train.GroupBy(v => _viewLabels[v]).Select(g => g.ToArray()).ToArray();
             var drawn = new int[train.Length];
             for (int j = 0; j < drawn.Length; j++)
             {
@@ -337,38 +335,38 @@ internal sealed class TrainingSession
 
     private void Report(TrainingStage stage, int fold, int epoch, int epochs, int batch, int batchCount, double imagesPerSecond, double loss, double? val)
     {
-        if (progress == null)
+        if (_progress == null)
         {
             return;
         }
 
-        double seconds = sessionClock.Elapsed.TotalSeconds;
+        double seconds = _sessionClock.Elapsed.TotalSeconds;
         TimeSpan? eta = null;
-        if (doneImages > startImages && seconds > 5)
+        if (_doneImages > _startImages && seconds > 5)
         {
             // the throughput of this session so far, over the image passes still planned
-            eta = TimeSpan.FromSeconds(Math.Max(0, (plannedImages - doneImages) * seconds / (doneImages - startImages)));
+            eta = TimeSpan.FromSeconds(Math.Max(0, (_plannedImages - _doneImages) * seconds / (_doneImages - _startImages)));
         }
 
-        double? lastVal = val ?? state.History.LastOrDefault()?.ValBalancedAccuracy;
-        progress.Report(new TrainingProgress(stage, fold, Options.Folds, epoch, epochs, batch, batchCount, imagesPerSecond, eta, loss, lastVal, Environment.WorkingSet));
+        double? lastVal = val ?? _state.History.LastOrDefault()?.ValBalancedAccuracy;
+        _progress.Report(new TrainingProgress(stage, fold, Options.Folds, epoch, epochs, batch, batchCount, imagesPerSecond, eta, loss, lastVal, Environment.WorkingSet));
     }
 
-    private readonly double startImages;
-    private readonly Stopwatch sessionClock = Stopwatch.StartNew();
+    private readonly double _startImages;
+    private readonly Stopwatch _sessionClock = Stopwatch.StartNew();
 
     private void Save()
     {
-        state.ElapsedSeconds = ElapsedBefore + clock.Elapsed.TotalSeconds;
-        state.Save(checkpointDirectory);
+        _state.ElapsedSeconds = ElapsedBefore + _clock.Elapsed.TotalSeconds;
+        _state.Save(_checkpointDirectory);
     }
 
     private void DeleteCheckpointFile(string name)
     {
         if (name.Length > 0)
         {
-            string path = Path.Combine(checkpointDirectory, name);
-            if (File.Exists(path) && name != state.WeightsFile && name != state.OptimizerFile)
+            string path = Path.Combine(_checkpointDirectory, name);
+            if (File.Exists(path) && name != _state.WeightsFile && name != _state.OptimizerFile)
             {
                 File.Delete(path);
             }

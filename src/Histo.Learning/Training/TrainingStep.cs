@@ -11,29 +11,29 @@ namespace Histo.Learning.Training;
 /// </summary>
 internal sealed class TrainingStep : IDisposable
 {
-    private readonly ResNet18Variant network;
-    private readonly OptimizerHelper optimizer;
-    private readonly MixedPrecision? bf16;
-    private readonly Tensor? classWeights;
+    private readonly ResNet18Variant _network;
+    private readonly OptimizerHelper _optimizer;
+    private readonly MixedPrecision? _bf16;
+    private readonly Tensor? _classWeights;
 
     /// <summary>Steps <paramref name="optimizer"/> over <paramref name="network"/> (neither owned).</summary>
     public TrainingStep(ResNet18Variant network, OptimizerHelper optimizer, bool mixedPrecision, Tensor? classWeights)
     {
-        this.network = network;
-        this.optimizer = optimizer;
-        this.classWeights = classWeights;
-        bf16 = mixedPrecision ? new MixedPrecision(network) : null;
+        _network = network;
+        _optimizer = optimizer;
+        _classWeights = classWeights;
+        _bf16 = mixedPrecision ? new MixedPrecision(network) : null;
     }
 
     /// <summary>Runs the step on <paramref name="input"/> <c>[N, 3, S, S]</c> with labels <paramref name="target"/>; returns the batch's mean loss.</summary>
     public float Run(Tensor input, Tensor target)
     {
-        optimizer.zero_grad();
-        Tensor logits = bf16 != null ? bf16.Forward(input) : network.call(input);
-        Tensor loss = nn.functional.cross_entropy(logits, target, weight: classWeights);
+        _optimizer.zero_grad();
+        Tensor logits = _bf16 != null ? _bf16.Forward(input) : _network.call(input);
+        Tensor loss = nn.functional.cross_entropy(logits, target, weight: _classWeights);
         loss.backward();
-        bf16?.CopyBack();
-        optimizer.step();
+        _bf16?.CopyBack();
+        _optimizer.step();
         return loss.item<float>();
     }
 
@@ -42,8 +42,8 @@ internal sealed class TrainingStep : IDisposable
     /// master's current weights) under mixed precision, else the network itself. For validation: call it under
     /// <c>no_grad</c> with the network in eval mode.
     /// </summary>
-    public Tensor Logits(Tensor input) => bf16 != null ? bf16.Forward(input) : network.call(input);
+    public Tensor Logits(Tensor input) => _bf16 != null ? _bf16.Forward(input) : _network.call(input);
 
     /// <inheritdoc />
-    public void Dispose() => bf16?.Dispose();
+    public void Dispose() => _bf16?.Dispose();
 }

@@ -1,4 +1,3 @@
-using Histo.Imaging;
 using Histo.Slides;
 
 namespace Histo.Inference;

@@ -1,4 +1,3 @@
-using Histo.Annotations;
 using Histo.Tissue;
 
 namespace Histo.Inference;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Histo.Maps;
-using Histo.Tissue;
 
 namespace Histo.Inference;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Histo.Inference;
 using Histo.Maps;
 
 namespace Histo.Outputs;

@@ -1,5 +1,3 @@
-using Histo.Imaging;
-
 namespace Histo.Slides;
 
 /// <summary>Chooses the reader for a file: OpenSlide when it recognises the file, the plain-image reader otherwise.</summary>

@@ -1,4 +1,3 @@
-using Histo.Inference;
 using Histo.Maps;
 
 namespace Histo.Tests.Inference;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Histo.Inference;
 using Histo.Maps;
 using Histo.Models;
 using Histo.Outputs;

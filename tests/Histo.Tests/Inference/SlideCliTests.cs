@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Histo.Imaging;
-using Histo.Slides;
 using Histo.Tests.Cli;
 
 namespace Histo.Tests.Inference;

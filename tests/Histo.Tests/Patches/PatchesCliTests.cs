@@ -1,6 +1,5 @@
 using System.Globalization;
 using Histo.Imaging;
-using Histo.Maps;
 using Histo.Patches;
 using Histo.Slides;
 using Histo.Tests.Cli;

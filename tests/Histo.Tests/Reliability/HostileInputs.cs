@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
-using Histo.Imaging;
 using Histo.Maps;
 using Histo.Tests.Inference;
 using static TorchSharp.torch;

@@ -1,5 +1,4 @@
 using Histo.Bach;
-using Histo.Maps;
 using Histo.Scoring;
 
 namespace Histo.Tests.Scoring;

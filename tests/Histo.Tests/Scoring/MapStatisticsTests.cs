@@ -1,4 +1,3 @@
-using Histo.Annotations;
 using Histo.Bach;
 using Histo.Maps;
 using Histo.Scoring;

@@ -1,6 +1,5 @@
 using Histo.Imaging;
 using Histo.Slides;
-using Xunit;
 
 namespace Histo.Tests.Slides;
 

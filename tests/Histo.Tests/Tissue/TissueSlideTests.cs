@@ -1,4 +1,3 @@
-using Histo.Imaging;
 using Histo.Maps;
 using Histo.Slides;
 using Histo.Tissue;

@@ -284,11 +284,11 @@ public sealed class TrainerTests
     /// <summary>Reports synchronously (Progress&lt;T&gt; posts to the thread pool).</summary>
     private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
-        private readonly Lock gate = new();
+        private readonly Lock _gate = new();
 
         public void Report(TrainingProgress value)
         {
-            lock (gate)
+            lock (_gate)
             {
                 report(value);
             }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Histo.Imaging;
-using Histo.Maps;
-using Histo.Outputs;
 using Xunit.Abstractions;
 
 namespace Histo.Tests.Viewer;

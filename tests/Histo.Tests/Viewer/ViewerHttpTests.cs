@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Xml.Linq;
 using Histo.Imaging;
 using Histo.Slides;
-using Histo.Viewer;
 
 namespace Histo.Tests.Viewer;
 

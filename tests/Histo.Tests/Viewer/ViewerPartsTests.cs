@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Histo.Imaging;
 using Histo.Slides;
 using Histo.Viewer;
