@@ -1,4 +1,5 @@
 using Histo.IO;
+using Spectre.Console;
 
 namespace Histo.Cli;
 
@@ -20,4 +21,20 @@ internal static class Terminal
 
     /// <summary>Writes one line to stdout with its control characters made visible.</summary>
     public static void OutLine(string line) => Console.Out.WriteLine(Escape(line));
+
+    /// <summary>
+    /// Writes one line of Spectre markup to stdout: styled on a terminal; as its plain text, unwrapped, when stdout is
+    /// redirected (Spectre would wrap it at 80 columns, splitting a command to copy or a path across lines).
+    /// </summary>
+    public static void MarkupLine(string markup)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            Console.Out.WriteLine(Spectre.Console.Markup.Remove(markup));
+        }
+        else
+        {
+            AnsiConsole.MarkupLine(markup);
+        }
+    }
 }

@@ -68,11 +68,11 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         Step("1/4", "the bundled slide");
         using (var slide = Slide.Open(slidePath))
         {
-            AnsiConsole.MarkupLine($"[bold]slide[/] {Terminal.Markup(slidePath)}");
-            AnsiConsole.MarkupLine($"  {slide.Vendor}, {slide.Width} x {slide.Height} px, {slide.LevelCount} level(s), mpp {slide.MppX:0.###} ({InfoCommand.MppSourceName(slide.MppSource) ?? "unknown"})");
+            Terminal.MarkupLine($"[bold]slide[/] {Terminal.Markup(slidePath)}");
+            Terminal.MarkupLine($"  {slide.Vendor}, {slide.Width} x {slide.Height} px, {slide.LevelCount} level(s), mpp {slide.MppX:0.###} ({InfoCommand.MppSourceName(slide.MppSource) ?? "unknown"})");
             string thumbPath = Path.Combine(settings.Output, "thumbnail.png");
             ImageIO.Save(thumbPath, slide.GetThumbnail(1024));
-            AnsiConsole.MarkupLine($"[green]wrote[/] {Terminal.Markup(thumbPath)}");
+            Terminal.MarkupLine($"[green]wrote[/] {Terminal.Markup(thumbPath)}");
         }
 
         Step("2/4", "a model");
@@ -83,7 +83,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         }
         else
         {
-            AnsiConsole.MarkupLine($"using the model in {Terminal.Markup(model)}{(settings.Model is null ? " (trained by an earlier demo run; delete it to retrain)" : "")}");
+            Terminal.MarkupLine($"using the model in {Terminal.Markup(model)}{(settings.Model is null ? " (trained by an earlier demo run; delete it to retrain)" : "")}");
         }
 
         // a BACH model maps at 42 µm cells (the seed's Part B); any other at the default stride (cells of at most 100 µm)
@@ -100,7 +100,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         string? a01Mask = BundledData.SharedData(Path.Combine("bach-a01", "A01-window-labels.png"));
         if (a01 is null || a01Mask is null)
         {
-            AnsiConsole.MarkupLine("no annotated slide is bundled (the BACH A01 window is in the shared data, ../shared/data/bach-a01): skipped");
+            Terminal.MarkupLine("no annotated slide is bundled (the BACH A01 window is in the shared data, ../shared/data/bach-a01): skipped");
         }
         else
         {
@@ -110,7 +110,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
             Run(new ScoreCommand(), context, new ScoreCommand.Settings { Prediction = a01Out, Truth = a01Mask }, cancellationToken);
         }
 
-        AnsiConsole.MarkupLine($"[bold green]done[/]: outputs in {Terminal.Markup(settings.Output)}; browse them with [bold]./histo serve {Terminal.Markup(Path.GetDirectoryName(slidePath) ?? ".")} --predictions {Terminal.Markup(slidesOut)}[/]");
+        Terminal.MarkupLine($"[bold green]done[/]: outputs in {Terminal.Markup(settings.Output)}; browse them with [bold]./histo serve {Terminal.Markup(Path.GetDirectoryName(slidePath) ?? ".")} --predictions {Terminal.Markup(slidesOut)}[/]");
         return 0;
     }
 
@@ -119,7 +119,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
     {
         if (BundledData.SharedData(Path.Combine("bach-parta", "Photos")) is { } photos)
         {
-            AnsiConsole.MarkupLine($"training the quick 4-class BACH model on {Terminal.Markup(photos)} (histo train {Terminal.Markup(photos)} -o {Terminal.Markup(model)} {string.Join(' ', DemoBachTrainingArguments)})");
+            Terminal.MarkupLine($"training the quick 4-class BACH model on {Terminal.Markup(photos)} (histo train {Terminal.Markup(photos)} -o {Terminal.Markup(model)} {string.Join(' ', DemoBachTrainingArguments)})");
             return new TrainCommand.Settings
             {
                 Paths = [photos],
@@ -137,7 +137,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
 
         string idc = BundledData.SharedData("idc")
             ?? throw new HistoException("the demo needs a model: pass --model MODEL, or put the shared data (its bach-parta/ fields or idc/ patches) at ../shared/data beside the repository so the demo can train one");
-        AnsiConsole.MarkupLine($"training the quick IDC demo model on {Terminal.Markup(idc)} (histo train {Terminal.Markup(idc)} -o {Terminal.Markup(model)} {string.Join(' ', DemoTrainingArguments)})");
+        Terminal.MarkupLine($"training the quick IDC demo model on {Terminal.Markup(idc)} (histo train {Terminal.Markup(idc)} -o {Terminal.Markup(model)} {string.Join(' ', DemoTrainingArguments)})");
         return new TrainCommand.Settings
         {
             Paths = [idc],
@@ -152,7 +152,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         };
     }
 
-    private static void Step(string number, string what) => AnsiConsole.MarkupLine($"\n[bold blue]{number}[/] [bold]{Terminal.Markup(what)}[/]");
+    private static void Step(string number, string what) => Terminal.MarkupLine($"\n[bold blue]{number}[/] [bold]{Terminal.Markup(what)}[/]");
 
     /// <summary>Runs another command with its own validation and rendering; a failure ends the demo with its error.</summary>
     private static void Run<TSettings>(Command<TSettings> command, CommandContext context, TSettings settings, CancellationToken cancellationToken)

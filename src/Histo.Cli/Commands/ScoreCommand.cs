@@ -69,7 +69,7 @@ public sealed class ScoreCommand : Command<ScoreCommand.Settings>
         string scoreText = s.Score is { } value
             ? string.Create(CultureInfo.InvariantCulture, $"{value:0.0000}")
             : "undefined (both maps are Normal everywhere)";
-        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+        Terminal.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"[bold]BACH Part B score[/] {Terminal.Markup(scoreText)}   (1 - {s.ErrorSum} / {s.WeightSum}; {report.Width}x{report.Height} px, accuracy {s.Accuracy:0.0000})"));
         var table = new Table().AddColumns("class", "Dice", "prediction px", "truth px", "both px");
         for (int c = 0; c < BachScore.ClassCount; c++)

@@ -25,6 +25,10 @@ public sealed class DemoCliTests
         Assert.True(Directory.Exists(Path.Combine(output, "slides", "A01-window")));
         Assert.Contains("Part B", result.StdOut, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("histo serve", result.StdOut, StringComparison.Ordinal);
+        // The command to copy is one line even in a log (Spectre wraps at 80 columns when stdout is not a terminal).
+        string serveLine = result.StdOut.Split('\n').Single(l => l.Contains("browse them with", StringComparison.Ordinal));
+        Assert.True(serveLine.Length > 80, serveLine);
+        Assert.EndsWith($"--predictions {Path.Combine(output, "slides")}", serveLine.TrimEnd(), StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(output, "model")), "a given model must not be trained again");
     }
 

@@ -134,6 +134,10 @@ public class ScoreCommandTests
         var text = CliRunner.Run("score", dir, truth);
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("BACH Part B score 1.0000", text.StdOut, StringComparison.Ordinal);
+        // Redirected, the score line is its plain text: one line, no markup.
+        string scoreLine = text.StdOut.Split('\n').Single(l => l.StartsWith("BACH Part B score", StringComparison.Ordinal));
+        Assert.Contains("px, accuracy ", scoreLine, StringComparison.Ordinal);
+        Assert.DoesNotContain("[bold]", scoreLine, StringComparison.Ordinal);
         Assert.Contains("warning: unknown label 'Stroma'", text.StdErr, StringComparison.Ordinal);
     }
 
