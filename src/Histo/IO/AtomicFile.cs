@@ -7,29 +7,10 @@ namespace Histo.IO;
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically.</summary>
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    public static void WriteAllBytes(string path, byte[] bytes)
     {
-        string temp = TempPathFor(path);
-        try
-        {
-            using (var stream = CreateTemp(temp, path))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            Publish(temp, path);
-        }
-        catch (IOException e)
-        {
-            TryDelete(temp);
-            throw new OutputFileException(path, $"{path}: cannot write ({e.Message})", e);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+        ArgumentNullException.ThrowIfNull(bytes);
+        Write(path, stream => stream.Write(bytes));
     }
 
     /// <summary>Writes <paramref name="text"/> (UTF-8) to <paramref name="path"/> atomically.</summary>
