@@ -72,6 +72,13 @@ public static class ImageIO
         }
 
         CheckDeclaredSize(bytes, name);
+        using var decoded = DecodeUnchanged(bytes, name);
+        return FromDecoded(decoded);
+    }
+
+    /// <summary>Decodes encoded image bytes as they are stored (channels and depth unchanged); never an empty Mat.</summary>
+    private static Mat DecodeUnchanged(byte[] bytes, string name)
+    {
         Mat decoded;
         Native.NativeDiagnostics.QuietOpenCv();
         try
@@ -83,15 +90,13 @@ public static class ImageIO
             throw new ImageFormatException($"{name}: not a readable image ({e.Message.Split('\n')[0]})", e);
         }
 
-        using (decoded)
+        if (decoded.Empty())
         {
-            if (decoded.Empty())
-            {
-                throw new ImageFormatException($"{name}: not a readable image (unsupported, truncated or corrupt)");
-            }
-
-            return FromDecoded(decoded);
+            decoded.Dispose();
+            throw new ImageFormatException($"{name}: not a readable image (unsupported, truncated or corrupt)");
         }
+
+        return decoded;
     }
 
     /// <summary>Encodes and writes an image atomically; the format follows the extension (.png, .jpg, .tif).</summary>
@@ -176,23 +181,7 @@ public static class ImageIO
             return (indices, width, height);
         }
 
-        Native.NativeDiagnostics.QuietOpenCv();
-        Mat decoded;
-        try
-        {
-            decoded = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
-        }
-        catch (OpenCVException e)
-        {
-            throw new ImageFormatException($"{path}: not a readable image ({e.Message.Split('\n')[0]})", e);
-        }
-
-        using var mat = decoded;
-        if (mat.Empty())
-        {
-            throw new ImageFormatException($"{path}: not a readable image (unsupported, truncated or corrupt)");
-        }
-
+        using var mat = DecodeUnchanged(bytes, path);
         if (mat.Channels() != 1 || mat.Depth() != MatType.CV_8U)
         {
             throw new ImageFormatException($"{path}: expected an 8-bit single-channel (grey) image, got {mat.Channels()} channel(s)");
