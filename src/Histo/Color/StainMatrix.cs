@@ -204,7 +204,7 @@ public static class MacenkoEstimator
 
     private static (Vector3 Principal, Vector3 Second) TopEigenvectors(double[,] symmetric)
     {
-        using var m = Mat.FromPixelData(3, 3, MatType.CV_64FC1, symmetric);
+        using var m = MatRows.WrapMatrix(symmetric);
         using var values = new Mat();
         using var vectors = new Mat();
         Cv2.Eigen(m, values, vectors); // eigenvalues descending, eigenvectors as rows

@@ -247,9 +247,7 @@ public sealed class ReinhardNormalizer : IStainNormalizer
     /// <summary>RGB (alpha dropped) as 32-bit float CIELAB with sRGB gamma, L in 0..100.</summary>
     private static Mat ToLab(RgbaImage image)
     {
-        using var rgba = MatRows.WrapRgba(image);
-        using var rgb8 = new Mat();
-        Cv2.CvtColor(rgba, rgb8, ColorConversionCodes.RGBA2RGB);
+        using var rgb8 = MatRows.ToRgb(image);
         using var rgb = new Mat();
         rgb8.ConvertTo(rgb, MatType.CV_32FC3, 1.0 / 255.0);
         var lab = new Mat();

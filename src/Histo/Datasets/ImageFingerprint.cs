@@ -187,30 +187,18 @@ public sealed class ImageFingerprint
     /// </summary>
     private static Mat DecodeGrey(byte[] bytes, out int width, out int height)
     {
-        var mode = ImreadModes.Grayscale;
+        int reduction = 1;
         bool known = ImageSizeReader.TryReadHeaderSize(bytes.AsMemory(), out int w, out int h);
         if (known)
         {
             int side = Math.Min(w, h);
-            mode = side >= 8 * 128 ? ImreadModes.ReducedGrayscale8
-                : side >= 4 * 128 ? ImreadModes.ReducedGrayscale4
-                : side >= 2 * 128 ? ImreadModes.ReducedGrayscale2
-                : ImreadModes.Grayscale;
+            reduction = side >= 8 * 128 ? 8 : side >= 4 * 128 ? 4 : side >= 2 * 128 ? 2 : 1;
         }
 
-        Native.NativeDiagnostics.QuietOpenCv();
-        var grey = Cv2.ImDecode(bytes, mode);
+        var grey = ImageIO.DecodeGrey(bytes, reduction);
         width = known ? w : grey.Cols;
         height = known ? h : grey.Rows;
-        if (grey.Empty() || grey.Depth() == MatType.CV_8U)
-        {
-            return grey;
-        }
-
-        var eight = new Mat();
-        grey.ConvertTo(eight, MatType.CV_8U, grey.Depth() == MatType.CV_16U ? 1.0 / 257.0 : 1.0);
-        grey.Dispose();
-        return eight;
+        return grey;
     }
 
     /// <summary>A 16 x 16 area-averaged thumbnail, zero mean and unit norm (all zeros for a flat image).</summary>
@@ -221,7 +209,7 @@ public sealed class ImageFingerprint
         using var floats = new Mat();
         thumb.ConvertTo(floats, MatType.CV_32F);
         var values = new float[ThumbnailSizePixels * ThumbnailSizePixels];
-        floats.GetArray(out float[] raw);
+        float[] raw = MatRows.ToFloats(floats);
         double mean = raw.Average();
         double norm = Math.Sqrt(raw.Sum(v => (v - mean) * (v - mean)));
         if (norm < 1e-6)

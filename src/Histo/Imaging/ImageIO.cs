@@ -72,6 +72,13 @@ public static class ImageIO
         }
 
         CheckDeclaredSize(bytes, name);
+        using var decoded = DecodeUnchanged(bytes, name);
+        return FromDecoded(decoded);
+    }
+
+    /// <summary>Decodes encoded image bytes as they are stored (channels and depth unchanged); never an empty Mat.</summary>
+    private static Mat DecodeUnchanged(byte[] bytes, string name)
+    {
         Mat decoded;
         Native.NativeDiagnostics.QuietOpenCv();
         try
@@ -83,15 +90,13 @@ public static class ImageIO
             throw new ImageFormatException($"{name}: not a readable image ({e.Message.Split('\n')[0]})", e);
         }
 
-        using (decoded)
+        if (decoded.Empty())
         {
-            if (decoded.Empty())
-            {
-                throw new ImageFormatException($"{name}: not a readable image (unsupported, truncated or corrupt)");
-            }
-
-            return FromMat(decoded);
+            decoded.Dispose();
+            throw new ImageFormatException($"{name}: not a readable image (unsupported, truncated or corrupt)");
         }
+
+        return decoded;
     }
 
     /// <summary>Encodes and writes an image atomically; the format follows the extension (.png, .jpg, .tif).</summary>
@@ -136,7 +141,7 @@ public static class ImageIO
         }
 
         bool opaque = IsOpaque(image);
-        using var mat = jpeg || opaque ? ToBgrMat(image) : ToBgraMat(image);
+        using var mat = jpeg || opaque ? MatRows.ToBgr(image) : MatRows.ToBgra(image);
         prms ??= jpeg ? [new ImageEncodingParam(ImwriteFlags.JpegQuality, jpegQuality)] : [];
         Cv2.ImEncode(ext, mat, out byte[] buffer, prms);
         return buffer;
@@ -146,7 +151,7 @@ public static class ImageIO
     public static void SaveGray(string path, byte[] pixels, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        using var mat = Mat.FromPixelData(height, width, MatType.CV_8UC1, pixels);
+        using var mat = MatRows.WrapGray(pixels, width, height);
         Cv2.ImEncode(Path.GetExtension(path), mat, out byte[] buffer);
         AtomicFile.WriteAllBytes(path, buffer);
     }
@@ -176,32 +181,42 @@ public static class ImageIO
             return (indices, width, height);
         }
 
-        Native.NativeDiagnostics.QuietOpenCv();
-        Mat decoded;
-        try
-        {
-            decoded = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
-        }
-        catch (OpenCVException e)
-        {
-            throw new ImageFormatException($"{path}: not a readable image ({e.Message.Split('\n')[0]})", e);
-        }
-
-        using var mat = decoded;
-        if (mat.Empty())
-        {
-            throw new ImageFormatException($"{path}: not a readable image (unsupported, truncated or corrupt)");
-        }
-
+        using var mat = DecodeUnchanged(bytes, path);
         if (mat.Channels() != 1 || mat.Depth() != MatType.CV_8U)
         {
             throw new ImageFormatException($"{path}: expected an 8-bit single-channel (grey) image, got {mat.Channels()} channel(s)");
         }
 
-        var pixels = new byte[mat.Rows * mat.Cols];
-        CopyOut(mat, pixels);
+        return (MatRows.ToBytes(mat), mat.Cols, mat.Rows);
+    }
 
-        return (pixels, mat.Cols, mat.Rows);
+    /// <summary>
+    /// Decodes encoded image bytes to 8-bit grey, <paramref name="reduction"/> (1, 2, 4 or 8) times smaller on each side
+    /// where the codec can decode at reduced resolution (JPEG); 16-bit images are scaled to 8 bits. An undecodable
+    /// image gives an empty Mat or an <see cref="OpenCVException"/>; the caller owns the Mat.
+    /// </summary>
+    internal static Mat DecodeGrey(byte[] bytes, int reduction)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var mode = reduction switch
+        {
+            1 => ImreadModes.Grayscale,
+            2 => ImreadModes.ReducedGrayscale2,
+            4 => ImreadModes.ReducedGrayscale4,
+            8 => ImreadModes.ReducedGrayscale8,
+            _ => throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "the reduction is 1, 2, 4 or 8"),
+        };
+        Native.NativeDiagnostics.QuietOpenCv();
+        var grey = Cv2.ImDecode(bytes, mode);
+        if (grey.Empty() || grey.Depth() == MatType.CV_8U)
+        {
+            return grey;
+        }
+
+        var eight = new Mat();
+        grey.ConvertTo(eight, MatType.CV_8U, grey.Depth() == MatType.CV_16U ? 1.0 / 257.0 : 1.0);
+        grey.Dispose();
+        return eight;
     }
 
     /// <summary>Throws when the image header declares more than <see cref="MaxDecodedPixels"/> pixels.</summary>
@@ -234,8 +249,8 @@ public static class ImageIO
         return true;
     }
 
-    /// <summary>Converts an OpenCV image of any common type to RGBA.</summary>
-    public static RgbaImage FromMat(Mat mat)
+    /// <summary>A decoded image of any common type (grey, BGR, BGRA; 8- or 16-bit) as RGBA.</summary>
+    private static RgbaImage FromDecoded(Mat mat)
     {
         ArgumentNullException.ThrowIfNull(mat);
         using var eight = new Mat();
@@ -261,29 +276,7 @@ public static class ImageIO
             default: throw new ImageFormatException($"unsupported image with {eight.Channels()} channels");
         }
 
-        var image = new RgbaImage(rgba.Cols, rgba.Rows);
-        CopyOut(rgba, image.Pixels);
-        return image;
-    }
-
-    /// <summary>A new 3-channel BGR OpenCV image (alpha dropped) for OpenCV processing.</summary>
-    public static Mat ToBgrMat(RgbaImage image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        using var rgba = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
-        var bgr = new Mat();
-        Cv2.CvtColor(rgba, bgr, ColorConversionCodes.RGBA2BGR);
-        return bgr;
-    }
-
-    /// <summary>A new 4-channel BGRA OpenCV image.</summary>
-    public static Mat ToBgraMat(RgbaImage image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        using var rgba = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
-        var bgra = new Mat();
-        Cv2.CvtColor(rgba, bgra, ColorConversionCodes.RGBA2BGRA);
-        return bgra;
+        return MatRows.ToImage(rgba);
     }
 
     /// <summary>Resizes with area averaging when shrinking and bilinear interpolation when enlarging.</summary>
@@ -295,13 +288,11 @@ public static class ImageIO
             return new RgbaImage(width, height, (byte[])image.Pixels.Clone());
         }
 
-        using var src = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
+        using var src = MatRows.WrapRgba(image);
         using var dst = new Mat();
         var interpolation = width < image.Width || height < image.Height ? InterpolationFlags.Area : InterpolationFlags.Linear;
         Cv2.Resize(src, dst, new Size(width, height), 0, 0, interpolation);
-        var result = new RgbaImage(width, height);
-        CopyOut(dst, result.Pixels);
-        return result;
+        return MatRows.ToImage(dst);
     }
 
     /// <summary>
@@ -323,29 +314,11 @@ public static class ImageIO
             return image.Crop(x, y, regionWidth, regionHeight);
         }
 
-        using var whole = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
+        using var whole = MatRows.WrapRgba(image);
         using var src = new Mat(whole, new Rect(x, y, regionWidth, regionHeight));
         using var dst = new Mat();
         var interpolation = width < regionWidth || height < regionHeight ? InterpolationFlags.Area : InterpolationFlags.Linear;
         Cv2.Resize(src, dst, new Size(width, height), 0, 0, interpolation);
-        var result = new RgbaImage(width, height);
-        CopyOut(dst, result.Pixels);
-        return result;
-    }
-
-    private static void CopyOut(Mat mat, byte[] destination)
-    {
-        if (mat.IsContinuous())
-        {
-            System.Runtime.InteropServices.Marshal.Copy(mat.Data, destination, 0, destination.Length);
-            return;
-        }
-
-        int rowBytes = mat.Cols * mat.ElemSize();
-        int rows = mat.Rows;
-        for (int y = 0; y < rows; y++)
-        {
-            System.Runtime.InteropServices.Marshal.Copy(mat.Ptr(y), destination, y * rowBytes, rowBytes);
-        }
+        return MatRows.ToImage(dst);
     }
 }

@@ -84,12 +84,10 @@ public static class MapRendering
     public static RgbaImage ResizeNearest(RgbaImage image, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(image);
-        using var src = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC4, image.Pixels);
+        using var src = MatRows.WrapRgba(image);
         using var dst = new Mat();
         Cv2.Resize(src, dst, new Size(width, height), 0, 0, InterpolationFlags.Nearest);
-        var result = new RgbaImage(width, height);
-        System.Runtime.InteropServices.Marshal.Copy(dst.Data, result.Pixels, 0, result.Pixels.Length);
-        return result;
+        return MatRows.ToImage(dst);
     }
 
     /// <summary>
@@ -342,11 +340,7 @@ public static class MapRendering
         double sx = (double)thumbnail.Width / slideWidth, sy = (double)thumbnail.Height / slideHeight;
         int x0 = (int)Math.Round(level0X * sx), y0 = (int)Math.Round(level0Y * sy);
         int w = Math.Max(1, (int)Math.Round(level0Width * sx)), h = Math.Max(1, (int)Math.Round(level0Height * sy));
-        using var src = Mat.FromPixelData(map.Height, map.Width, MatType.CV_8UC4, map.Pixels);
-        using var scaled = new Mat();
-        Cv2.Resize(src, scaled, new Size(w, h), 0, 0, InterpolationFlags.Nearest);
-        var mapScaled = new RgbaImage(w, h);
-        System.Runtime.InteropServices.Marshal.Copy(scaled.Data, mapScaled.Pixels, 0, mapScaled.Pixels.Length);
+        var mapScaled = ResizeNearest(map, w, h);
         var result = new RgbaImage(thumbnail.Width, thumbnail.Height, (byte[])thumbnail.Pixels.Clone());
         var dst = result.Pixels;
         var m = mapScaled.Pixels;
@@ -373,19 +367,20 @@ public static class MapRendering
 
     private static readonly Lazy<(byte R, byte G, byte B)[]> TurboLut = new(() =>
     {
-        using var ramp = new Mat(1, 256, MatType.CV_8UC1);
+        var values = new byte[256];
         for (int i = 0; i < 256; i++)
         {
-            ramp.Set(0, i, (byte)i);
+            values[i] = (byte)i;
         }
 
+        using var ramp = MatRows.WrapGray(values, 256, 1);
         using var colored = new Mat();
         Cv2.ApplyColorMap(ramp, colored, ColormapTypes.Turbo);
+        var bgr = MatRows.ToBytes(colored);
         var lut = new (byte, byte, byte)[256];
         for (int i = 0; i < 256; i++)
         {
-            var v = colored.Get<Vec3b>(0, i);
-            lut[i] = (v.Item2, v.Item1, v.Item0);
+            lut[i] = (bgr[i * 3 + 2], bgr[i * 3 + 1], bgr[i * 3]);
         }
 
         return lut;

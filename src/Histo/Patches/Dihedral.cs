@@ -93,8 +93,6 @@ public static class Dihedral
             default: throw new InvalidParameterException($"unknown dihedral transform {(int)transform}");
         }
 
-        var result = new RgbaImage(dst.Cols, dst.Rows);
-        MatRows.CopyTo(dst, result.Pixels);
-        return result;
+        return MatRows.ToImage(dst);
     }
 }

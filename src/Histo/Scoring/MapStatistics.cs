@@ -1,4 +1,5 @@
 using System.Globalization;
+using Histo.Imaging;
 using Histo.Maps;
 using OpenCvSharp;
 
@@ -79,8 +80,8 @@ public static class MapStatistics
         }
 
         long counted = counts.Sum();
-        using var source = Mat.FromPixelData(map.Height, map.Width, MatType.CV_8UC1, map.Pixels);
-        using var tissueMat = tissue is null ? null : Mat.FromPixelData(tissue.Height, tissue.Width, MatType.CV_8UC1, tissue.Pixels);
+        using var source = MatRows.WrapGray(map.Pixels, map.Width, map.Height);
+        using var tissueMat = tissue is null ? null : MatRows.WrapGray(tissue.Pixels, tissue.Width, tissue.Height);
         using var binary = new Mat();
         using var labels = new Mat();
         using var stats = new Mat();
@@ -151,9 +152,10 @@ public static class MapStatistics
         for (int y = top; y < top + height; y++)
         {
             int first = -1, last = -1;
+            var row = MatRows.IntRow(labels, y);
             for (int x = left; x < left + width; x++)
             {
-                if (labels.At<int>(y, x) == label)
+                if (row[x] == label)
                 {
                     first = first < 0 ? x : first;
                     last = x;

@@ -228,9 +228,7 @@ public sealed class TissueDetector
     {
         int width = image.Width, height = image.Height;
         var sizes = MorphologySizes.For(Options, width, height, maskMppX, maskMppY);
-        using var rgba = MatRows.WrapRgba(image);
-        using var rgb = new Mat();
-        Cv2.CvtColor(rgba, rgb, ColorConversionCodes.RGBA2RGB);
+        using var rgb = MatRows.ToRgb(image);
         using var hsv = new Mat();
         Cv2.CvtColor(rgb, hsv, ColorConversionCodes.RGB2HSV_FULL);
         using var pen = new Mat(height, width, MatType.CV_8UC1, Scalar.All(0));
@@ -273,14 +271,8 @@ public sealed class TissueDetector
         }
 
         long tissuePixels = RemoveSmallObjects(mask, sizes.MinObjectArea);
-        var pixels = new byte[width * height];
-        MatRows.CopyTo(mask, pixels);
-        var raster = new RasterMask(width, height, level0PerPixelX, level0PerPixelY, pixels);
-        var penPixelsOut = new byte[width * height];
-        if (penPixels > 0)
-        {
-            MatRows.CopyTo(pen, penPixelsOut);
-        }
+        var raster = new RasterMask(width, height, level0PerPixelX, level0PerPixelY, MatRows.ToBytes(mask));
+        var penPixelsOut = penPixels > 0 ? MatRows.ToBytes(pen) : new byte[width * height];
 
         var penRaster = new RasterMask(width, height, level0PerPixelX, level0PerPixelY, penPixelsOut);
         if (tissuePixels == 0)
