@@ -382,7 +382,7 @@ internal sealed class SlideLibrary : IDisposable
 
         try
         {
-            return LoadGeometry(name) is { } g && Histo.Datasets.ImageSizeReader.TryReadHeaderSize(picture, out int w, out int h) && (w, h) == (g.Width, g.Height)
+            return LoadGeometry(name) is { } g && ImageSizeReader.TryReadHeaderSize(picture, out int w, out int h) && (w, h) == (g.Width, g.Height)
                 ? SlideOutputs.Heatmap
                 : null;
         }
@@ -490,7 +490,7 @@ internal sealed class SlideLibrary : IDisposable
                 ["classes"] = classes,
                 ["level0X"] = 0, ["level0Y"] = 0, ["level0Width"] = slideWidth, ["level0Height"] = slideHeight,
             };
-            if (Histo.Datasets.ImageSizeReader.TryReadHeaderSize(real, out int w, out int h))
+            if (ImageSizeReader.TryReadHeaderSize(real, out int w, out int h))
             {
                 mask["width"] = w;
                 mask["height"] = h;
