@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Histo.IO;
-using Histo.Inference;
+using Histo.Outputs;
 using Histo.Slides;
 
-namespace Histo.Outputs;
+namespace Histo.Cohorts;
 
 /// <summary>One class's figures in a cohort row.</summary>
 /// <param name="Name">Class name.</param>

@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using Histo.Inference;
 using Histo.Outputs;
 using Histo.Slides;
 
-namespace Histo.Inference;
+namespace Histo.Cohorts;
 
 /// <summary>What happened to one slide of a cohort run.</summary>
 public enum SlideStatus

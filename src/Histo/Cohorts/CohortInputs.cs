@@ -1,7 +1,7 @@
 using Histo.Imaging;
 using Histo.Slides;
 
-namespace Histo.Inference;
+namespace Histo.Cohorts;
 
 /// <summary>A shard of a cohort: this job's index (0-based) among <see cref="Count"/> jobs.</summary>
 /// <param name="Index">0-based index of this shard.</param>
