@@ -87,7 +87,7 @@ internal sealed class SlideLibrary : IDisposable
             string? dir = Path.GetDirectoryName(name)?.Replace('\\', '/');
             string prefix = string.IsNullOrEmpty(dir) ? "" : dir + "/";
             // an image with the slide's own stem (X.png beside X.svs) stays a slide: only suffixed names are masks here
-            string slideName = CohortInputs.SlideName(name);
+            string slideName = SlideFormats.SlideName(name);
             truth.UnionWith(GroundTruth.FileNamesFor(slideName)
                 .Where(f => !string.Equals(Path.GetFileNameWithoutExtension(f), slideName, StringComparison.Ordinal) || !f.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
                 .Select(f => prefix + f).Where(f => f != name));
@@ -381,7 +381,7 @@ internal sealed class SlideLibrary : IDisposable
 
         try
         {
-            return LoadGeometry(name) is { } g && Histo.Datasets.ImageSizeReader.TryReadHeaderSize(picture, out int w, out int h) && (w, h) == (g.Width, g.Height)
+            return LoadGeometry(name) is { } g && ImageSizeReader.TryReadHeaderSize(picture, out int w, out int h) && (w, h) == (g.Width, g.Height)
                 ? SlideOutputs.Heatmap
                 : null;
         }
@@ -464,7 +464,7 @@ internal sealed class SlideLibrary : IDisposable
         string prefix = string.IsNullOrEmpty(dir) ? "" : dir + "/";
         Slides.TryResolveFile(name, out string slideReal);
         var files = new List<(string, string, bool)>();
-        foreach (string candidate in GroundTruth.FileNamesFor(CohortInputs.SlideName(name)))
+        foreach (string candidate in GroundTruth.FileNamesFor(SlideFormats.SlideName(name)))
         {
             if (Slides.TryResolveFile(prefix + candidate, out string real) && real != slideReal && files.All(f => f.Item1 != real))
             {
@@ -489,7 +489,7 @@ internal sealed class SlideLibrary : IDisposable
                 ["classes"] = classes,
                 ["level0X"] = 0, ["level0Y"] = 0, ["level0Width"] = slideWidth, ["level0Height"] = slideHeight,
             };
-            if (Histo.Datasets.ImageSizeReader.TryReadHeaderSize(real, out int w, out int h))
+            if (ImageSizeReader.TryReadHeaderSize(real, out int w, out int h))
             {
                 mask["width"] = w;
                 mask["height"] = h;

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
-using Histo.Outputs;
+using Histo.Cohorts;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
+using Histo.Cohorts;
 using Histo.Inference;
 using Histo.Learning.Models;
 using Histo.Maps;

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Histo.Cli.Rendering;
 using Histo.Cli.Settings;
+using Histo.Cohorts;
 using Histo.Inference;
 using Histo.Maps;
 using Histo.Models;

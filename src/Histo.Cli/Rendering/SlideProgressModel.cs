@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Histo.Cohorts;
 using Histo.Inference;
 
 namespace Histo.Cli.Rendering;

@@ -222,7 +222,7 @@ public static class ImageIO
     /// <summary>Throws when the image header declares more than <see cref="MaxDecodedPixels"/> pixels.</summary>
     internal static void CheckDeclaredSize(byte[] encoded, string name)
     {
-        if (Datasets.ImageSizeReader.TryReadHeaderSize(encoded, out int width, out int height) && TooLarge(width, height) is { } problem)
+        if (ImageSizeReader.TryReadHeaderSize(encoded, out int width, out int height) && TooLarge(width, height) is { } problem)
         {
             throw new ImageFormatException($"{name}: {problem}");
         }

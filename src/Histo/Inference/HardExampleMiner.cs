@@ -144,7 +144,7 @@ public sealed class HardExampleMiner
             int k = codes.IndexOf(code);
             return k >= 0 ? card.Classes[k] : BachClasses.Names[code];
         }).ToList();
-        string slideName = CohortInputs.SlideName(slidePath);
+        string slideName = SlideFormats.SlideName(slidePath);
         AtomicFile.WriteDirectory(outputDirectory, staging =>
         {
             foreach (var group in selected.GroupBy(s => s.TruthCode))

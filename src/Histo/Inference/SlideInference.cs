@@ -130,7 +130,7 @@ public sealed class SlideInference
     {
         ArgumentNullException.ThrowIfNull(slide);
         var card = _classifier.Card;
-        string name = CohortInputs.SlideName(slide.Path);
+        string name = SlideFormats.SlideName(slide.Path);
         var warnings = new List<HistoWarning>();
         Resolution resolution;
         if (card.Mpp is { } cardMpp)

@@ -3,6 +3,7 @@ using Histo.Annotations;
 using Histo.Imaging;
 using Histo.Maps;
 using Histo.Scoring;
+using Histo.Slides;
 
 namespace Histo.Inference;
 
@@ -73,7 +74,7 @@ public static class GroundTruth
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (string slide in slides)
         {
-            string name = CohortInputs.SlideName(slide);
+            string name = SlideFormats.SlideName(slide);
             var matches = truths.Where(t => TruthStemMatches(Path.GetFileNameWithoutExtension(t), name)).ToList();
             if (matches.Count == 0)
             {

@@ -31,7 +31,7 @@ public static class SlideOutputs
         Patches = "patches.csv", Prediction = "prediction.geojson", Summary = "summary.json";
 
     /// <summary>The output directory of a slide under <paramref name="outputRoot"/>.</summary>
-    public static string DirectoryFor(string outputRoot, string slidePath) => Path.Combine(outputRoot, CohortInputs.SlideName(slidePath));
+    public static string DirectoryFor(string outputRoot, string slidePath) => Path.Combine(outputRoot, SlideFormats.SlideName(slidePath));
 
     /// <summary>True when the slide's output directory is complete (published with its summary).</summary>
     public static bool IsComplete(string outputRoot, string slidePath) => File.Exists(Path.Combine(DirectoryFor(outputRoot, slidePath), Summary));
@@ -44,7 +44,7 @@ public static class SlideOutputs
             return;
         }
 
-        string name = CohortInputs.SlideName(slidePath);
+        string name = SlideFormats.SlideName(slidePath);
         foreach (string dir in Directory.EnumerateDirectories(outputRoot, $".{name}.*"))
         {
             string rest = Path.GetFileName(dir)[(name.Length + 1)..];
@@ -205,7 +205,7 @@ public static class SlideOutputs
         var tissue = new RasterMask(g.Width, g.Height, g.Level0PerPixelX, g.Level0PerPixelY,
             result.ClassMap.Select(v => v == SlideInferenceResult.NoTissue ? (byte)0 : (byte)255).ToArray());
         var stats = MapStatistics.Compute(mask, names, result.Level0MppX, result.Level0MppY, tissue, cancellationToken);
-        var summary = new SlideSummary(CohortInputs.SlideName(result.SlidePath), provenance.ModelName, provenance.ModelId, names, result.Patches.Count, stats.CountedPixels,
+        var summary = new SlideSummary(SlideFormats.SlideName(result.SlidePath), provenance.ModelName, provenance.ModelId, names, result.Patches.Count, stats.CountedPixels,
             stats.CountedAreaMm2, stats.Classes.Where(s => s.Code < card.Classes.Count).ToList(), result.Warnings);
         AtomicFile.WriteAllText(Path.Combine(dir, Summary), summary.ToJson(result, provenance));
         return summary;

@@ -63,6 +63,12 @@ public static class SlideFormats
             .ToList();
     }
 
+    /// <summary>
+    /// The name a slide goes by: its file name without extension. It names the slide's output folder
+    /// (<c>OUT/&lt;slide name&gt;/</c>), its ground truth (<c>&lt;slide name&gt;.xml</c>, ...) and its cohort row.
+    /// </summary>
+    public static string SlideName(string slidePath) => Path.GetFileNameWithoutExtension(slidePath);
+
     /// <summary>The slide extensions for an error message ("looked for .bif, .bmp, ...").</summary>
     public static string Listing => string.Join(", ", SlideExtensions.Order(StringComparer.Ordinal));
 }

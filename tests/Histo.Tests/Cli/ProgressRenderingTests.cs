@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Histo.Cli.Rendering;
+using Histo.Cohorts;
 using Histo.Inference;
 using Spectre.Console.Testing;
 

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Histo.Annotations;
+using Histo.Inference;
 using Histo.Models;
 using Histo.Outputs;
 
-namespace Histo.Inference;
+namespace Histo.Cohorts;
 
 /// <summary>Options of <see cref="ThresholdTuning.Run"/>.</summary>
 public sealed record ThresholdTuningOptions

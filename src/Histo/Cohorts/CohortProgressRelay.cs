@@ -1,4 +1,6 @@
-namespace Histo.Inference;
+using Histo.Inference;
+
+namespace Histo.Cohorts;
 
 /// <summary>
 /// Passes one slide's inference reports on as <see cref="CohortProgress"/> of slide <c>index</c> of <c>count</c>, at

@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Histo.IO;
-using Histo.Inference;
+using Histo.Outputs;
+using Histo.Slides;
 
-namespace Histo.Outputs;
+namespace Histo.Cohorts;
 
 /// <summary>One class's figures in a cohort row.</summary>
 /// <param name="Name">Class name.</param>
@@ -232,7 +233,7 @@ public sealed class CohortTable
         ArgumentNullException.ThrowIfNull(slidePath);
         ArgumentNullException.ThrowIfNull(error);
         ArgumentNullException.ThrowIfNull(provenance);
-        string name = CohortInputs.SlideName(slidePath);
+        string name = SlideFormats.SlideName(slidePath);
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
@@ -259,7 +260,7 @@ public sealed class CohortTable
     }
 
     /// <summary>Removes a slide's failure record, if any (after it succeeded).</summary>
-    public static void ClearFailure(string outputRoot, string slidePath) => File.Delete(FailurePath(outputRoot, CohortInputs.SlideName(slidePath)));
+    public static void ClearFailure(string outputRoot, string slidePath) => File.Delete(FailurePath(outputRoot, SlideFormats.SlideName(slidePath)));
 
     private static CohortRow ReadDone(string name, string dir)
     {

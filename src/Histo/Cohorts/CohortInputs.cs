@@ -1,6 +1,6 @@
 using Histo.Slides;
 
-namespace Histo.Inference;
+namespace Histo.Cohorts;
 
 /// <summary>A shard of a cohort: this job's index (0-based) among <see cref="Count"/> jobs.</summary>
 /// <param name="Index">0-based index of this shard.</param>
@@ -78,7 +78,7 @@ public static class CohortInputs
             throw new HistoException($"{input}: the same slide is listed twice");
         }
 
-        var names = all.GroupBy(SlideName, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        var names = all.GroupBy(SlideFormats.SlideName, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         if (names.Count > 0)
         {
             throw new HistoException($"{input}: several slides share the output name '{names[0]}' (outputs are written to OUT/<slide name>/)");
@@ -86,7 +86,4 @@ public static class CohortInputs
 
         return all.Where((_, i) => shard.Contains(i)).ToList();
     }
-
-    /// <summary>The output folder name of a slide: its file name without extension.</summary>
-    public static string SlideName(string slidePath) => Path.GetFileNameWithoutExtension(slidePath);
 }

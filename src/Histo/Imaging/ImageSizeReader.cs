@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
-using Histo.Imaging;
 
-namespace Histo.Datasets;
+namespace Histo.Imaging;
 
 /// <summary>
 /// Reads an image's width and height from its header (PNG IHDR, JPEG SOF, TIFF first IFD, BMP info header) without

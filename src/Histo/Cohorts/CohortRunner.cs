@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Histo.Inference;
 using Histo.Outputs;
+using Histo.Slides;
 
-namespace Histo.Inference;
+namespace Histo.Cohorts;
 
 /// <summary>What happened to one slide of a cohort run.</summary>
 public enum SlideStatus
@@ -91,7 +93,7 @@ public sealed class CohortRunner
         for (int i = 0; i < mine.Count; i++)
         {
             string slide = mine[i];
-            string name = CohortInputs.SlideName(slide);
+            string name = SlideFormats.SlideName(slide);
             if (!Force && SlideOutputs.IsComplete(outputRoot, slide))
             {
                 CohortTable.ClearFailure(outputRoot, slide); // a run killed between publishing and clearing
@@ -128,7 +130,7 @@ public sealed class CohortRunner
             }
         }
 
-        var table = CohortTable.Update(outputRoot, all.Select(CohortInputs.SlideName), _inference.Card.DisplayClassNames);
+        var table = CohortTable.Update(outputRoot, all.Select(SlideFormats.SlideName), _inference.Card.DisplayClassNames);
         return new CohortReport(results, Path.Combine(outputRoot, CohortTable.CsvFileName), table);
     }
 }

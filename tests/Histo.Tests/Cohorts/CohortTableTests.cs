@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Histo.Tests.Cli;
+using Histo.Tests.Inference;
 
-namespace Histo.Tests.Inference;
+namespace Histo.Tests.Cohorts;
 
 /// <summary>The cohort table is a view of what is on disk, whatever runs (successive, concurrent, killed) made it.</summary>
 public sealed class CohortTableTests

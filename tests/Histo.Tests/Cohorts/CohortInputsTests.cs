@@ -1,6 +1,6 @@
-using Histo.Inference;
+using Histo.Cohorts;
 
-namespace Histo.Tests.Inference;
+namespace Histo.Tests.Cohorts;
 
 public class CohortInputsTests
 {
