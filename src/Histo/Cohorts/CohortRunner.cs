@@ -109,7 +109,7 @@ public sealed class CohortRunner
             {
                 var result = _inference.Run(slide, relay, cancellationToken);
                 relay?.Report(new SlideInferenceProgress(name, "writing", result.Patches.Count, result.Patches.Count));
-                SlideOutputs.Write(outputRoot, result, provenance, _inference.Options.ThumbnailMaxPixels, cancellationToken);
+                SlideOutputs.Write(outputRoot, result, provenance, cancellationToken);
                 CohortTable.ClearFailure(outputRoot, slide);
                 results.Add(new CohortSlideResult(name, slide, SlideStatus.Done, clock.Elapsed.TotalSeconds, null, result.Warnings, result.Patches.Count));
             }

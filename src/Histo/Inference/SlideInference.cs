@@ -194,6 +194,8 @@ public sealed class SlideInference
             Rule, Codes, slide.MppX, slide.MppY, resolved, warnings);
         result.Engine = _classifier.Engine;
         result.Sampling = SlideSampling.Of(Options, grid);
+        result.Thumbnail = slide.GetThumbnail(Options.ThumbnailMaxPixels);
+        result.SlideSizePixels = (slide.Width, slide.Height);
         return result;
     }
 

@@ -1,3 +1,4 @@
+using Histo.Imaging;
 using Histo.Maps;
 using Histo.Models;
 using Histo.Patches;
@@ -118,6 +119,15 @@ public sealed class SlideInferenceResult
         : null;
     /// <summary>How the patches were laid out and filtered; null for a result read back from files that do not record it.</summary>
     public SlideSampling? Sampling { get; internal set; }
+
+    /// <summary>
+    /// The slide's thumbnail (longest side <see cref="SlideInferenceOptions.ThumbnailMaxPixels"/>), taken while the
+    /// pipeline had the slide open, for the pictures of its outputs; null for a result read back from files.
+    /// </summary>
+    public RgbaImage? Thumbnail { get; internal set; }
+
+    /// <summary>The slide's level-0 size in pixels, (0, 0) for a result read back from files.</summary>
+    public (long Width, long Height) SlideSizePixels { get; internal set; }
 
     /// <summary>Number of map cells inside the region of interest.</summary>
     public long TissueCells => ClassMap.LongCount(v => v != NoTissue);

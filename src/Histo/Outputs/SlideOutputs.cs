@@ -72,13 +72,17 @@ public static class SlideOutputs
         return summary;
     }
 
-    /// <summary>Opens the slide for its thumbnail and writes the outputs (see <see cref="Write(string, SlideInferenceResult, SlideProvenance, RgbaImage, long, long, CancellationToken)"/>).</summary>
-    public static SlideSummary Write(string outputRoot, SlideInferenceResult result, SlideProvenance provenance, int thumbnailMaxPixels = 1024,
-        CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes the outputs of a result the pipeline just made, with the thumbnail and slide size it took while the slide
+    /// was open (see <see cref="Write(string, SlideInferenceResult, SlideProvenance, RgbaImage, long, long, CancellationToken)"/>).
+    /// </summary>
+    /// <exception cref="InvalidParameterException">A result read back from files (it has no thumbnail): give one.</exception>
+    public static SlideSummary Write(string outputRoot, SlideInferenceResult result, SlideProvenance provenance, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
-        using var slide = Slide.Open(result.SlidePath);
-        return Write(outputRoot, result, provenance, slide.GetThumbnail(thumbnailMaxPixels), slide.Width, slide.Height, cancellationToken);
+        var thumbnail = result.Thumbnail
+            ?? throw new InvalidParameterException($"the result of {SlideFormats.SlideName(result.SlidePath)} was read back from files and has no thumbnail: pass the slide's thumbnail and size");
+        return Write(outputRoot, result, provenance, thumbnail, result.SlideSizePixels.Width, result.SlideSizePixels.Height, cancellationToken);
     }
 
     /// <summary>

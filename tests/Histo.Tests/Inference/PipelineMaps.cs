@@ -47,6 +47,9 @@ internal static class PipelineMaps
 
         var codes = card.HasBachCodes ? card.BachCodes! : Enumerable.Range(0, card.Classes.Count).ToList();
         var resolution = new ResolvedResolution(Resolution.Mpp(card.Mpp ?? 4), cellLevel0Pixels / card.PatchSizePixels, slide.MppX * cellLevel0Pixels / card.PatchSizePixels, null);
-        return SlideInferenceResult.FromPatches(slidePath, card, geometry, patches, cellInRegion ?? ((_, _) => true), ClassMapRule.Argmax, codes, slide.MppX, slide.MppY, resolution, []);
+        var result = SlideInferenceResult.FromPatches(slidePath, card, geometry, patches, cellInRegion ?? ((_, _) => true), ClassMapRule.Argmax, codes, slide.MppX, slide.MppY, resolution, []);
+        result.Thumbnail = slide.GetThumbnail(new SlideInferenceOptions().ThumbnailMaxPixels); // as the pipeline takes it
+        result.SlideSizePixels = (slide.Width, slide.Height);
+        return result;
     }
 }

@@ -28,6 +28,34 @@ public sealed class SlideInferenceTests
     private const int EdgeToEdge = 64;
 
     [Fact]
+    public void The_writer_uses_the_thumbnail_the_pipeline_took_and_never_reopens_the_slide()
+    {
+        // A copy of the slide that is deleted after inference: writing its outputs must not need the file.
+        string copy = Path.Combine(TestPaths.NewTempDirectory(), "cmu-1-small-region.svs");
+        File.Copy(TestPaths.CmuSmall, copy);
+        using var model = SlideTestModel.Load();
+        var options = new SlideInferenceOptions { ReaderThreads = 2, StridePixels = EdgeToEdge, ThumbnailMaxPixels = 300 };
+        var result = new SlideInference(model, options).Run(copy);
+        File.Delete(copy);
+
+        using (var slide = Slide.Open(TestPaths.CmuSmall))
+        {
+            Assert.Equal((slide.Width, slide.Height), result.SlideSizePixels);
+            Assert.Equal(300, Math.Max(result.Thumbnail!.Width, result.Thumbnail.Height));
+        }
+
+        string outRoot = TestPaths.NewTempDirectory();
+        SlideOutputs.Write(outRoot, result, new SlideProvenance("m"));
+        Assert.True(ImageIO.Load(Path.Combine(outRoot, "cmu-1-small-region", "overlay.png")).Width > 0);
+
+        // A result read back from files has no thumbnail: the short form says so instead of opening anything.
+        var read = SlideOutputs.Read(Path.Combine(outRoot, "cmu-1-small-region"), model.Card);
+        Assert.Null(read.Thumbnail);
+        var refused = Assert.Throws<InvalidParameterException>(() => SlideOutputs.Write(TestPaths.NewTempDirectory(), read, new SlideProvenance("m")));
+        Assert.Contains("no thumbnail", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Outputs_are_complete_and_consistent_with_each_other()
     {
         var result = Run();
