@@ -231,7 +231,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         Dataset dataset = ProgressView.Run(new DatasetProgressModel(), progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
         if (dataset.MppWarning is { } scaleWarning)
         {
-            Terminal.ErrorLine("warning: " + scaleWarning.Message);
+            Terminal.ErrorLine("warning: " + OptionRemedies.Warning(scaleWarning));
         }
 
         if (Choices.Precision.Parse(settings.Precision) == TrainingPrecision.BFloat16Mixed && !TrainingHardware.HasNativeBFloat16)
