@@ -1,5 +1,6 @@
 using Histo.Annotations;
 using Histo.Datasets;
+using Histo.Learning.Training;
 using Histo.Scoring;
 
 namespace Histo.Cli;
@@ -8,7 +9,9 @@ namespace Histo.Cli;
 /// The one place that words the remedy of a library failure or warning with this command line's options. The library
 /// knows no option: it says which input to change (<see cref="HistoException.Parameter"/>,
 /// <see cref="HistoWarning.Parameter"/>), states the problem without its remedy (<c>Problem</c>) and carries the
-/// values the remedy needs as typed properties; the texts here are the library's remedies with the option named.
+/// values the remedy needs as typed properties; the texts here are the library's remedies with the option named. A
+/// refused training run says why instead (<see cref="TrainingRefusedException.Reason"/>), worded here for
+/// <c>histo train</c>.
 /// </summary>
 internal static class OptionRemedies
 {
@@ -27,6 +30,11 @@ internal static class OptionRemedies
     public static string Error(HistoException e)
     {
         ArgumentNullException.ThrowIfNull(e);
+        if (e is TrainingRefusedException refused)
+        {
+            return Refusal(refused);
+        }
+
         if (e.Parameter is not { } parameter)
         {
             return e.Message;
@@ -44,6 +52,21 @@ internal static class OptionRemedies
             _ => $"{e.Message} ({option})",
         };
     }
+
+    /// <summary>A refused run's message with the remedy in <c>histo train</c>'s options.</summary>
+    private static string Refusal(TrainingRefusedException e) => e.Reason switch
+    {
+        TrainingRefusal.ModelExists => $"{e.Problem}; use --force to replace it or choose another -o",
+        TrainingRefusal.InterruptedRunExists => $"{e.Problem}; add --resume to continue it or --force to start again",
+        TrainingRefusal.OutputNotEmpty => $"{e.Problem}; choose another -o or use --force",
+        TrainingRefusal.ModelCompleteNothingToResume => $"{e.Problem} (use --force to train it again)",
+        TrainingRefusal.NothingToResume => e.Problem,
+        TrainingRefusal.CheckpointRecipeChanged => $"{e.Problem}; rerun with the same arguments, or start again with --force",
+        TrainingRefusal.CheckpointUnsupported or TrainingRefusal.CheckpointMalformed => $"{e.Problem}; start again with --force",
+        TrainingRefusal.InitialModelClassesDiffer => $"--init {e.Problem}; they must match in name and order",
+        TrainingRefusal.InitialModelHasNoWeights => $"--init {e.Problem}",
+        _ => e.Message,
+    };
 
     /// <summary>The text of the <c>warning:</c> line for <paramref name="warning"/> (files record its message).</summary>
     public static string Warning(HistoWarning warning)
