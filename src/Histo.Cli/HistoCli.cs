@@ -53,7 +53,7 @@ public static class HistoCli
         }
         catch (HistoException e)
         {
-            return Fail(e.Message, e, verbose, 1);
+            return Fail(OptionRemedies.Error(e), e, verbose, 1);
         }
         catch (OperationCanceledException e)
         {

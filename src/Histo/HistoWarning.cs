@@ -46,12 +46,28 @@ public enum WarningCode
 /// <summary>
 /// A finding worth telling the user that did not stop the work (a fallback taken, an empty mask, a skipped
 /// annotation): a <see cref="WarningCode"/> for programs and one sentence for people. Files (<c>summary.json</c>,
-/// <c>histo score --json</c>) record the message.
+/// <c>histo score --json</c>) record the message. As in <see cref="HistoException"/>, the sentence names no caller's
+/// option: when a remedy changes an input, <see cref="Parameter"/> names it and <see cref="Problem"/> is the sentence
+/// without the remedy.
 /// </summary>
 /// <param name="Code">What it is about.</param>
 /// <param name="Message">One sentence naming the file or object concerned.</param>
 public sealed record HistoWarning(WarningCode Code, string Message)
 {
+    /// <summary>What was found, without a remedy; the message itself when it names no input to change.</summary>
+    public string Problem { get; init; } = Message;
+
+    /// <summary>The input whose change the message's remedy names, or null.</summary>
+    public HistoParameter? Parameter { get; init; }
+
+    /// <summary>A warning whose remedy is another value of <paramref name="parameter"/>: the message is "problem; remedy".</summary>
+    /// <param name="code">What it is about.</param>
+    /// <param name="problem">What was found, without a remedy.</param>
+    /// <param name="parameter">The input the remedy changes.</param>
+    /// <param name="remedy">The remedy in library terms.</param>
+    public static HistoWarning WithRemedy(WarningCode code, string problem, HistoParameter parameter, string remedy) =>
+        new(code, $"{problem}; {remedy}") { Problem = problem, Parameter = parameter };
+
     /// <summary>The message.</summary>
     public override string ToString() => Message;
 }

@@ -8,4 +8,9 @@ public sealed class InvalidParameterException : HistoException
 {
     /// <summary>Creates the exception.</summary>
     public InvalidParameterException(string message) : base(message) { }
+
+    /// <summary>Creates the exception for a value of <paramref name="parameter"/>, which a caller may name its own way.</summary>
+    /// <param name="parameter">The input whose value is wrong.</param>
+    /// <param name="message">What is wrong with it, naming the input in library terms.</param>
+    public InvalidParameterException(HistoParameter parameter, string message) : base(message, message, parameter, null) { }
 }

@@ -152,7 +152,7 @@ public sealed class LeakCheckCommand : Command<LeakCheckCommand.Settings>
         AnsiConsole.Write(table);
         foreach (var warning in split.Warnings(dataset))
         {
-            Terminal.OutLine("warning: " + warning.Message);
+            Terminal.OutLine("warning: " + OptionRemedies.Warning(warning));
         }
 
         Terminal.OutLine(string.Create(inv, $"1. groups on both sides of a fold: {report.GroupLeaks.Count:N0}; source images on both sides: {report.SourceImageLeaks.Count:N0}"));

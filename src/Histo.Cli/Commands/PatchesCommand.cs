@@ -105,7 +105,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
             }
             catch (InvalidParameterException e)
             {
-                return ValidationResult.Error(e.Message);
+                return ValidationResult.Error(OptionRemedies.Error(e));
             }
 
             if (Choices.LabelRule.Check(LabelRule) is { Successful: false } rule)
@@ -154,7 +154,7 @@ public sealed class PatchesCommand : Command<PatchesCommand.Settings>
         {
             foreach (var warning in slide.Warnings)
             {
-                Terminal.ErrorLine($"warning: {warning.Message}");
+                Terminal.ErrorLine($"warning: {OptionRemedies.Warning(warning)}");
             }
         }
 

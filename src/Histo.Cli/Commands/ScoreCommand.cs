@@ -57,7 +57,7 @@ public sealed class ScoreCommand : Command<ScoreCommand.Settings>
 
         foreach (var warning in report.Warnings.Take(20))
         {
-            Terminal.ErrorLine($"warning: {warning.Message}");
+            Terminal.ErrorLine($"warning: {OptionRemedies.Warning(warning)}");
         }
 
         if (report.Warnings.Count > 20)

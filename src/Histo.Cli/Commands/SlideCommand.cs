@@ -94,7 +94,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
             }
             catch (InvalidParameterException e)
             {
-                return ValidationResult.Error(e.Message);
+                return ValidationResult.Error(OptionRemedies.Error(e));
             }
 
             if (Roi != null && (Directory.Exists(Slides) || Slides.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)))
@@ -150,7 +150,7 @@ public sealed class SlideCommand : Command<SlideCommand.Settings>
         {
             foreach (var warning in slide.Warnings)
             {
-                Terminal.ErrorLine($"warning: {slide.Slide}: {warning.Message}");
+                Terminal.ErrorLine($"warning: {slide.Slide}: {OptionRemedies.Warning(warning)}");
             }
 
             string line = slide.Status switch

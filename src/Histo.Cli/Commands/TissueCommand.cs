@@ -101,7 +101,7 @@ public sealed class TissueCommand : Command<TissueCommand.Settings>
 
         foreach (var warning in result.Warnings)
         {
-            Terminal.ErrorLine($"warning: {warning.Message}");
+            Terminal.ErrorLine($"warning: {OptionRemedies.Warning(warning)}");
         }
 
         var c = CultureInfo.InvariantCulture;

@@ -229,7 +229,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         Dataset dataset = ProgressView.Run(new DatasetProgressModel(), progress => DatasetLoader.Load(settings.Paths, settings.LoadOptions(mpp: settings.Mpp), progress, cancellationToken));
         if (dataset.MppWarning is { } scaleWarning)
         {
-            Terminal.ErrorLine("warning: " + scaleWarning.Message);
+            Terminal.ErrorLine("warning: " + OptionRemedies.Warning(scaleWarning));
         }
 
         if (Choices.Precision.Parse(settings.Precision) == TrainingPrecision.BFloat16Mixed && !TrainingHardware.HasNativeBFloat16)
@@ -237,34 +237,12 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             Console.Error.WriteLine(BFloat16Emulated);
         }
 
-        TrainingResult result;
-        try
-        {
-            result = ProgressView.Run(new TrainingProgressModel(), progress => trainer.Run(dataset, settings.Output!, run, progress, cancellationToken));
-        }
-        catch (TrainingRefusedException e)
-        {
-            throw new HistoException(RefusalMessage(e), e);
-        }
+        // a refusal (TrainingRefusedException) is worded with this command's options by OptionRemedies
+        TrainingResult result = ProgressView.Run(new TrainingProgressModel(), progress => trainer.Run(dataset, settings.Output!, run, progress, cancellationToken));
 
         Render(result, dataset);
         return 0;
     }
-
-    /// <summary>A refused run's message with the remedy in this command's options (the library names none).</summary>
-    internal static string RefusalMessage(TrainingRefusedException e) => e.Reason switch
-    {
-        TrainingRefusal.ModelExists => $"{e.Problem}; use --force to replace it or choose another -o",
-        TrainingRefusal.InterruptedRunExists => $"{e.Problem}; add --resume to continue it or --force to start again",
-        TrainingRefusal.OutputNotEmpty => $"{e.Problem}; choose another -o or use --force",
-        TrainingRefusal.ModelCompleteNothingToResume => $"{e.Problem} (use --force to train it again)",
-        TrainingRefusal.NothingToResume => e.Problem,
-        TrainingRefusal.CheckpointRecipeChanged => $"{e.Problem}; rerun with the same arguments, or start again with --force",
-        TrainingRefusal.CheckpointUnsupported or TrainingRefusal.CheckpointMalformed => $"{e.Problem}; start again with --force",
-        TrainingRefusal.InitialModelClassesDiffer => $"--init {e.Problem}; they must match in name and order",
-        TrainingRefusal.InitialModelHasNoWeights => $"--init {e.Problem}",
-        _ => e.Message,
-    };
 
     private static void Render(TrainingResult result, Dataset dataset)
     {

@@ -30,7 +30,7 @@ internal static class LabelMapOption
         }
         catch (LabelMapException e)
         {
-            return ValidationResult.Error("--label-map: " + e.Message);
+            return ValidationResult.Error(OptionRemedies.Error(e));
         }
     }
 }

@@ -36,8 +36,8 @@ public enum TrainingRefusal
 
 /// <summary>
 /// A training run that refused to start, before anything was written. <see cref="Reason"/> says why and
-/// <see cref="Problem"/> states what was found without a remedy, so that a caller (the command line) can name its own
-/// options in the remedy; <see cref="Exception.Message"/> is <see cref="Problem"/> with a remedy in library terms.
+/// <see cref="HistoException.Problem"/> states what was found without a remedy, so that a caller (the command line)
+/// can name its own options in the remedy; <see cref="Exception.Message"/> is the problem with a remedy in library terms.
 /// </summary>
 public sealed class TrainingRefusedException : HistoException
 {
@@ -47,11 +47,10 @@ public sealed class TrainingRefusedException : HistoException
     /// <param name="problem">What was found, without a remedy (e.g. "MODEL already holds a trained model").</param>
     /// <param name="message">The problem with a remedy that names no command-line option.</param>
     public TrainingRefusedException(TrainingRefusal reason, string path, string problem, string message)
-        : base(message)
+        : base(problem, message, null, null)
     {
         Reason = reason;
         Path = path;
-        Problem = problem;
     }
 
     /// <summary>Creates the exception with its underlying cause.</summary>
@@ -61,11 +60,10 @@ public sealed class TrainingRefusedException : HistoException
     /// <param name="message">The problem with a remedy that names no command-line option.</param>
     /// <param name="inner">The underlying cause.</param>
     public TrainingRefusedException(TrainingRefusal reason, string path, string problem, string message, Exception inner)
-        : base(message, inner)
+        : base(problem, message, null, inner)
     {
         Reason = reason;
         Path = path;
-        Problem = problem;
     }
 
     /// <summary>Why the run refused to start.</summary>
@@ -73,7 +71,4 @@ public sealed class TrainingRefusedException : HistoException
 
     /// <summary>The model directory, checkpoint file or initial model directory concerned.</summary>
     public string Path { get; }
-
-    /// <summary>What was found, without a remedy.</summary>
-    public string Problem { get; }
 }

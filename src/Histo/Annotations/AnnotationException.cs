@@ -16,12 +16,15 @@ public sealed class AnnotationFormatException : HistoException
     private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 }
 
-/// <summary>A label map (<c>--label-map</c>) that cannot be parsed or names a class that does not exist.</summary>
+/// <summary>
+/// A label map (<see cref="LabelMap.Parse"/>) that cannot be parsed or names a class that does not exist; its
+/// <see cref="HistoException.Parameter"/> is always <see cref="HistoParameter.LabelMap"/>.
+/// </summary>
 public sealed class LabelMapException : HistoException
 {
     /// <summary>Creates the exception.</summary>
-    public LabelMapException(string message) : base(message) { }
+    public LabelMapException(string message) : base(message, message, HistoParameter.LabelMap, null) { }
 
     /// <summary>Creates the exception with its cause.</summary>
-    public LabelMapException(string message, Exception inner) : base(message, inner) { }
+    public LabelMapException(string message, Exception inner) : base(message, message, HistoParameter.LabelMap, inner) { }
 }

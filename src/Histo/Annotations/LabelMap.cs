@@ -63,7 +63,7 @@ public sealed class LabelMap
         classNames ??= BachClasses.Names;
         if (string.IsNullOrWhiteSpace(spec))
         {
-            throw new LabelMapException("empty label map; use e.g. --label-map Tumor=Invasive,Other=Normal or a JSON file");
+            throw new LabelMapException("empty label map; give e.g. Tumor=Invasive,Other=Normal or a JSON file");
         }
 
         bool looksLikeFile = spec.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || (!spec.Contains('=', StringComparison.Ordinal) && File.Exists(spec));

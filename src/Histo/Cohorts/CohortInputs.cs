@@ -20,7 +20,7 @@ public readonly record struct Shard(int Index, int Count)
         var parts = text.Split('/');
         if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n < 1 || i < 0 || i >= n)
         {
-            throw new InvalidParameterException($"--shard must be i/n with 0 <= i < n (e.g. 0/4), got '{text}'");
+            throw new InvalidParameterException(HistoParameter.Shard, $"a shard must be i/n with 0 <= i < n (e.g. 0/4), got '{text}'");
         }
 
         return new Shard(i, n);

@@ -8,6 +8,12 @@ public class DatasetException : HistoException
 
     /// <summary>Creates the exception with its cause.</summary>
     public DatasetException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>Creates the exception for a failure that another value of <paramref name="parameter"/> gets past.</summary>
+    /// <param name="problem">What was found, without a remedy.</param>
+    /// <param name="parameter">The input the remedy changes.</param>
+    /// <param name="message">The problem with its remedy in library terms.</param>
+    protected DatasetException(string problem, HistoParameter parameter, string message) : base(problem, parameter, message) { }
 }
 
 /// <summary>No labelled image was found (an empty folder, or only non-image or unreadable files).</summary>
@@ -45,7 +51,11 @@ public sealed class ManifestFormatException : DatasetException
     }
 }
 
-/// <summary>A grouped split asked for more folds than there are groups (patients or source images).</summary>
+/// <summary>
+/// A split asked for more folds than there are groups (patients or source images), or items when ungrouped. For a
+/// grouped split <see cref="HistoException.Parameter"/> is <see cref="HistoParameter.FoldCount"/>: at most
+/// <see cref="MaxFolds"/> folds, or more data.
+/// </summary>
 public sealed class NotEnoughGroupsException : DatasetException
 {
     /// <summary>Number of groups in the dataset.</summary>
@@ -54,12 +64,33 @@ public sealed class NotEnoughGroupsException : DatasetException
     /// <summary>Folds asked for.</summary>
     public int FoldCount { get; }
 
+    /// <summary>The fold count to use instead: the number of groups, and at least 2 (a split's fewest folds).</summary>
+    public int MaxFolds => Math.Max(2, GroupCount);
+
+    /// <summary>What the other remedy, more data, must come from, as the message words it ("groups", or "patients or images").</summary>
+    public string MoreDataFrom => MoreDataFromGroups(GroupCount);
+
     /// <summary>Creates the exception.</summary>
     public NotEnoughGroupsException(int groupCount, int foldCount, string message) : base(message)
     {
         GroupCount = groupCount;
         FoldCount = foldCount;
     }
+
+    /// <summary>Creates the exception for a split that fewer folds (<see cref="MaxFolds"/>) or more data gets past.</summary>
+    /// <param name="groupCount">Number of groups in the dataset.</param>
+    /// <param name="foldCount">Folds asked for.</param>
+    /// <param name="problem">What was found, without a remedy.</param>
+    /// <param name="message">The problem with its remedy in library terms.</param>
+    public NotEnoughGroupsException(int groupCount, int foldCount, string problem, string message)
+        : base(problem, HistoParameter.FoldCount, message)
+    {
+        GroupCount = groupCount;
+        FoldCount = foldCount;
+    }
+
+    /// <summary>What more data must come from when the dataset has <paramref name="groupCount"/> groups.</summary>
+    internal static string MoreDataFromGroups(int groupCount) => groupCount < 2 ? "patients or images" : "groups";
 }
 
 /// <summary>A saved split file that is malformed or does not match the dataset it is applied to.</summary>
@@ -87,7 +118,8 @@ public sealed class LeakFoundException : DatasetException
 
 /// <summary>
 /// The images record scales (µm/px) more than 10 % apart, so no single scale fits them all: training would mix
-/// magnifications. Raised by <see cref="DatasetLoader"/> unless a scale is given or mixed scales are allowed.
+/// magnifications. Raised by <see cref="DatasetLoader"/> unless a scale is given or mixed scales are allowed; the remedy
+/// is images of one scale or a given scale (<see cref="HistoParameter.DatasetMpp"/>).
 /// </summary>
 public sealed class MixedScaleDatasetException : DatasetException
 {
@@ -98,7 +130,12 @@ public sealed class MixedScaleDatasetException : DatasetException
     public double MaxMpp { get; }
 
     /// <summary>Creates the exception.</summary>
-    public MixedScaleDatasetException(double minMpp, double maxMpp, string message) : base(message)
+    /// <param name="minMpp">The smallest recorded µm/px.</param>
+    /// <param name="maxMpp">The largest recorded µm/px.</param>
+    /// <param name="problem">What was found, without a remedy.</param>
+    /// <param name="message">The problem with its remedy in library terms.</param>
+    public MixedScaleDatasetException(double minMpp, double maxMpp, string problem, string message)
+        : base(problem, HistoParameter.DatasetMpp, message)
     {
         MinMpp = minMpp;
         MaxMpp = maxMpp;

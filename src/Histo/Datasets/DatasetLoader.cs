@@ -221,8 +221,9 @@ public static class DatasetLoader
             {
                 int atMin = known.Count(i => i.Mpp!.Value / min - 1 <= MppTolerance);
                 int atMax = known.Count(i => 1 - i.Mpp!.Value / max <= MppTolerance);
-                throw new MixedScaleDatasetException(min, max, string.Create(inv,
-                    $"the images record different scales, {(max / min - 1) * 100:0} % apart (more than {MaxMppSpread * 100:0} %): {min:0.###} µm/px ({atMin:N0} images, e.g. {known[0].Path}) to {max:0.###} µm/px ({atMax:N0} images, e.g. {known[^1].Path}); use images of one scale, or give their µm/px (--image-mpp) to override"));
+                string problem = string.Create(inv,
+                    $"the images record different scales, {(max / min - 1) * 100:0} % apart (more than {MaxMppSpread * 100:0} %): {min:0.###} µm/px ({atMin:N0} images, e.g. {known[0].Path}) to {max:0.###} µm/px ({atMax:N0} images, e.g. {known[^1].Path})");
+                throw new MixedScaleDatasetException(min, max, problem, $"{problem}; use images of one scale, or give their µm/px to override the recorded ones");
             }
 
             return (null, DatasetMppSource.Mixed);

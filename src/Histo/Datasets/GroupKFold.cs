@@ -30,9 +30,9 @@ public static class GroupKFold
         if (groupCount < foldCount)
         {
             string kinds = string.Join(" or ", dataset.Items.Select(i => i.GroupKind).Distinct().Select(KindName));
-            throw new NotEnoughGroupsException(groupCount, foldCount,
-                $"{foldCount} folds need at least {foldCount} groups, but the dataset has {groupCount} ({kinds}); " +
-                $"use --folds {Math.Max(2, groupCount)} or fewer, or add data from more {(groupCount < 2 ? "patients or images" : "groups")}");
+            string problem = $"{foldCount} folds need at least {foldCount} groups, but the dataset has {groupCount} ({kinds})";
+            throw new NotEnoughGroupsException(groupCount, foldCount, problem,
+                $"{problem}; use {Math.Max(2, groupCount)} folds or fewer, or add data from more {NotEnoughGroupsException.MoreDataFromGroups(groupCount)}");
         }
 
         return Assign(dataset, groupOf, foldCount, seed, grouped: true);

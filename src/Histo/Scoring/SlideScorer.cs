@@ -102,8 +102,8 @@ public static class SlideScorer
             unknown = set.UnknownLabels;
             if (geometry is null)
             {
-                throw new ScoringException(
-                    $"cannot place the annotations of {truth} on {mapPath}: no {MapGeometry.FileName} beside it (give the slide output directory, or --geometry)");
+                string problem = $"cannot place the annotations of {truth} on {mapPath}: no {MapGeometry.FileName} beside it";
+                throw new ScoringException(problem, HistoParameter.MapGeometry, $"{problem} (give the slide output directory, or the map's {MapGeometry.FileName})");
             }
 
             CheckLabels(set, truth);
@@ -115,8 +115,8 @@ public static class SlideScorer
             }
 
             warnings.AddRange(clipped.Warnings.Select(w => w.ToWarning()));
-            warnings.AddRange(unknown.Select(u => new HistoWarning(WarningCode.UnknownLabel,
-                $"unknown label '{u.Label}' on {u.Count} region(s): not painted ({labelMap.Description}; use --label-map)")));
+            warnings.AddRange(unknown.Select(u => HistoWarning.WithRemedy(WarningCode.UnknownLabel,
+                $"unknown label '{u.Label}' on {u.Count} region(s): not painted ({labelMap.Description})", HistoParameter.LabelMap, "give a label map that names it")));
             truthMask = AnnotationRasterizer.Rasterize(clipped.Annotations, geometry, cancellationToken);
         }
 
@@ -135,7 +135,8 @@ public static class SlideScorer
         if (!set.Classified.Any())
         {
             string labels = string.Join(", ", set.UnknownLabels.Select(u => $"'{u.Label}' x{u.Count}"));
-            throw new ScoringException($"no label of {truth} maps to a BACH class ({labels}); pass --label-map, e.g. --label-map \"{set.UnknownLabels[0].Label}=Invasive\"");
+            string problem = $"no label of {truth} maps to a BACH class ({labels})";
+            throw new ScoringException(problem, HistoParameter.LabelMap, $"{problem}; give a label map, e.g. \"{set.UnknownLabels[0].Label}=Invasive\"", set.UnknownLabels);
         }
     }
 

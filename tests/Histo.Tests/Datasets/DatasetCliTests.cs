@@ -125,7 +125,9 @@ public class DatasetCliTests
     [Fact]
     public void Leakcheck_bad_inputs_give_one_error_line()
     {
-        CliRunner.AssertOneLineError(CliRunner.Run("leakcheck", DatasetTestData.BreakHisRoot, "--folds", "9"), "9 folds need at least 9 groups");
+        var tooMany = CliRunner.Run("leakcheck", DatasetTestData.BreakHisRoot, "--folds", "9");
+        CliRunner.AssertOneLineError(tooMany, "9 folds need at least 9 groups");
+        Assert.EndsWith("; use --folds 8 or fewer, or add data from more groups", tooMany.StdErr.TrimEnd(), StringComparison.Ordinal);
         var folds = CliRunner.Run("leakcheck", DatasetTestData.BreakHisRoot, "--folds", "1");
         CliRunner.AssertOneLineError(folds, "--folds");
         Assert.Equal(2, folds.ExitCode);

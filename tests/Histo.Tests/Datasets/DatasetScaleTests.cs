@@ -115,6 +115,8 @@ public sealed class DatasetScaleTests
         Assert.Contains("b1.tif", refused.Message, StringComparison.Ordinal);
         Assert.Contains("0.42 µm/px (1 images", refused.Message, StringComparison.Ordinal);
         Assert.Contains("0.84 µm/px (2 images", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(HistoParameter.DatasetMpp, refused.Parameter); // histo names --image-mpp (DatasetCommandShowsTheScaleAndRefusesMixedScales)
+        Assert.Equal($"{refused.Problem}; use images of one scale, or give their µm/px to override the recorded ones", refused.Message);
         Assert.IsAssignableFrom<HistoException>(refused);
 
         Dataset given = DatasetLoader.Load(root, new DatasetLoadOptions { MppOverride = 0.5 });
@@ -150,7 +152,9 @@ public sealed class DatasetScaleTests
         string root = TestPaths.NewTempDirectory();
         WriteTiff(Path.Combine(root, "Normal", "n1.tif"), 0.84);
         WriteTiff(Path.Combine(root, "Benign", "b1.tif"), 0.42);
-        CliRunner.AssertOneLineError(CliRunner.Run("dataset", root), "different scales");
+        var mixed = CliRunner.Run("dataset", root);
+        CliRunner.AssertOneLineError(mixed, "different scales");
+        Assert.EndsWith("; use images of one scale, or give their µm/px (--image-mpp) to override", mixed.StdErr.TrimEnd(), StringComparison.Ordinal);
 
         var given = CliRunner.Run("dataset", root, "--image-mpp", "0.5");
         Assert.True(given.ExitCode == 0, given.StdErr);

@@ -44,7 +44,9 @@ public class GroupKFoldTests
         var ds = DatasetLoader.Load(DatasetTestData.BreakHisRoot);
         var e = Assert.Throws<NotEnoughGroupsException>(() => GroupKFold.Split(ds, 9));
         Assert.Equal((8, 9), (e.GroupCount, e.FoldCount));
-        Assert.Contains("--folds 8", e.Message, StringComparison.Ordinal);
+        Assert.Equal((HistoParameter.FoldCount, 8), (e.Parameter, e.MaxFolds)); // histo words it "--folds 8" (DatasetCliTests)
+        Assert.Equal($"{e.Problem}; use 8 folds or fewer, or add data from more groups", e.Message);
+        Assert.DoesNotContain("--", e.Message, StringComparison.Ordinal);
         Assert.Equal(8, GroupKFold.Split(ds, 8).FoldByPath.Values.Distinct().Count());
     }
 

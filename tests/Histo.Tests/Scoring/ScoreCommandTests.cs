@@ -139,6 +139,9 @@ public class ScoreCommandTests
         Assert.Contains("px, accuracy ", scoreLine, StringComparison.Ordinal);
         Assert.DoesNotContain("[bold]", scoreLine, StringComparison.Ordinal);
         Assert.Contains("warning: unknown label 'Stroma'", text.StdErr, StringComparison.Ordinal);
+        const string Problem = "unknown label 'Stroma' on 1 region(s): not painted (BACH substrings ('ormal', 'nign', 'situ', 'vasive'))";
+        Assert.Contains($"warning: {Problem}; use --label-map", text.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"{Problem}; give a label map that names it", root.GetProperty("warnings").EnumerateArray().Select(w => w.GetString())); // files record the library's sentence
     }
 
     [Fact]
@@ -158,11 +161,15 @@ public class ScoreCommandTests
 
         File.WriteAllText(Path.Combine(other, "broken.xml"), "<Annotations><Annotation>");
         CliRunner.AssertOneLineError(CliRunner.Run("score", dir, Path.Combine(other, "broken.xml")), "not well-formed");
-        CliRunner.AssertOneLineError(CliRunner.Run("score", dir, Camelyon), "--label-map");
+        var unmapped = CliRunner.Run("score", dir, Camelyon);
+        CliRunner.AssertOneLineError(unmapped, "--label-map");
+        CliRunner.AssertOneLineError(unmapped, "; pass --label-map, e.g. --label-map \"Tumor=Invasive\"");
         CliRunner.AssertOneLineError(CliRunner.Run("score", dir, Histo.Tests.Annotations.AnnotationTestData.Bach("A10")), "outside the prediction's area"); // A10's regions start at y 9816
 
         ImageIO.SaveGray(Path.Combine(other, "bach.png"), new byte[Size * Size], Size, Size);
-        CliRunner.AssertOneLineError(CliRunner.Run("score", Path.Combine(other, "bach.png"), Histo.Tests.Annotations.AnnotationTestData.Bach("A04")), "geometry");
+        var placeless = CliRunner.Run("score", Path.Combine(other, "bach.png"), Histo.Tests.Annotations.AnnotationTestData.Bach("A04"));
+        CliRunner.AssertOneLineError(placeless, "geometry");
+        CliRunner.AssertOneLineError(placeless, "beside it (give the slide output directory, or --geometry)");
 
         var badMap = CliRunner.Run("score", dir, Camelyon, "--label-map", "Tumor=Cancer");
         CliRunner.AssertOneLineError(badMap, "unknown class 'Cancer'");

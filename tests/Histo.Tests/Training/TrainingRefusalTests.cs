@@ -1,4 +1,4 @@
-using Histo.Cli.Commands;
+using Histo.Cli;
 using Histo.Learning.Training;
 using Histo.Models;
 
@@ -67,7 +67,7 @@ public sealed class TrainingRefusalTests
         Assert.Equal(TrainingRefusal.CheckpointMalformed, e.Reason);
         Assert.Equal(brokenState, e.Path);
         AssertNamesNoOption(e.Message);
-        string shown = TrainCommand.RefusalMessage(e);
+        string shown = OptionRemedies.Error(e);
         Assert.StartsWith($"{brokenState}: malformed checkpoint (", shown, StringComparison.Ordinal);
         Assert.EndsWith("); start again with --force", shown, StringComparison.Ordinal);
     }
@@ -138,7 +138,7 @@ public sealed class TrainingRefusalTests
         Assert.Equal(path, e.Path);
         Assert.Contains(e.Problem, e.Message, StringComparison.Ordinal);
         AssertNamesNoOption(e.Message);
-        Assert.Equal(shownByTheCli, TrainCommand.RefusalMessage(e));
+        Assert.Equal(shownByTheCli, OptionRemedies.Error(e));
     }
 
     private static void AssertNamesNoOption(string message)
