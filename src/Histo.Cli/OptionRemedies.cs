@@ -23,6 +23,7 @@ internal static class OptionRemedies
         HistoParameter.MapGeometry => "--geometry",
         HistoParameter.LabelMap => "--label-map",
         HistoParameter.Shard => "--shard",
+        HistoParameter.Port => "--port",
         _ => throw new ArgumentOutOfRangeException(nameof(parameter), parameter, null),
     };
 
@@ -46,6 +47,7 @@ internal static class OptionRemedies
             (HistoParameter.DatasetMpp, _) => $"{e.Problem}; use images of one scale, or give their µm/px ({option}) to override",
             (HistoParameter.FoldCount, NotEnoughGroupsException g) => $"{g.Problem}; use {option} {g.MaxFolds} or fewer, or add data from more {g.MoreDataFrom}",
             (HistoParameter.MapGeometry, _) => $"{e.Problem} (give the slide output directory, or {option})",
+            (HistoParameter.Port, _) => $"{e.Problem}; choose another port with {option}",
             (HistoParameter.LabelMap, ScoringException { UnknownLabels: [var first, ..] }) =>
                 $"{e.Problem}; pass {option}, e.g. {option} \"{first.Label}=Invasive\"",
             (HistoParameter.LabelMap, LabelMapException) or (HistoParameter.Shard, _) => $"{option}: {e.Message}", // the value given is wrong

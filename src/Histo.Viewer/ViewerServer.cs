@@ -98,7 +98,8 @@ public sealed class ViewerServer : IAsyncDisposable
             catch (IOException e)
             {
                 await app.DisposeAsync().ConfigureAwait(false);
-                throw new ViewerStartException($"cannot listen on {options.Host}:{options.Port} ({e.Message}); choose another port with --port", e);
+                string problem = $"cannot listen on {options.Host}:{options.Port} ({e.Message})";
+                throw new ViewerStartException(problem, HistoParameter.Port, $"{problem}; choose another port", e);
             }
 
             string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()

@@ -22,4 +22,7 @@ public enum HistoParameter
 
     /// <summary>The shard of a cohort one job runs (<c>Shard</c>, <c>i/n</c>).</summary>
     Shard,
+
+    /// <summary>The TCP port the viewer listens on (<c>ViewerOptions.Port</c>).</summary>
+    Port,
 }

@@ -19,6 +19,7 @@ public sealed partial class CoreNamesNoOptionTests
     [Theory]
     [InlineData("src/Histo")]
     [InlineData("src/Histo.Learning")]
+    [InlineData("src/Histo.Viewer")]
     public void No_string_literal_spells_a_flag(string project)
     {
         string root = Path.Combine(TestPaths.RepoRoot, project);
