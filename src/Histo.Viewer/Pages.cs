@@ -102,7 +102,7 @@ internal static class Pages
 
         sb.Append("</table></section>\n</aside></div>\n");
         sb.Append("<script type=\"application/json\" id=\"slide-config\">").Append(configJson).Append("</script>\n");
-        sb.Append("<script src=\"/static/openseadragon/openseadragon.min.js\"></script>\n<script src=\"/static/viewer.js\"></script>\n</body>\n</html>\n");
+        sb.Append("<script src=\"/static/openseadragon/openseadragon.min.js\"></script>\n<script src=\"/static/viewer-scalebar.js\"></script>\n<script src=\"/static/viewer-link.js\"></script>\n<script src=\"/static/viewer.js\"></script>\n</body>\n</html>\n");
         return sb.ToString();
     }
 

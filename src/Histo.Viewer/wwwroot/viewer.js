@@ -2,8 +2,9 @@
 // annotation polygons in one SVG layer in level-0 pixels, a scale bar, per-class toggles, the prediction's class
 // probabilities under the pointer, and a link (the address's #hash) that reopens the same view. The server embeds the
 // slide description (GET /api/slides/{slide}) as JSON in #slide-config.
-// window.histo exposes the viewer state for the end-to-end test.
-(function () {
+// window.histo exposes the viewer state for the end-to-end test. The scale bar (viewer-scalebar.js) and the view link
+// (viewer-link.js) are parts of their own, loaded first into window.histoParts.
+(function (parts) {
   'use strict';
 
   const cfg = JSON.parse(document.getElementById('slide-config').textContent);
@@ -71,53 +72,19 @@
     return state.pendingOverlays === 0;
   };
   state.pendingOverlays = 0;
+  let viewChanged = function () {}; // keeps the view link in step once it is set up (viewer-link.js)
 
   viewer.addOnceHandler('open', function () {
     state.slideItem = viewer.world.getItemAt(0);
-    setUpScalebar();
+    parts.setUpScalebar(viewer, state, cfg);
     setUpSvg();
     setUpOverlays();
     setUpTruthMasks();
     setUpAnnotations();
     setUpReadout();
-    setUpViewLink();
+    viewChanged = parts.setUpViewLink(viewer, state, applyPredictionClasses);
     state.ready = true;
   });
-
-  // ---- Scale bar (hand-written: the OpenSeadragon scalebar plugin is not published on npm) ----
-  function setUpScalebar() {
-    const bar = document.getElementById('scalebar');
-    if (!cfg.mppX) {
-      bar.hidden = false;
-      bar.classList.add('unknown');
-      bar.querySelector('.label').textContent = 'scale unknown (no MPP)';
-      return;
-    }
-    bar.hidden = false;
-    const update = function () {
-      // Screen pixels per level-0 pixel, then microns per screen pixel.
-      const imageZoom = state.slideItem.viewportToImageZoom(viewer.viewport.getZoom(true));
-      const micronsPerScreenPixel = cfg.mppX / imageZoom;
-      const wanted = 150 * micronsPerScreenPixel;
-      const power = Math.pow(10, Math.floor(Math.log10(wanted)));
-      let length = power;
-      for (const m of [5, 2, 1]) {
-        if (m * power <= wanted) {
-          length = m * power;
-          break;
-        }
-      }
-      const widthPx = length / micronsPerScreenPixel;
-      bar.querySelector('.bar').style.width = widthPx.toFixed(1) + 'px';
-      const text = length >= 1000 ? +(length / 1000).toPrecision(3) + ' mm' : +length.toPrecision(3) + ' µm';
-      bar.querySelector('.label').textContent = text;
-      state.scalebar = { micronsPerScreenPixel: micronsPerScreenPixel, lengthMicrons: length, widthPx: widthPx };
-    };
-    viewer.addHandler('animation', update);
-    viewer.addHandler('resize', update);
-    viewer.addHandler('update-viewport', update);
-    update();
-  }
 
   // ---- One SVG over the slide, in level-0 pixels: prediction maps first, annotation polygons above them ----
   const svgNS = 'http://www.w3.org/2000/svg';
@@ -555,110 +522,10 @@
     box.appendChild(table);
   }
 
-  // ---- A link that reopens this view: #x=&y= (level-0 centre), zoom (screen pixels per level-0 pixel), layer, opacity,
-  // hide (prediction classes off), truth (label masks shown), truthHide (truth classes off) ----
-  let viewLinkReady = false;
-  function setUpViewLink() {
-    restoreView(new URLSearchParams(location.hash.slice(1)));
-    viewLinkReady = true;
-    state.viewParams = function () { return viewParams().toString(); };
-    // After each change of the view; a burst of changes (an animation, a drag) updates the address once it rests.
-    let pending = 0;
-    viewer.addHandler('viewport-change', function () {
-      clearTimeout(pending);
-      pending = setTimeout(viewChanged, 150);
-    });
-    viewer.addHandler('animation-finish', viewChanged);
-    window.addEventListener('hashchange', function () {
-      if (location.hash !== '#' + viewParams().toString()) {
-        restoreView(new URLSearchParams(location.hash.slice(1)));
-      }
-    });
-    viewChanged();
-  }
-
-  function viewParams() {
-    const vp = viewer.viewport;
-    const item = state.slideItem;
-    const centre = item.viewportToImageCoordinates(vp.getCenter(true));
-    const params = new URLSearchParams();
-    params.set('x', centre.x.toFixed(1));
-    params.set('y', centre.y.toFixed(1));
-    params.set('zoom', String(+item.viewportToImageZoom(vp.getZoom(true)).toPrecision(6)));
-    const c = state.overlayControls;
-    if (c) {
-      params.set('layer', c.toggle.checked ? c.select.value : 'none');
-      params.set('opacity', c.slider.value);
-    }
-    if (state.hiddenClasses.size > 0) {
-      params.set('hide', Array.from(state.hiddenClasses).sort(function (a, b) { return a - b; }).join(','));
-    }
-    const shown = state.truthMasks.map(function (t, i) { return t.toggle.checked ? i : -1; }).filter(function (i) { return i >= 0; });
-    if (shown.length > 0) {
-      params.set('truth', shown.join(','));
-    }
-    if (state.truthHidden.size > 0) {
-      params.set('truthHide', Array.from(state.truthHidden).sort(function (a, b) { return a - b; }).join(','));
-    }
-    return params;
-  }
-
-  /** Keeps the address and the link in step with the view (replacing the history entry, not adding one). */
-  function viewChanged() {
-    if (!viewLinkReady) {
-      return;
-    }
-    const hash = '#' + viewParams().toString();
-    if (location.hash !== hash) {
-      history.replaceState(null, '', hash);
-    }
-    const link = document.getElementById('view-link');
-    link.href = location.href;
-    state.viewLink = link.href;
-  }
-
-  /** Applies a view link's parameters; a parameter left out of a link (one with x) means its default. */
-  function restoreView(params) {
-    const link = params.has('x');
-    const indices = function (key) {
-      return new Set((params.get(key) || '').split(',').filter(function (v) { return /^\d+$/.test(v); }).map(Number));
-    };
-    const c = state.overlayControls;
-    const layer = params.get('layer');
-    if (c && layer) {
-      const offered = Array.from(c.select.options).some(function (o) { return o.value === layer; });
-      c.toggle.checked = layer !== 'none' && offered;
-      if (offered) c.select.value = layer;
-    }
-    const opacity = Number(params.get('opacity'));
-    if (c && params.has('opacity') && opacity >= 0 && opacity <= 100) {
-      c.slider.value = String(opacity);
-    }
-    if (c) c.apply();
-    if (link || params.has('hide')) {
-      state.hiddenClasses = indices('hide');
-    }
-    applyPredictionClasses();
-    if (link || params.has('truthHide')) {
-      state.truthHidden = indices('truthHide');
-    }
-    const shownMasks = indices('truth');
-    state.truthMasks.forEach(function (t, i) {
-      if (link || params.has('truth')) t.toggle.checked = shownMasks.has(i);
-      t.apply();
-    });
-    const x = Number(params.get('x')), y = Number(params.get('y')), zoom = Number(params.get('zoom'));
-    if (link && isFinite(x) && isFinite(y) && zoom > 0 && isFinite(zoom)) {
-      const item = state.slideItem;
-      viewer.viewport.zoomTo(item.imageToViewportZoom(zoom), null, true);
-      viewer.viewport.panTo(item.imageToViewportCoordinates(new OpenSeadragon.Point(x, y)), true);
-    }
-  }
-
   function el(tag, className, text) {
     const e = document.createElement(tag);
     if (className) e.className = className;
     if (text !== undefined) e.textContent = text;
     return e;
   }
-})();
+})(window.histoParts);

@@ -180,7 +180,8 @@ public class ViewerHttpTests(ViewerFixture fx)
         Assert.Contains("script-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         string html = await response.Content.ReadAsStringAsync();
         Assert.Contains("<script src=\"/static/openseadragon/openseadragon.min.js\"></script>", html, StringComparison.Ordinal);
-        Assert.Contains("<script src=\"/static/viewer.js\"></script>", html, StringComparison.Ordinal);
+        // The page's parts come before the page script that uses them.
+        Assert.Contains("<script src=\"/static/viewer-scalebar.js\"></script>\n<script src=\"/static/viewer-link.js\"></script>\n<script src=\"/static/viewer.js\"></script>", html, StringComparison.Ordinal);
         Assert.Contains("<th>aperio.Filename</th><td>CMU-1</td>", html, StringComparison.Ordinal);
         Assert.Contains("<th>MPP</th><td>0.499 (Vendor)</td>", html, StringComparison.Ordinal);
         int start = html.IndexOf("<script type=\"application/json\" id=\"slide-config\">", StringComparison.Ordinal);
@@ -314,7 +315,11 @@ public class ViewerHttpTests(ViewerFixture fx)
         Assert.Equal("text/javascript", osd.Content.Headers.ContentType?.MediaType);
         Assert.Contains("OpenSeadragon", await osd.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await fx.Http.GetAsync("/static/openseadragon/images/zoomin_rest.png")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await fx.Http.GetAsync("/static/viewer.js")).StatusCode);
+        foreach (string part in new[] { "viewer.js", "viewer-scalebar.js", "viewer-link.js" })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await fx.Http.GetAsync("/static/" + part)).StatusCode);
+        }
+
         Assert.Equal(HttpStatusCode.OK, (await fx.Http.GetAsync("/static/viewer.css")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await fx.Http.GetAsync("/static/no-such.js")).StatusCode);
     }
