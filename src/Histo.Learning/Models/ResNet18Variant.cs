@@ -120,6 +120,30 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
     public double DropoutProbability { get; }
 
     /// <summary>
+    /// The generator the head's dropout draws its masks from in training mode, or null for torch's global generator.
+    /// A training run gives its network one of its own, so the masks follow from the run's seed alone, whatever other
+    /// code in the process draws from the global generator meanwhile (it is shared by every thread).
+    /// </summary>
+    internal Generator? DropoutGenerator { get; set; }
+
+    /// <summary>
+    /// Draws the head's weights and bias afresh from <paramref name="seed"/> alone, from torch's default distribution
+    /// for a linear layer, U(-1/sqrt(512), 1/sqrt(512)), through a generator of its own (see <see cref="DropoutGenerator"/>
+    /// for why not the global one).
+    /// </summary>
+    /// <param name="seed">The seed.</param>
+    /// <exception cref="InvalidOperationException">The network has no head.</exception>
+    internal void InitialiseHead(long seed)
+    {
+        var head = fc ?? throw new InvalidOperationException("the network has no head to initialise");
+        double bound = 1 / Math.Sqrt(FeatureCount);
+        using var generator = new Generator(unchecked((ulong)seed));
+        using var noGrad = no_grad();
+        head.weight!.uniform_(-bound, bound, generator);
+        head.bias!.uniform_(-bound, bound, generator);
+    }
+
+    /// <summary>
     /// Whether <see cref="Features"/> first lays the input out channels-last (NHWC strides). oneDNN then keeps every
     /// convolution channels-last, which is faster on CPU; results are the same up to float rounding.
     /// </summary>
@@ -191,10 +215,23 @@ public sealed class ResNet18Variant : Module<Tensor, Tensor>
         x = functional.adaptive_avg_pool2d(x, 1).flatten(1);
         if (fc is not null && dropout is not null)
         {
-            x = fc.call(dropout.call(x));
+            x = fc.call(DropoutGenerator is null ? dropout.call(x) : DropWithOwnGenerator(x));
         }
 
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Inverted dropout with masks from <see cref="DropoutGenerator"/> (what <see cref="Dropout"/> does with the global one).</summary>
+    private Tensor DropWithOwnGenerator(Tensor x)
+    {
+        if (!training || DropoutProbability == 0)
+        {
+            return x;
+        }
+
+        using Tensor uniform = rand(x.shape, ScalarType.Float32, x.device, generator: DropoutGenerator);
+        using Tensor keep = uniform.ge(DropoutProbability).to(x.dtype);
+        return x * keep * (1 / (1 - DropoutProbability));
     }
 
     /// <summary>

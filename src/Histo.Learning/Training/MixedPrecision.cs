@@ -68,6 +68,7 @@ internal sealed class MixedPrecision : IDisposable
             to.train(from.training);
         }
 
+        _work.DropoutGenerator = _master.DropoutGenerator;
         _work.zero_grad();
 
         return _work.call(input.to(ScalarType.BFloat16)).to(ScalarType.Float32);

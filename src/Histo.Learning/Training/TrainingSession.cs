@@ -106,8 +106,16 @@ internal sealed class TrainingSession
     private void RunPhase(int fold, int[] train, int[]? validation, int epochs)
     {
         string phaseName = fold == 0 ? "final" : fold.ToString(CultureInfo.InvariantCulture);
-        torch.random.manual_seed(PhaseSeed(fold, 0));
+        // Every random draw of torch comes from generators of this run's own, seeded from (seed, fold, epoch): torch's
+        // global generator is shared with whatever else the process runs, so draws from it would not be reproducible.
         using ResNet18Variant network = CreateNetwork();
+        if (_initDirectory == null)
+        {
+            network.InitialiseHead(PhaseSeed(fold, 0));
+        }
+
+        using var dropoutGenerator = new torch.Generator(unchecked((ulong)PhaseSeed(fold, 0)));
+        network.DropoutGenerator = dropoutGenerator;
         network.to(TrainingDevice.Current);
         Engine = EngineSelfCheck.PrepareForTraining(network);
         int[] trainViews = _images.ViewsOf(train);
@@ -128,7 +136,7 @@ internal sealed class TrainingSession
         {
             _cancellationToken.ThrowIfCancellationRequested();
             var epochClock = Stopwatch.StartNew();
-            torch.random.manual_seed(PhaseSeed(fold, epoch));
+            dropoutGenerator.manual_seed(PhaseSeed(fold, epoch));
             bool frozen = epoch <= Options.FrozenBackboneEpochs;
             foreach (var (name, parameter) in parameters)
             {
