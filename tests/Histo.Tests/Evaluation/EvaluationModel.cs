@@ -80,6 +80,14 @@ public static class EvaluationModel
         double positives = labels.Count(l => l == 1);
         Tensor weights = tensor(new[] { (float)(labels.Length / (2 * (labels.Length - positives))), (float)(labels.Length / (2 * positives)) });
         using var head = nn.Linear(features[0].Length, 2);
+        using (var generator = new Generator(5)) // not torch's global generator, which other test classes draw from meanwhile
+        using (no_grad())
+        {
+            double bound = 1 / Math.Sqrt(features[0].Length);
+            head.weight!.uniform_(-bound, bound, generator);
+            head.bias!.uniform_(-bound, bound, generator);
+        }
+
         var optimizer = optim.Adam(head.parameters(), lr: 0.01, weight_decay: 0.1);
         for (int step = 0; step < 200; step++)
         {
