@@ -297,7 +297,7 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// The crops of this run: the options' size and stride; else the --init model's; else the seed's ~628 µm window
+    /// The crops of this run: the options' size and stride; else the initial model's; else the seed's ~628 µm window
     /// with its ~41.6 µm stride when the images' µm/px is known and they are at least one window large; else none
     /// (whole images, e.g. IDC's 50 px patches).
     /// </summary>

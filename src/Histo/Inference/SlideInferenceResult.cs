@@ -14,10 +14,10 @@ namespace Histo.Inference;
 public readonly record struct SlideInferenceProgress(string Slide, string Stage, long PatchesDone, long PatchCount);
 
 /// <summary>How a slide's patches were laid out and filtered: the settings its <c>summary.json</c> records.</summary>
-/// <param name="StridePixels">Step between patches in patch pixels (<c>--stride-pixels</c>, or its default).</param>
+/// <param name="StridePixels">Step between patches in patch pixels (<see cref="SlideInferenceOptions.StridePixels"/>, or its default).</param>
 /// <param name="Level0StridePixels">The same step in level-0 pixels.</param>
 /// <param name="MinTissueFraction">Patches and map cells with less region of interest than this were skipped.</param>
-/// <param name="Region">Where patches could lie: <c>tissue</c> (detected), <c>mask</c> or <c>annotation</c> (<c>--roi</c>).</param>
+/// <param name="Region">Where patches could lie: <c>tissue</c> (detected), <c>mask</c> or <c>annotation</c> (<see cref="SlideInferenceOptions.Region"/>).</param>
 /// <param name="RegionFile">The mask or annotation file's name; null for detected tissue.</param>
 /// <param name="TissueMethod">The tissue detector's candidate rule (<c>lab</c> or <c>otsu</c>) for detected tissue; null otherwise.</param>
 public sealed record SlideSampling(int StridePixels, double Level0StridePixels, double MinTissueFraction, string Region, string? RegionFile, string? TissueMethod)
